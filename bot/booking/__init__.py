@@ -1,0 +1,1 @@
+"""Pure booking helpers: free meeting slots, calendar files and phone numbers."""

@@ -1,0 +1,1 @@
+"""Thin adapters that carry the dialog to people: the terminal and Telegram."""

@@ -1,0 +1,198 @@
+"""The `socialbot` command line. Heavy imports happen inside each command, so `ask` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from bot.config import Config
+
+REGIONS = ("sundsvall", "vastervik")
+LANGS = ("sv", "en")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    config = Config.from_env(content=args.content, state=args.state)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args, config) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="socialbot", description=__doc__)
+    parser.add_argument("--content", help="content directory (default ./content, env SOCIALBOT_CONTENT)")
+    parser.add_argument("--state", help="state directory (default ./state, env SOCIALBOT_STATE)")
+    sub = parser.add_subparsers(dest="command")
+
+    def region_lang(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--region", choices=REGIONS)
+        p.add_argument("--lang", choices=LANGS)
+
+    p = sub.add_parser("chat", help="talk to the bot in the terminal")
+    region_lang(p)
+    p.add_argument("--user", default="local", help="a name for this terminal conversation")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("ask", help="match questions and print the replies")
+    region_lang(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("text", nargs="*", help="the question; without it, every line of stdin")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("validate", help="check every content file")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("export", help="the whole content as one json or csv document")
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument("--out", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("bookings", help="upcoming bookings, for staff")
+    p.add_argument("--region", choices=REGIONS)
+    p.add_argument("--from", dest="from_", type=date.fromisoformat, help="from this date (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_bookings)
+
+    p = sub.add_parser("purge", help="delete personal data older than the retention period")
+    p.set_defaults(func=cmd_purge)
+    return parser
+
+
+def _knowledge(config: Config):  # type: ignore[no-untyped-def]
+    """Load the content, or print its problems as FILE:LINE and return None."""
+    from bot.content import ContentError
+    from bot.knowledge import Knowledge
+
+    try:
+        return Knowledge.load(config.content_dir)
+    except ContentError as exc:
+        print(f"socialbot: the content in {config.content_dir} has problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"{config.content_dir}/{problem}", file=sys.stderr)
+        print("Fix them (see content/README.md) and run `socialbot validate`.", file=sys.stderr)
+        return None
+
+
+def _store(config: Config):  # type: ignore[no-untyped-def]
+    from bot.storage import open_store
+
+    return open_store(config.state_dir)
+
+
+def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    from bot.channels.terminal import TerminalNotifier, run_chat
+    from bot.engine import Engine, Settings
+
+    knowledge = _knowledge(config)
+    if knowledge is None:
+        return 1
+    store = _store(config)
+    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered)
+    engine = Engine(knowledge, store, channel="terminal", notifier=TerminalNotifier(knowledge, sys.stderr),
+                    settings=settings)  # fmt: skip
+    try:
+        return run_chat(engine, conversation=f"terminal:{args.user}", lang=args.lang, region=args.region,
+                        files_dir=config.state_dir / "files")  # fmt: skip
+    finally:
+        store.close()
+
+
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from bot.dialog.core import Context, step
+    from bot.dialog.model import State, TextMessage, View
+
+    knowledge = _knowledge(config)
+    if knowledge is None:
+        return 1
+    questions = [" ".join(args.text)] if args.text else (line.rstrip("\n") for line in sys.stdin)
+    now = datetime.now(UTC)
+    for question in questions:
+        match = knowledge.matcher.match(question)
+        lang = args.lang or match.lang or "sv"
+        region = args.region or next(iter(knowledge.content.regions))
+        context = Context(knowledge.content, knowledge.matcher, View(now))
+        outcome = step(State(lang=lang, region=region), TextMessage(question), context)
+        reply = "\n\n".join(r.text for r in outcome.replies)
+        if args.json:
+            record = {"text": question, "topic": match.topic, "score": round(match.score, 4), "reply": reply,
+                      "did_you_mean": list(match.did_you_mean), "lang": lang, "region": region}  # fmt: skip
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"[{match.topic or 'fallback'} {match.score:.2f}] {reply}\n")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, config: Config) -> int:
+    from bot.content.validator import validate
+
+    report = validate(config.content_dir)
+    for problem in report.problems:
+        print(f"{config.content_dir}/{problem}")
+    if not report.ok:
+        print(f"{len(report.problems)} problem(s) in {config.content_dir}", file=sys.stderr)
+        return 1
+    content = report.content
+    assert content is not None
+    examples = sum(1 for _ in content.examples())
+    print(f"ok: {len(content.topics)} topics, {len(content.regions)} regions, {examples} examples, "
+          f"every example routes to its own topic")  # fmt: skip
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.content.export import export_rows, write_csv, write_json
+
+    knowledge = _knowledge(config)
+    if knowledge is None:
+        return 1
+    rows = export_rows(knowledge.content)
+    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        (write_csv if args.format == "csv" else write_json)(rows, out)
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
+def cmd_bookings(args: argparse.Namespace, config: Config) -> int:
+    from bot.booking.slots import parse_slot_key
+    from bot.dialog.core import format_when
+
+    knowledge = _knowledge(config)
+    if knowledge is None:
+        return 1
+    store = _store(config)
+    start = datetime.combine(args.from_, datetime.min.time(), tzinfo=UTC) if args.from_ else datetime.now(UTC)
+    bookings = store.upcoming(start, args.region)
+    if not bookings:
+        print("No upcoming bookings.")
+        return 0
+    for booking in bookings:
+        contact = knowledge.content.region(booking.region).contact.name
+        print(f"{format_when(parse_slot_key(booking.slot), 'sv'):<24} {booking.region:<10} {contact:<20} "
+              f"{booking.name or '-':<15} {booking.phone or 'chatten':<14} {booking.id}")  # fmt: skip
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, config: Config) -> int:
+    store = _store(config)
+    counts = store.purge(datetime.now(UTC), config.retention_days)
+    print("purged: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""Settings from the command line and the environment, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _ids(value: str | None) -> frozenset[int]:
+    ids = set()
+    for part in (value or "").replace(";", ",").split(","):
+        part = part.strip()
+        if part.lstrip("-").isdigit():
+            ids.add(int(part))
+    return frozenset(ids)
+
+
+@dataclass(frozen=True)
+class Config:
+    content_dir: Path = Path("content")
+    state_dir: Path = Path("state")
+    retention_days: int = 90
+    keep_unanswered: bool = True
+    admin_chats: frozenset[int] = frozenset()
+    notify_chats: dict[str, int] = field(default_factory=dict)  # region -> the business developer's chat
+
+    @classmethod
+    def from_env(cls, content: str | None = None, state: str | None = None,
+                 env: dict[str, str] | None = None) -> Config:  # fmt: skip
+        env = dict(os.environ if env is None else env)
+        notify = {}
+        for key, value in env.items():
+            if key.startswith("SOCIALBOT_NOTIFY_") and value.strip().lstrip("-").isdigit():
+                notify[key.removeprefix("SOCIALBOT_NOTIFY_").lower()] = int(value)
+        retention = env.get("SOCIALBOT_RETENTION_DAYS", "90")
+        return cls(
+            content_dir=Path(content or env.get("SOCIALBOT_CONTENT") or "content"),
+            state_dir=Path(state or env.get("SOCIALBOT_STATE") or "state"),
+            retention_days=int(retention) if retention.isdigit() and int(retention) > 0 else 90,
+            keep_unanswered=env.get("SOCIALBOT_KEEP_UNANSWERED", "1").lower() not in ("0", "false", "no", "off"),
+            admin_chats=_ids(env.get("SOCIALBOT_ADMIN_CHATS")),
+            notify_chats=notify,
+        )

@@ -1,0 +1,329 @@
+"""Loading the content directory into a checked `Content`, or every problem with its file and line."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.booking.slots import Availability
+from bot.content import schema
+from bot.content.catalogue import ACTION_TOPICS, REGIONS, REQUIRED_TOPICS
+from bot.content.model import PLACEHOLDER, PLACEHOLDERS, Contact, Content, Listing, Region, Topic
+from bot.content.problems import Problem
+from bot.content.yamlfile import YamlFile, YamlSyntaxError, read_yaml
+
+M = TypeVar("M", bound=BaseModel)
+LANG_NAMES = {"sv": "Swedish (sv)", "en": "English (en)"}
+
+
+class ContentError(Exception):
+    """The content cannot be used; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        summary = "\n".join(str(p) for p in self.problems[:20])
+        more = len(self.problems) - 20
+        super().__init__(summary + (f"\n... and {more} more" if more > 0 else ""))
+
+
+def load_content(directory: Path | str, *, today: date | None = None) -> Content:
+    """Read and check every content file. Raises `ContentError` listing all problems found."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise ContentError([Problem(str(directory), 0, "the content directory does not exist")])
+
+    topic_files = _parse_all(directory, "topics", schema.TopicFile, problems)
+    region_files = _parse_all(directory, "regions", schema.RegionFile, problems)
+    synonyms = _parse_one(directory, "synonyms.yaml", schema.SynonymsFile, problems)
+    out_of_scope = _parse_one(directory, "out_of_scope.yaml", schema.OutOfScopeFile, problems)
+
+    regions = {model.id: _region(model) for _, model in region_files}
+    topics = {model.id: _topic(model, file) for file, model in topic_files}
+    problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today())
+    if problems:
+        raise ContentError(problems)
+    return Content(
+        topics=dict(sorted(topics.items())),
+        regions={r: regions[r] for r in sorted(regions, key=_region_order)},
+        synonyms={k.lower(): v for k, v in (synonyms[1].synonyms.items() if synonyms else [])},
+        out_of_scope=(
+            {"sv": tuple(out_of_scope[1].examples.sv), "en": tuple(out_of_scope[1].examples.en)}
+            if out_of_scope
+            else {}
+        ),
+        directory=directory,
+    )
+
+
+def _region_order(region_id: str) -> tuple[int, str]:
+    return (REGIONS.index(region_id) if region_id in REGIONS else len(REGIONS), region_id)
+
+
+# --- one file at a time -------------------------------------------------------------------------
+
+
+def _parse_all(directory: Path, folder: str, model: type[M], problems: list[Problem]) -> list[tuple[YamlFile, M]]:
+    parsed = []
+    for path in sorted((directory / folder).glob("*.y*ml")):
+        result = _parse(path, f"{folder}/{path.name}", model, problems)
+        if result:
+            parsed.append(result)
+    if not parsed and not (directory / folder).is_dir():
+        problems.append(Problem(folder, 0, f"the folder '{folder}' is missing"))
+    return parsed
+
+
+def _parse_one(directory: Path, name: str, model: type[M], problems: list[Problem]) -> tuple[YamlFile, M] | None:
+    path = directory / name
+    if not path.exists():
+        return None
+    return _parse(path, name, model, problems)
+
+
+def _parse(path: Path, name: str, model: type[M], problems: list[Problem]) -> tuple[YamlFile, M] | None:
+    try:
+        file, duplicates = read_yaml(path, name)
+    except YamlSyntaxError as exc:
+        problems.append(exc.problem)
+        return None
+    except OSError as exc:
+        problems.append(Problem(name, 0, f"cannot read the file: {exc.strerror}"))
+        return None
+    problems += duplicates
+    if not isinstance(file.data, dict):
+        problems.append(Problem(name, 1, "the file is empty or is not a list of 'field: value' lines"))
+        return None
+    try:
+        parsed = model.model_validate(file.data)
+    except ValidationError as exc:
+        problems += [_explain(file, model, error) for error in exc.errors()]
+        return None
+    stem = path.stem
+    file_id = getattr(parsed, "id", stem)
+    if file_id != stem:
+        problems.append(file.problem(("id",), f"the id '{file_id}' must be the same as the file name '{stem}'"))
+        return None
+    return file, parsed
+
+
+def _explain(file: YamlFile, model: type[BaseModel], error: Any) -> Problem:
+    """Turn one pydantic error into a sentence a non-programmer can act on."""
+    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
+    where = ".".join(str(p) for p in loc) or "the file"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        field = str(loc[-1])
+        message = f"unknown field '{field}'"
+        known = _known_fields(model, loc[:-1])
+        close = difflib.get_close_matches(field, known, n=1)
+        message += f" (did you mean '{close[0]}'?)" if close else f" (allowed here: {', '.join(known)})"
+    elif kind == "missing":
+        field = str(loc[-1])
+        if field in LANG_NAMES:
+            message = f"'{'.'.join(str(p) for p in loc[:-1])}' is missing its {LANG_NAMES[field]} text"
+        else:
+            message = f"missing field '{field}'" + (f" in '{'.'.join(map(str, loc[:-1]))}'" if loc[:-1] else "")
+    elif kind == "too_short" and loc and loc[0] == "examples":
+        count = len(error.get("input") or [])
+        lang = LANG_NAMES.get(str(loc[-1]), str(loc[-1]))
+        message = f"only {count} {lang} examples: write at least {schema.MIN_EXAMPLES}"
+    elif kind == "string_too_long":
+        message = f"'{where}' is too long: at most {error['ctx']['max_length']} characters"
+    elif kind == "string_too_short":
+        message = f"'{where}' is empty"
+    elif kind == "literal_error":
+        message = f"'{where}': '{error.get('input')}' is not allowed; use one of {error['ctx']['expected']}"
+    elif kind == "string_pattern_mismatch":
+        message = f"'{where}' must be lower-case letters, digits and '-' only"
+    elif kind.startswith("date"):
+        message = f"'{where}' must be a date written as YYYY-MM-DD"
+    elif kind == "value_error":
+        message = f"'{where}': {error['msg'].removeprefix('Value error, ')}"
+    elif kind in ("string_type", "list_type", "dict_type", "model_type", "int_type", "int_parsing"):
+        expected = {"string_type": "a text", "list_type": "a list", "dict_type": "'field: value' lines",
+                    "model_type": "'field: value' lines", "int_type": "a whole number",
+                    "int_parsing": "a whole number"}[kind]  # fmt: skip
+        message = f"'{where}' must be {expected}"
+    else:
+        message = f"'{where}': {error['msg']}"
+    return file.problem(loc, message)
+
+
+def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = getattr(current, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        current = _inner_model(info.annotation)
+    return list(getattr(current, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# --- from file models to runtime objects ---------------------------------------------------------
+
+
+def _region(model: schema.RegionFile) -> Region:
+    avail = model.availability
+    weekdays = frozenset(schema.WEEKDAYS.index(day) for day in avail.weekdays)
+    return Region(
+        id=model.id,
+        name={"sv": model.name.sv, "en": model.name.en},
+        contact=Contact(
+            name=model.contact.name,
+            role={"sv": model.contact.role.sv, "en": model.contact.role.en},
+            organisation=model.contact.organisation,
+            phone=model.contact.phone,
+            email=model.contact.email,
+        ),
+        availability=Availability(
+            weekdays=weekdays,
+            hours=avail.windows(),
+            meeting_minutes=avail.meeting_minutes,
+            lead_time=timedelta(hours=avail.lead_time_hours),
+            horizon=timedelta(days=avail.horizon_days),
+            away=avail.away_ranges(),
+        ),
+        place_kind=avail.place.kind,
+        place={"sv": avail.place.sv, "en": avail.place.en},
+        organisations=tuple(_listing(o) for o in model.organisations),
+        enterprises=tuple(_listing(e) for e in model.enterprises),
+    )
+
+
+def _listing(model: schema.Organisation) -> Listing:
+    return Listing(model.name, {"sv": model.what.sv, "en": model.what.en}, model.contact)
+
+
+def _topic(model: schema.TopicFile, file: YamlFile) -> Topic:
+    answers: dict[tuple[str | None, str], str] = {}
+    if model.answer:
+        answers[(None, "sv")], answers[(None, "en")] = model.answer.sv, model.answer.en
+    for region, text in model.regions.items():
+        answers[(region, "sv")], answers[(region, "en")] = text.sv, text.en
+    return Topic(
+        id=model.id,
+        kind=model.kind,
+        title={"sv": model.title.sv, "en": model.title.en},
+        examples={"sv": tuple(model.examples.sv), "en": tuple(model.examples.en)},
+        keywords=tuple(model.keywords),
+        answers=answers,
+        related=tuple(model.related),
+        source=(model.source,) if isinstance(model.source, str) else tuple(model.source),
+        reviewed=model.reviewed,
+        file=file.name,
+        example_lines={
+            (lang, i): file.line_of(("examples", lang, i))
+            for lang in ("sv", "en")
+            for i in range(len(getattr(model.examples, lang)))
+        },
+    )
+
+
+# --- rules that need more than one file ----------------------------------------------------------
+
+
+def _cross_checks(
+    topic_files: list[tuple[YamlFile, schema.TopicFile]],
+    region_files: list[tuple[YamlFile, schema.RegionFile]],
+    out_of_scope: tuple[YamlFile, schema.OutOfScopeFile] | None,
+    today: date,
+) -> list[Problem]:
+    from bot.matching.normalize import fold  # the matcher's own notion of "the same sentence"
+
+    problems: list[Problem] = []
+    topic_ids = {model.id for _, model in topic_files}
+    regions = {model.id: model for _, model in region_files}
+    for missing in sorted(set(REGIONS) - set(regions)):
+        problems.append(Problem(f"regions/{missing}.yaml", 0, f"the region '{missing}' has no file"))
+    for missing in [t for t in REQUIRED_TOPICS if t not in topic_ids]:
+        problems.append(Problem(f"topics/{missing}.yaml", 0, f"the required topic '{missing}' has no file"))
+
+    seen_examples: dict[str, tuple[str, str, str]] = {}  # folded text -> (topic, file:line, lang)
+    for file, topic in topic_files:
+        if topic.id in ACTION_TOPICS and topic.kind != "action":
+            problems.append(file.problem(("kind",), f"'{topic.id}' starts a flow: write 'kind: action'"))
+        for region in topic.regions:
+            if region not in regions:
+                known = ", ".join(sorted(regions))
+                problems.append(file.problem(("regions", region), f"unknown region '{region}' (known: {known})"))
+        if topic.answer is None:
+            for region in sorted(set(regions) - set(topic.regions)):
+                problems.append(
+                    file.problem(("regions",), f"no answer for the region '{region}' (add it, or write `answer`)")
+                )
+        for index, related in enumerate(topic.related):
+            if related == topic.id:
+                problems.append(file.problem(("related", index), "a topic cannot be related to itself"))
+            elif related not in topic_ids:
+                close = difflib.get_close_matches(related, sorted(topic_ids), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(file.problem(("related", index), f"unknown related topic '{related}'{hint}"))
+        if topic.reviewed > today:
+            problems.append(file.problem(("reviewed",), f"the reviewed date {topic.reviewed} is in the future"))
+        problems += _placeholder_problems(file, topic, regions)
+        for lang in ("sv", "en"):
+            for index, example in enumerate(getattr(topic.examples, lang)):
+                key = fold(example)
+                where = f"{file.name}:{file.line_of(('examples', lang, index))}"
+                other = seen_examples.get(key)
+                # The same words in both languages of one topic ("gdpr") are fine; anywhere else they are not.
+                if other and (other[0] != topic.id or other[2] == lang):
+                    same = "this topic" if other[0] == topic.id else f"the topic '{other[0]}'"
+                    problems.append(
+                        file.problem(("examples", lang, index), f"the example '{example}' is already in {same} ({other[1]})")
+                    )
+                elif not other:
+                    seen_examples[key] = (topic.id, where, lang)
+    if out_of_scope:
+        file, model = out_of_scope
+        for lang in ("sv", "en"):
+            for index, example in enumerate(getattr(model.examples, lang)):
+                if fold(example) in seen_examples:
+                    other_topic, other_where, _ = seen_examples[fold(example)]
+                    problems.append(
+                        file.problem(
+                            ("examples", lang, index),
+                            f"'{example}' is an example of the topic '{other_topic}' ({other_where}), "
+                            "so it cannot be out of scope too",
+                        )
+                    )
+    return problems
+
+
+def _placeholder_problems(file: YamlFile, topic: schema.TopicFile, regions: dict[str, schema.RegionFile]) -> list[Problem]:
+    problems = []
+    texts: list[tuple[tuple[Any, ...], str | None, str]] = []
+    if topic.answer:
+        texts += [(("answer", lang), None, getattr(topic.answer, lang)) for lang in ("sv", "en")]
+    for region, text in topic.regions.items():
+        texts += [(("regions", region, lang), region, getattr(text, lang)) for lang in ("sv", "en")]
+    for path, region, text in texts:
+        for name in PLACEHOLDER.findall(text):
+            if name not in PLACEHOLDERS:
+                problems.append(
+                    file.problem(path, f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})")
+                )
+            elif name == "contact_email":
+                without = [r for r in ([region] if region else regions) if r in regions and not regions[r].contact.email]
+                if without:
+                    problems.append(
+                        file.problem(path, f"{{contact_email}} is used, but {', '.join(without)} has no e-mail address")
+                    )
+    return problems

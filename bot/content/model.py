@@ -1,0 +1,120 @@
+"""The content as the rest of the bot sees it: plain frozen objects, already checked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bot.booking.slots import Availability
+
+Lang = str  # "sv" or "en"
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDERS = (
+    "region",
+    "contact_name",
+    "contact_role",
+    "contact_organisation",
+    "contact_phone",
+    "contact_email",
+    "enterprises",
+    "organisations",
+)
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    role: Mapping[Lang, str]
+    organisation: str
+    phone: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A local organisation or social enterprise."""
+
+    name: str
+    what: Mapping[Lang, str]
+    contact: str | None
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: Mapping[Lang, str]
+    contact: Contact
+    availability: Availability
+    place_kind: str
+    place: Mapping[Lang, str]
+    organisations: tuple[Listing, ...] = ()
+    enterprises: tuple[Listing, ...] = ()
+
+    def fill(self, text: str, lang: Lang) -> str:
+        """Replace {placeholders} with this region's facts, so each fact is written in one place."""
+        values = {
+            "region": self.name[lang],
+            "contact_name": self.contact.name,
+            "contact_role": self.contact.role[lang],
+            "contact_organisation": self.contact.organisation,
+            "contact_phone": self.contact.phone,
+            "contact_email": self.contact.email or "",
+            "enterprises": _listing(self.enterprises, lang),
+            "organisations": _listing(self.organisations, lang),
+        }
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def _listing(items: tuple[Listing, ...], lang: Lang) -> str:
+    lines = []
+    for item in items:
+        line = f"- {item.name}: {item.what[lang]}"
+        if item.contact:
+            line += f" ({item.contact})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    kind: str  # "answer" or "action"
+    title: Mapping[Lang, str]
+    examples: Mapping[Lang, tuple[str, ...]]
+    keywords: tuple[str, ...]
+    answers: Mapping[tuple[str | None, Lang], str]  # (region or None for all regions, lang) -> text
+    related: tuple[str, ...]
+    source: tuple[str, ...]
+    reviewed: date
+    file: str = ""
+    example_lines: Mapping[tuple[Lang, int], int] = field(default_factory=dict)  # for FILE:LINE messages
+
+    def answer(self, region: Region, lang: Lang) -> str:
+        text = self.answers.get((region.id, lang)) or self.answers[(None, lang)]
+        return region.fill(text, lang).strip()
+
+
+@dataclass(frozen=True)
+class Content:
+    topics: Mapping[str, Topic]
+    regions: Mapping[str, Region]
+    synonyms: Mapping[str, str] = field(default_factory=dict)
+    out_of_scope: Mapping[Lang, tuple[str, ...]] = field(default_factory=dict)
+    directory: Path | None = None
+    languages: tuple[Lang, ...] = ("sv", "en")
+
+    def examples(self) -> Iterator[tuple[str, Lang, str]]:
+        """(topic id, language, example) for every example phrasing."""
+        for topic in self.topics.values():
+            for lang, examples in topic.examples.items():
+                for text in examples:
+                    yield topic.id, lang, text
+
+    def region(self, region_id: str | None) -> Region:
+        """The named region, or the first one when none is chosen yet."""
+        if region_id in self.regions:
+            return self.regions[region_id]
+        return next(iter(self.regions.values()))

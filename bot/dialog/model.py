@@ -1,0 +1,178 @@
+"""The dialog's vocabulary: state, events in, replies and effects out, and the read-only view it gets.
+
+All of it is plain frozen data, so a conversation can be stored as JSON, replayed in tests and compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+# --- events: what a person did -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    text: str
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    data: str  # as the channel received it: untrusted
+
+
+@dataclass(frozen=True)
+class CommandMessage:
+    name: str  # without the slash, lower case
+    argument: str = ""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    kind: str  # sticker, photo, voice, document, location, edited, ...
+
+
+@dataclass(frozen=True)
+class SlotTaken:
+    """Fed back by the engine when a booking lost the race for its slot."""
+
+    slot: str
+
+
+Event = TextMessage | ButtonPress | CommandMessage | Unsupported | SlotTaken
+
+# --- replies: what the bot says ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    data: str  # short (Telegram allows 64 bytes) and checked again when it comes back
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    attachment: Attachment | None = None
+
+
+# --- effects: what must change outside the conversation ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateBooking:
+    booking_id: str
+    region: str
+    slot: str  # slot key, UTC
+    name: str | None
+    phone: str | None  # E.164, or None for "reach me in this chat"
+    lang: str
+
+
+@dataclass(frozen=True)
+class CancelBooking:
+    booking_id: str
+
+
+@dataclass(frozen=True)
+class MoveBooking:
+    booking_id: str
+    slot: str
+
+
+@dataclass(frozen=True)
+class DeleteEverything:
+    """Forget this conversation: state, settings and bookings (future ones are cancelled first)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """An anonymous statistics event. Carries no text unless `unanswered` (scrubbed before storing)."""
+
+    action: str  # "question", "fallback", "booking", "moved", "cancelled", "deleted", ...
+    topic: str | None = None
+    band: str | None = None
+    unanswered: str | None = None
+
+
+Effect = CreateBooking | CancelBooking | MoveBooking | DeleteEverything | Record
+
+# --- the world as the dialog may see it ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingInfo:
+    booking_id: str
+    region: str
+    slot: str
+    name: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class View:
+    """A read-only snapshot the engine loads before each step: the dialog does no I/O of its own."""
+
+    now: datetime
+    taken: frozenset[str] = frozenset()  # slot keys already booked in the conversation's region
+    my_bookings: tuple[BookingInfo, ...] = ()  # this conversation's upcoming bookings
+
+
+# --- state ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    lang: str | None = None
+    region: str | None = None
+    flow: str = "idle"  # idle, booking.slot, booking.name, booking.contact, booking.phone, booking.confirm, ...
+    data: dict[str, Any] = field(default_factory=dict)  # the flow's own values, JSON-serialisable
+    open: tuple[str, ...] = ()  # button data that may change something, offered in the last replies
+    updated: str | None = None  # ISO time of the last event, for the idle timeout
+
+    def with_(self, **changes: Any) -> State:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lang": self.lang,
+            "region": self.region,
+            "flow": self.flow,
+            "data": self.data,
+            "open": list(self.open),
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> State:
+        """Rebuild a stored state; anything unexpected falls back to a fresh conversation's values."""
+        lang = value.get("lang")
+        region = value.get("region")
+        flow = value.get("flow")
+        data = value.get("data")
+        open_ = value.get("open")
+        updated = value.get("updated")
+        return cls(
+            lang=lang if isinstance(lang, str) else None,
+            region=region if isinstance(region, str) else None,
+            flow=flow if isinstance(flow, str) else "idle",
+            data=data if isinstance(data, dict) else {},
+            open=tuple(x for x in open_ if isinstance(x, str)) if isinstance(open_, list) else (),
+            updated=updated if isinstance(updated, str) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State | None  # None: the conversation is to be forgotten (after /delete)
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...] = ()

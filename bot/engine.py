@@ -1,0 +1,186 @@
+"""The conversation engine: the one place where the pure dialog meets storage, statistics and notifications.
+
+Every channel (terminal, Telegram, tests) calls `Engine.handle(conversation, event)` and shows the replies.
+The engine loads the state and a read-only view, runs one dialog step, and applies the step's effects and
+the new state in a single transaction. If a booking loses the race for its slot, the transaction is rolled
+back and the dialog is asked again with `SlotTaken`, so the person gets a polite offer of other times.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from bot.dialog.core import Context, format_when, step
+from bot.dialog.model import (
+    CancelBooking,
+    CreateBooking,
+    DeleteEverything,
+    Event,
+    MoveBooking,
+    Outcome,
+    Record,
+    Reply,
+    SlotTaken,
+    State,
+    View,
+)
+from bot.knowledge import Knowledge
+from bot.privacy.scrub import scrub_names
+from bot.storage import Booking, SlotUnavailable, Store
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A change the business developer must hear about."""
+
+    kind: Literal["booked", "moved", "cancelled"]
+    booking: Booking
+    old_slot: str | None = None
+
+
+class Notifier(Protocol):
+    def notify(self, notification: Notification) -> None: ...
+
+
+class NoNotifier:
+    def notify(self, notification: Notification) -> None:
+        log.info("booking %s: %s (no notifier configured)", notification.booking.id, notification.kind)
+
+
+def notification_text(notification: Notification, knowledge: Knowledge) -> str:
+    """What the business developer reads (in Swedish: they are Swedish staff)."""
+    booking = notification.booking
+    when = format_when(_slot_time(booking.slot), "sv")
+    who = booking.name or "(inget namn)"
+    reach = booking.phone or "i chatten med boten"
+    headline = {
+        "booked": f"Ny bokning {when}",
+        "moved": f"Bokning flyttad till {when}"
+        + (f" (var {format_when(_slot_time(notification.old_slot), 'sv')})" if notification.old_slot else ""),
+        "cancelled": f"Avbokning: mötet {when} är avbokat",
+    }[notification.kind]
+    lang = {"sv": "svenska", "en": "engelska"}.get(booking.lang, booking.lang)
+    return f"{headline}\nNamn: {who}\nKontakt: {reach}\nSpråk: {lang}\nBokning: {booking.id}"
+
+
+def _slot_time(key: str) -> datetime:
+    from bot.booking.slots import parse_slot_key
+
+    return parse_slot_key(key)
+
+
+@dataclass
+class Settings:
+    retention_days: int = 90
+    keep_unanswered: bool = True
+
+
+class Engine:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        store: Store,
+        *,
+        channel: str,
+        notifier: Notifier | None = None,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.store = store
+        self.channel = channel
+        self.notifier = notifier or NoNotifier()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.settings = settings or Settings()
+        self.knowledge = knowledge
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self._knowledge
+
+    @knowledge.setter
+    def knowledge(self, knowledge: Knowledge) -> None:
+        """Swapped whole on reload: a conversation never sees half old and half new content."""
+        self._knowledge = knowledge
+        self._scrub = scrub_names(knowledge.people())
+
+    def handle(self, conversation: str, event: Event) -> list[Reply]:
+        now = self.clock()
+        state = self.store.load_state(conversation)
+        outcome = self._step(conversation, state, event, now)
+        try:
+            notifications = self._apply(conversation, state, outcome, now)
+        except SlotUnavailable as lost:
+            log.info("slot lost a race; offering others")
+            outcome = self._step(conversation, state, SlotTaken(str(lost)), now)
+            notifications = self._apply(conversation, state, outcome, now)
+        for notification in notifications:
+            try:
+                self.notifier.notify(notification)
+            except Exception:  # a notification must never undo or hide a booking
+                log.exception("could not notify about booking %s", notification.booking.id)
+        return list(outcome.replies)
+
+    def view(self, conversation: str, now: datetime) -> View:
+        return View(
+            now=now,
+            taken=self.store.taken(now),
+            my_bookings=tuple(b.info() for b in self.store.bookings_of(conversation, now)),
+        )
+
+    def _step(self, conversation: str, state: State | None, event: Event, now: datetime) -> Outcome:
+        context = Context(
+            content=self.knowledge.content,
+            matcher=self.knowledge.matcher,
+            view=self.view(conversation, now),
+            new_id=lambda: secrets.token_urlsafe(6),
+            retention_days=self.settings.retention_days,
+        )
+        return step(state, event, context)
+
+    def _apply(self, conversation: str, before: State | None, outcome: Outcome, now: datetime) -> list[Notification]:
+        """Write the step's effects and new state together. Raises SlotUnavailable with nothing written."""
+        notifications: list[Notification] = []
+        after = outcome.state
+        region = (after or before or State()).region
+        lang = (after or before or State()).lang
+        with self.store.transaction():
+            for effect in outcome.effects:
+                if isinstance(effect, CreateBooking):
+                    booking = Booking(effect.booking_id, conversation, effect.region, effect.slot, effect.name,
+                                      effect.phone, effect.lang, "booked")
+                    self.store.create_booking(booking, now)
+                    notifications.append(Notification("booked", booking))
+                elif isinstance(effect, CancelBooking):
+                    cancelled = self.store.cancel_booking(conversation, effect.booking_id, now)
+                    if cancelled:
+                        notifications.append(Notification("cancelled", cancelled))
+                elif isinstance(effect, MoveBooking):
+                    old = self.store.move_booking(conversation, effect.booking_id, effect.slot, now)
+                    if old:
+                        moved = Booking(**{**old.__dict__, "slot": effect.slot})
+                        notifications.append(Notification("moved", moved, old_slot=old.slot))
+                elif isinstance(effect, DeleteEverything):
+                    for booking in self.store.delete_conversation(conversation, now):
+                        notifications.append(Notification("cancelled", booking))
+                elif isinstance(effect, Record):
+                    self._record(conversation, effect, region, lang, now)
+            if after is not None:
+                self.store.save_state(conversation, after, now)
+        return notifications
+
+    def _record(self, conversation: str, record: Record, region: str | None, lang: str | None, now: datetime) -> None:
+        self.store.record_event(
+            conversation_hash=self.store.conversation_hash(conversation, now),
+            now=now, region=region, lang=lang, channel=self.channel,
+            action=record.action, topic=record.topic, band=record.band,
+        )  # fmt: skip
+        if record.unanswered and self.settings.keep_unanswered:
+            self.store.record_unanswered(now=now, region=region, lang=lang, text=self._scrub(record.unanswered))

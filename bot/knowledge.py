@@ -1,0 +1,25 @@
+"""Content and its matcher, loaded together and swapped together on reload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.content import Content, load_content
+from bot.matching import TopicMatcher
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    content: Content
+    matcher: TopicMatcher
+
+    @classmethod
+    def load(cls, directory: Path | str) -> Knowledge:
+        """Raises `ContentError` (with FILE:LINE problems) when the content cannot be used."""
+        content = load_content(directory)
+        return cls(content, TopicMatcher(content))
+
+    def people(self) -> list[str]:
+        """Names of the people in the content, which the statistics must never keep."""
+        return [region.contact.name for region in self.content.regions.values()]

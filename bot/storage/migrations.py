@@ -1,0 +1,71 @@
+"""Versioned schema migrations. Append to MIGRATIONS; never edit one that has shipped."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: conversations, bookings, anonymous events, unanswered questions, hashing keys
+    """
+    CREATE TABLE conversations (
+        key TEXT PRIMARY KEY,          -- channel-qualified chat key, e.g. "telegram:12345"
+        state TEXT NOT NULL,           -- the dialog state as JSON
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE bookings (
+        id TEXT PRIMARY KEY,
+        conversation TEXT NOT NULL,
+        region TEXT NOT NULL,
+        slot TEXT NOT NULL,            -- UTC slot key, e.g. 20261201T0800Z (sorts as time)
+        name TEXT,
+        phone TEXT,
+        lang TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('booked', 'cancelled')),
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        reminded TEXT NOT NULL DEFAULT ''  -- reminders already sent, e.g. "24h,2h"
+    );
+    -- The guarantee that a slot is never booked twice lives here, not in application code.
+    CREATE UNIQUE INDEX bookings_one_per_slot ON bookings (region, slot) WHERE status = 'booked';
+    CREATE INDEX bookings_conversation ON bookings (conversation);
+    CREATE TABLE events (
+        hour TEXT NOT NULL,            -- UTC, to the hour: 2026-11-23T14
+        conversation TEXT NOT NULL,    -- keyed hash, its key rotating monthly: links nothing to a chat
+        region TEXT,
+        lang TEXT,
+        channel TEXT NOT NULL,
+        action TEXT NOT NULL,
+        topic TEXT,
+        band TEXT
+    );
+    CREATE INDEX events_hour ON events (hour);
+    CREATE TABLE unanswered (
+        day TEXT NOT NULL,
+        region TEXT,
+        lang TEXT,
+        text TEXT NOT NULL             -- scrubbed of personal data before it is written
+    );
+    CREATE INDEX unanswered_day ON unanswered (day);
+    CREATE TABLE hash_keys (
+        month TEXT PRIMARY KEY,        -- 2026-11: the key used for that month's conversation hashes
+        secret BLOB NOT NULL
+    );
+    """,
+]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to the newest schema, one transaction per step. Returns the version."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return conn.execute("PRAGMA user_version").fetchone()[0]

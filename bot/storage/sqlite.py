@@ -1,0 +1,255 @@
+"""The SQLite store, through sqlite-utils.
+
+One connection per Store, in autocommit mode, with every change inside an explicit
+`BEGIN IMMEDIATE` transaction: writers queue on SQLite's lock instead of failing half-way, and a crash
+between two writes leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.booking.slots import slot_key
+from bot.dialog.model import BookingInfo, State
+from bot.storage.migrations import migrate
+
+DB_NAME = "socialbot.sqlite3"
+
+
+class SlotUnavailable(Exception):
+    """The slot was booked by someone else first."""
+
+
+class StoreError(Exception):
+    """The database could not be written or read; the message says why in words for a log."""
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: str
+    conversation: str
+    region: str
+    slot: str
+    name: str | None
+    phone: str | None
+    lang: str
+    status: str
+    reminded: str = ""
+
+    def info(self) -> BookingInfo:
+        return BookingInfo(self.id, self.region, self.slot, self.name, self.phone)
+
+
+def open_store(state_dir: Path | str) -> Store:
+    directory = Path(state_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return Store(directory / DB_NAME)
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.version = migrate(conn)
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()  # one connection, possibly shared by threads: one user at a time
+        self._depth = 0
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all. Nested use joins the outer transaction."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    # --- conversations --------------------------------------------------------------------------
+
+    def load_state(self, conversation: str) -> State | None:
+        with self._lock:
+            row = self.db.execute("SELECT state FROM conversations WHERE key = ?", [conversation]).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except (TypeError, ValueError):
+            return State()  # a damaged row must not lock a person out: start afresh
+        return State.from_json(value) if isinstance(value, dict) else State()
+
+    def save_state(self, conversation: str, state: State, now: datetime) -> None:
+        with self.transaction():
+            self.db["conversations"].upsert(
+                {"key": conversation, "state": json.dumps(state.to_json(), ensure_ascii=False),
+                 "updated": now.isoformat()},
+                pk="key",
+            )
+
+    def delete_conversation(self, conversation: str, now: datetime) -> list[Booking]:
+        """Remove everything tied to the conversation. Returns its upcoming bookings (to notify about)."""
+        with self.transaction():
+            upcoming = self.bookings_of(conversation, now)
+            self.db.execute("DELETE FROM bookings WHERE conversation = ?", [conversation])
+            self.db.execute("DELETE FROM conversations WHERE key = ?", [conversation])
+        return upcoming
+
+    # --- bookings -------------------------------------------------------------------------------
+
+    def taken(self, now: datetime) -> dict[str, frozenset[str]]:
+        """Booked slot keys from now on, per region."""
+        taken: dict[str, set[str]] = {}
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT region, slot FROM bookings WHERE status = 'booked' AND slot >= ?", [slot_key(now)]
+            ).fetchall()
+        for region, slot in rows:
+            taken.setdefault(region, set()).add(slot)
+        return {region: frozenset(slots) for region, slots in taken.items()}
+
+    def bookings_of(self, conversation: str, now: datetime) -> list[Booking]:
+        return self._bookings(
+            "conversation = ? AND status = 'booked' AND slot >= ? ORDER BY slot", [conversation, slot_key(now)]
+        )
+
+    def upcoming(self, now: datetime, region: str | None = None) -> list[Booking]:
+        where, params = "status = 'booked' AND slot >= ?", [slot_key(now)]
+        if region:
+            where, params = where + " AND region = ?", [*params, region]
+        return self._bookings(where + " ORDER BY slot", params)
+
+    def booking(self, booking_id: str) -> Booking | None:
+        found = self._bookings("id = ?", [booking_id])
+        return found[0] if found else None
+
+    def _bookings(self, where: str, params: list[object]) -> list[Booking]:
+        with self._lock:
+            rows = self.db.execute(
+                f"SELECT id, conversation, region, slot, name, phone, lang, status, reminded FROM bookings WHERE {where}",
+                params,
+            ).fetchall()
+        return [Booking(*row) for row in rows]
+
+    def create_booking(self, booking: Booking, now: datetime) -> None:
+        row = {**booking.__dict__, "created": now.isoformat(), "updated": now.isoformat()}
+        with self.transaction():
+            try:
+                self.db["bookings"].insert(row)
+            except sqlite3.IntegrityError as exc:
+                raise SlotUnavailable(booking.slot) from exc
+
+    def cancel_booking(self, conversation: str, booking_id: str, now: datetime) -> Booking | None:
+        """Cancel one's own booking; someone else's id changes nothing and returns None."""
+        with self.transaction():
+            found = self._bookings("id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation])
+            if not found:
+                return None
+            self.db.execute(
+                "UPDATE bookings SET status = 'cancelled', updated = ? WHERE id = ?", [now.isoformat(), booking_id]
+            )
+        return found[0]
+
+    def move_booking(self, conversation: str, booking_id: str, slot: str, now: datetime) -> Booking | None:
+        with self.transaction():
+            found = self._bookings("id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation])
+            if not found:
+                return None
+            try:
+                self.db.execute(
+                    "UPDATE bookings SET slot = ?, reminded = '', updated = ? WHERE id = ?",
+                    [slot, now.isoformat(), booking_id],
+                )
+            except sqlite3.IntegrityError as exc:
+                raise SlotUnavailable(slot) from exc
+        return found[0]
+
+    def mark_reminded(self, booking_id: str, which: str) -> None:
+        with self.transaction():
+            booking = self.booking(booking_id)
+            if booking and which not in booking.reminded.split(","):
+                reminded = ",".join(filter(None, [*booking.reminded.split(","), which]))
+                self.db.execute("UPDATE bookings SET reminded = ? WHERE id = ?", [reminded, booking_id])
+
+    # --- anonymous statistics -------------------------------------------------------------------
+
+    def conversation_hash(self, conversation: str, now: datetime) -> str:
+        """A keyed hash whose key changes every month, so months cannot be linked to each other or to a chat."""
+        month = now.astimezone(UTC).strftime("%Y-%m")
+        with self._lock:
+            row = self.db.execute("SELECT secret FROM hash_keys WHERE month = ?", [month]).fetchone()
+            if row is None:
+                with self.transaction():
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO hash_keys (month, secret) VALUES (?, ?)", [month, secrets.token_bytes(32)]
+                    )
+                row = self.db.execute("SELECT secret FROM hash_keys WHERE month = ?", [month]).fetchone()
+        return hmac.new(row[0], conversation.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def record_event(self, *, conversation_hash: str, now: datetime, region: str | None, lang: str | None,
+                     channel: str, action: str, topic: str | None = None, band: str | None = None) -> None:
+        with self.transaction():
+            self.db["events"].insert(
+                {"hour": now.astimezone(UTC).strftime("%Y-%m-%dT%H"), "conversation": conversation_hash,
+                 "region": region, "lang": lang, "channel": channel, "action": action, "topic": topic, "band": band}
+            )
+
+    def record_unanswered(self, *, now: datetime, region: str | None, lang: str | None, text: str) -> None:
+        with self.transaction():
+            self.db["unanswered"].insert(
+                {"day": now.astimezone(UTC).strftime("%Y-%m-%d"), "region": region, "lang": lang, "text": text}
+            )
+
+    def purge(self, now: datetime, retention_days: int) -> dict[str, int]:
+        """Delete what is older than the retention period; aggregate counts in `events` stay."""
+        from datetime import timedelta
+
+        cutoff = now - timedelta(days=retention_days)
+        counts = {}
+        with self.transaction():
+            counts["unanswered"] = self.db.execute(
+                "DELETE FROM unanswered WHERE day < ?", [cutoff.astimezone(UTC).strftime("%Y-%m-%d")]
+            ).rowcount
+            # Finished or cancelled bookings lose their personal details; the row stays for the calendar.
+            counts["bookings"] = self.db.execute(
+                "DELETE FROM bookings WHERE (slot < ? OR status = 'cancelled') AND updated < ?",
+                [slot_key(cutoff), cutoff.isoformat()],
+            ).rowcount
+            counts["hash_keys"] = self.db.execute(
+                "DELETE FROM hash_keys WHERE month < ?", [now.astimezone(UTC).strftime("%Y-%m")]
+            ).rowcount
+            counts["conversations"] = self.db.execute(
+                "DELETE FROM conversations WHERE updated < ?", [cutoff.isoformat()]
+            ).rowcount
+        return counts

@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_", type=date.fromisoformat, help="from this date (YYYY-MM-DD)")
     p.set_defaults(func=cmd_bookings)
 
+    p = sub.add_parser("run", help="the Telegram bot (token in TELEGRAM_BOT_TOKEN)")
+    p.add_argument("--webhook-url", help="public HTTPS address Telegram should post updates to (webhook mode)")
+    p.add_argument("--listen", default="127.0.0.1", help="address to listen on in webhook mode")
+    p.add_argument("--port", type=int, default=8443, help="port to listen on in webhook mode")
+    p.add_argument("--secret-token", help="webhook secret (default: env TELEGRAM_WEBHOOK_SECRET, or a random one)")
+    p.set_defaults(func=cmd_run)
+
     p = sub.add_parser("purge", help="delete personal data older than the retention period")
     p.set_defaults(func=cmd_purge)
     return parser
@@ -184,6 +191,46 @@ def cmd_bookings(args: argparse.Namespace, config: Config) -> int:
         contact = knowledge.content.region(booking.region).contact.name
         print(f"{format_when(parse_slot_key(booking.slot), 'sv'):<24} {booking.region:<10} {contact:<20} "
               f"{booking.name or '-':<15} {booking.phone or 'chatten':<14} {booking.id}")  # fmt: skip
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    import logging
+    import os
+    import secrets
+
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    from bot.channels.telegram import TelegramChannel, valid_token
+
+    if not token:
+        print("socialbot: set TELEGRAM_BOT_TOKEN to the token BotFather gave you (see README.md).", file=sys.stderr)
+        return 2
+    if not valid_token(token):
+        print("socialbot: TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    knowledge = _knowledge(config)
+    if knowledge is None:
+        return 1
+    from bot.engine import Engine, Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
+    store = _store(config)
+    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered)
+    engine = Engine(knowledge, store, channel="telegram", settings=settings)
+    channel = TelegramChannel(engine, config)
+    application = channel.build(token, base_url=os.environ.get("TELEGRAM_BASE_URL") or None)
+    try:
+        if args.webhook_url:
+            secret = args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+            application.run_webhook(listen=args.listen, port=args.port, url_path="telegram",
+                                    webhook_url=args.webhook_url.rstrip("/") + "/telegram", secret_token=secret,
+                                    allowed_updates=["message", "edited_message", "callback_query"])  # fmt: skip
+        else:
+            application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    finally:
+        store.close()
     return 0
 
 

@@ -763,6 +763,7 @@ class FakeBotAPI:
         self._ids = itertools.count(1)
         self._webhook_last_error: tuple[int, str] | None = None
         self._poll_generation = 0
+        self._poll_terminated_by = "other getUpdates request; make sure that only one bot instance is running"
 
         self._activity = asyncio.Event()  # replaced after every set(): "something was recorded"
         self._updates_changed = asyncio.Event()  # replaced after every set(): wakes long polls
@@ -1665,6 +1666,7 @@ class FakeBotAPI:
                     self._updates.popleft()
 
         self._poll_generation += 1
+        self._poll_terminated_by = "other getUpdates request; make sure that only one bot instance is running"
         generation = self._poll_generation
         self._wake_pollers()  # a pending older poll sees the new generation and ends with 409
         loop = asyncio.get_running_loop()
@@ -1672,7 +1674,7 @@ class FakeBotAPI:
         while True:
             event = self._updates_changed
             if generation != self._poll_generation:
-                raise ApiError(409, _DEFAULT_DESCRIPTIONS[409])
+                raise ApiError(409, f"Conflict: terminated by {self._poll_terminated_by}")
             updates = self._deliverable(limit)
             remaining = deadline - loop.time()
             if updates or remaining <= 0 or self._closing.is_set():
@@ -1937,7 +1939,8 @@ class FakeBotAPI:
         }
         already = self.webhook == new
         self.webhook = new
-        self._poll_generation += 1  # a pending getUpdates ends (with 409)
+        self._poll_generation += 1  # a pending getUpdates ends with 409
+        self._poll_terminated_by = "setWebhook request"
         self._wake_pollers()
         return _ok(True, "Webhook is already set" if already else "Webhook was set")
 

@@ -202,6 +202,9 @@ async def test_group_mentions_media_and_edits_reach_handlers(api: FakeBotAPI) ->
         api.push_mention(GROUP, "again", chat_type="supergroup", chat_title="Kafé", user_id=55)
         replies = await api.wait_for_messages(GROUP, 2)
         assert [r.text for r in replies] == ["hello Test group", "hello Kafé"]
+        api.push_command(GROUP, "start", mention_bot=True, chat_type="group")  # /start@social_test_bot
+        welcome = (await api.wait_for_messages(GROUP, 3))[2]
+        assert welcome.callback_data == ["region:sundsvall", "region:vastervik"]
 
         api.push_sticker(CHAT)
         api.push_photo(CHAT, caption="me")

@@ -393,7 +393,7 @@ class _Turn:
         return False
 
     def text_name(self, text: str, folded: str) -> bool:
-        if folded in YES | NO or not _looks_like_name(text) or self.confident(text):
+        if folded in YES | NO or not _looks_like_name(text) or self.clearly_a_question(text):
             return False
         self.set(data={**self.state.data, "name": " ".join(text.split())[:40]})
         self.ask_contact()
@@ -426,8 +426,12 @@ class _Turn:
             self.delete(yes)
         return True
 
-    def confident(self, text: str) -> bool:
-        return self.ctx.matcher.match(text).topic is not None
+    def clearly_a_question(self, text: str) -> bool:
+        """A name-shaped text that is still a question: "lönebidrag?" or one that matches a topic well."""
+        if "?" in text:
+            return True
+        match = self.ctx.matcher.match(text)
+        return match.topic is not None and match.band == "high"
 
     def remind_flow(self) -> None:
         """After answering an aside, show where the open flow stands so the person is never stuck."""
@@ -528,13 +532,16 @@ class _Turn:
         self.set(flow="booking.slot", data={})
         self.offer_slots()
 
+    def taken(self) -> frozenset[str]:
+        return self.ctx.view.taken.get(self.region.id, frozenset())
+
     def place_text(self) -> str:
         return self.region.fill(self.region.place[self.lang], self.lang)
 
     def offer_slots(self, after: str | None = None, later: bool = False) -> None:
         region = self.region
         after_time = _parse_key(after)
-        taken = [parse_slot_key(k) for k in self.ctx.view.taken]
+        taken = [parse_slot_key(k) for k in self.taken()]
         slots = upcoming_slots(region.availability, self.ctx.view.now, taken, after=after_time, limit=SLOTS_PER_PAGE)
         keys = [slot_key(s) for s in slots]
         if not keys:
@@ -565,7 +572,7 @@ class _Turn:
         if key not in self.state.data.get("slots", []):
             self.say(self.t("choice_closed"), self.current_choices())
             return
-        if key in self.ctx.view.taken:
+        if key in self.taken():
             self.slot_taken()
             return
         data = {**self.state.data, "slot": key}
@@ -614,7 +621,7 @@ class _Turn:
     def book(self) -> None:
         data = self.state.data
         key = data.get("slot")
-        if not key or key in self.ctx.view.taken:
+        if not key or key in self.taken():
             self.slot_taken()
             return
         region = self.region
@@ -714,7 +721,7 @@ class _Turn:
             self.leave_flow()
             self.say(self.t("choice_closed"), [Choice(self.t("button_mybookings"), "mybookings")])
             return
-        if not key or key in self.ctx.view.taken:
+        if not key or key in self.taken():
             self.slot_taken()
             return
         self.effects += [MoveBooking(booking.booking_id, key), Record("moved")]

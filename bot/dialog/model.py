@@ -5,6 +5,7 @@ All of it is plain frozen data, so a conversation can be stored as JSON, replaye
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -123,7 +124,7 @@ class View:
     """A read-only snapshot the engine loads before each step: the dialog does no I/O of its own."""
 
     now: datetime
-    taken: frozenset[str] = frozenset()  # slot keys already booked in the conversation's region
+    taken: Mapping[str, frozenset[str]] = field(default_factory=dict)  # region -> slot keys already booked
     my_bookings: tuple[BookingInfo, ...] = ()  # this conversation's upcoming bookings
 
 

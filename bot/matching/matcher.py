@@ -12,6 +12,7 @@ know; when the runner-up is within `margin` of the winner it asks "did you mean 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from bot.content.model import Content
 from bot.matching.normalize import STOPWORDS, fold, stems
 
 OUT_OF_SCOPE = "__out_of_scope__"
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 WORD_WEIGHT = 0.6  # share of the word view in the score; the rest is character n-grams
 NGRAM = 4
 MAX_QUESTION_CHARS = 500  # a pasted essay is cut: the first lines say what it is about
@@ -59,9 +61,10 @@ class _Doc:
 class TopicMatcher:
     """Matches questions against a `Content`'s examples, keywords and out-of-scope examples."""
 
-    def __init__(self, content: Content, *, threshold: float = 0.36, margin: float = 0.04,
-                 profile_share: float = 0.0, unknown_weight: float = 0.0, idf_mode: str = "doc") -> None:  # fmt: skip
+    def __init__(self, content: Content, *, threshold: float = 0.18, margin: float = 0.04,
+                 profile_share: float = 0.5, unknown_weight: float = 1.0, idf_mode: str = "topic", answers_in_profile: bool = False) -> None:  # fmt: skip
         self.idf_mode = idf_mode
+        self.answers_in_profile = answers_in_profile
         self.threshold = threshold
         self.margin = margin
         self.profile_share = profile_share
@@ -81,6 +84,10 @@ class TopicMatcher:
         profiles: dict[str, list[str]] = {}
         for doc, text in docs:
             profiles.setdefault(doc.topic, []).append(text)
+        if self.answers_in_profile:
+            # The answers are content too: their words tell what a topic is about, beyond the examples.
+            for topic in content.topics.values():
+                profiles[topic.id] += [_PLACEHOLDER.sub(" ", text) for text in topic.answers.values()]
         profile_docs = [(_Doc(topic, "profile"), " ".join(texts)) for topic, texts in profiles.items()]
         # Sorted by topic so that a topic's best example is one np.maximum.reduceat away.
         docs.sort(key=lambda item: item[0].topic)
@@ -121,7 +128,7 @@ class TopicMatcher:
         self._topic_names = list(dict.fromkeys(topics))
         self._topic_starts = np.array([topics.index(t) for t in self._topic_names], dtype=np.int64)
         profile_features = {doc.topic: self._features(text) for doc, text in profile_docs}
-        self._profile_postings = _postings([self._weigh(profile_features[t]) for t in self._topic_names])
+        self._profile_postings = _postings([self._weigh(profile_features[t], 1.0) for t in self._topic_names])
 
     # --- analysis -----------------------------------------------------------------------------
 

@@ -52,6 +52,11 @@ class Booking:
         return BookingInfo(self.id, self.region, self.slot, self.name, self.phone)
 
 
+def _key_at(moment: datetime) -> str:
+    """The slot key of the minute `moment` falls in: slot keys sort as time, so this bounds queries."""
+    return slot_key(moment.astimezone(UTC).replace(second=0, microsecond=0))
+
+
 def open_store(state_dir: Path | str) -> Store:
     directory = Path(state_dir)
     directory.mkdir(parents=True, exist_ok=True)
@@ -133,7 +138,7 @@ class Store:
         taken: dict[str, set[str]] = {}
         with self._lock:
             rows = self.db.execute(
-                "SELECT region, slot FROM bookings WHERE status = 'booked' AND slot >= ?", [slot_key(now)]
+                "SELECT region, slot FROM bookings WHERE status = 'booked' AND slot >= ?", [_key_at(now)]
             ).fetchall()
         for region, slot in rows:
             taken.setdefault(region, set()).add(slot)
@@ -141,11 +146,11 @@ class Store:
 
     def bookings_of(self, conversation: str, now: datetime) -> list[Booking]:
         return self._bookings(
-            "conversation = ? AND status = 'booked' AND slot >= ? ORDER BY slot", [conversation, slot_key(now)]
+            "conversation = ? AND status = 'booked' AND slot >= ? ORDER BY slot", [conversation, _key_at(now)]
         )
 
     def upcoming(self, now: datetime, region: str | None = None) -> list[Booking]:
-        where, params = "status = 'booked' AND slot >= ?", [slot_key(now)]
+        where, params = "status = 'booked' AND slot >= ?", [_key_at(now)]
         if region:
             where, params = where + " AND region = ?", [*params, region]
         return self._bookings(where + " ORDER BY slot", params)
@@ -244,7 +249,7 @@ class Store:
             # Finished or cancelled bookings lose their personal details; the row stays for the calendar.
             counts["bookings"] = self.db.execute(
                 "DELETE FROM bookings WHERE (slot < ? OR status = 'cancelled') AND updated < ?",
-                [slot_key(cutoff), cutoff.isoformat()],
+                [_key_at(cutoff), cutoff.isoformat()],
             ).rowcount
             counts["hash_keys"] = self.db.execute(
                 "DELETE FROM hash_keys WHERE month < ?", [now.astimezone(UTC).strftime("%Y-%m")]

@@ -1,0 +1,1 @@
+"""Keeping personal data out of what the bot stores."""

@@ -1,0 +1,71 @@
+"""The command line as users and scripts call it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def socialbot(*args: str, stdin: str = "", state: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "bot"]
+    if state:
+        command += ["--state", str(state)]
+    return subprocess.run([*command, *args], cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_ask_json_one_object_per_line() -> None:
+    result = socialbot("ask", "--json", "--region", "vastervik", "--lang", "sv",
+                       stdin="vad är lönebidrag\nvad blir det för väder\n")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["text"] for line in lines] == ["vad är lönebidrag", "vad blir det för väder"]
+    assert lines[0]["topic"] == "wage-subsidy" and isinstance(lines[0]["score"], float)
+    assert lines[1]["topic"] is None and "vet jag tyvärr inte" in lines[1]["reply"]
+    assert "Elisabeth Johansson" in lines[1]["reply"]
+
+
+def test_ask_text_argument() -> None:
+    result = socialbot("ask", "--json", "hej")
+    assert result.returncode == 0
+    record = json.loads(result.stdout)
+    assert record["topic"] is None and record["reply"]
+
+
+def test_scripted_chat_books_a_meeting_end_to_end(tmp_path: Path) -> None:
+    script = "\n".join(["1", "1", "vad är arbetsträning", "/book", "1", "Anna", "2", "070-123 45 67", "1", "/mybookings"])
+    result = socialbot("chat", stdin=script + "\n", state=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Vilket språk" in out and "Vilken kommun" in out
+    assert "Klart! Du har ett möte med Magnus Riklander" in out
+    assert "Dina bokade möten" in out
+    assert (tmp_path / "files" / "meeting.ics").exists()
+    assert "(to the business developer) Ny bokning" in result.stderr
+    listing = socialbot("bookings", "--region", "sundsvall", state=tmp_path)
+    assert "Anna" in listing.stdout and "+46701234567" in listing.stdout
+
+
+def test_chat_remembers_across_runs(tmp_path: Path) -> None:
+    socialbot("chat", stdin="1\n2\n", state=tmp_path)  # Svenska, Västervik
+    again = socialbot("chat", stdin="vem kan jag kontakta\n", state=tmp_path)
+    assert "Vilket språk" not in again.stdout
+    assert "Elisabeth Johansson" in again.stdout
+
+
+def test_export_json_and_csv(tmp_path: Path) -> None:
+    result = socialbot("export", "--format", "json")
+    rows = json.loads(result.stdout)
+    keys = {"topic", "lang", "region", "title", "examples", "answer", "source", "reviewed"}
+    assert rows and all(set(row) == keys for row in rows)
+    assert {(r["topic"], r["lang"]) for r in rows if r["region"] is None} >= {("wise", "sv"), ("wise", "en")}
+    assert any(r["region"] == "vastervik" for r in rows)
+    out = tmp_path / "content.csv"
+    socialbot("export", "--format", "csv", "--out", str(out))
+    import csv
+
+    with out.open(encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == len(rows)

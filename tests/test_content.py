@@ -1,0 +1,197 @@
+"""The content loads, covers the contract, and every mistake a staff member can make gets FILE:LINE."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.content import ContentError, load_content
+from bot.content.catalogue import ACTION_TOPICS, LANGUAGES, REGIONS, REQUIRED_TOPICS
+from bot.content.validator import validate
+from bot.knowledge import Knowledge
+from tests.conftest import CONTENT, ROOT, SHARED
+
+
+def test_required_topics_match_the_shared_spec() -> None:
+    spec_path = SHARED / "spec" / "topics.yaml"
+    if not spec_path.exists():
+        pytest.skip("shared/spec is not beside the repository")
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    assert set(REQUIRED_TOPICS) == set(spec["topics"])
+    assert tuple(spec["regions"]) == REGIONS
+    assert tuple(spec["languages"]) == LANGUAGES
+    actions = {t for t, v in spec["topics"].items() if isinstance(v, dict) and v.get("kind") == "action"}
+    assert actions == set(ACTION_TOPICS)
+
+
+def test_every_topic_answers_in_both_languages_for_both_regions(knowledge: Knowledge) -> None:
+    content = knowledge.content
+    for topic_id in REQUIRED_TOPICS:
+        topic = content.topics[topic_id]
+        for region in REGIONS:
+            for lang in LANGUAGES:
+                answer = topic.answer(content.regions[region], lang)
+                assert len(answer) > 40, (topic_id, region, lang)
+                assert "{" not in answer, f"unfilled placeholder in {topic_id}/{region}/{lang}"
+        assert topic.source and topic.reviewed
+        assert all(len(topic.examples[lang]) >= 12 for lang in LANGUAGES)
+
+
+def test_region_contacts_come_from_the_seeds(knowledge: Knowledge) -> None:
+    sundsvall = knowledge.content.regions["sundsvall"].contact
+    vastervik = knowledge.content.regions["vastervik"].contact
+    assert sundsvall.name == "Magnus Riklander" and sundsvall.phone.replace(" ", "") == "072-1436124"
+    assert vastervik.name == "Elisabeth Johansson" and vastervik.email == "elisabeth.johansson@vastervik.se"
+    assert vastervik.phone.replace(" ", "") == "0490-255079"
+
+
+def test_committed_content_validates_cleanly() -> None:
+    report = validate(CONTENT)
+    assert report.ok, "\n".join(map(str, report.problems))
+
+
+# --- broken content: each mistake gives FILE:LINE ---------------------------------------------------
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> int:
+    """Replace the first `old` and return the 1-based line where it was."""
+    text = path.read_text(encoding="utf-8")
+    index = text.index(old)
+    path.write_text(text[:index] + new + text[index + len(old) :], encoding="utf-8")
+    return text[:index].count("\n") + 1
+
+
+def _problems(directory: Path) -> list[str]:
+    with pytest.raises(ContentError) as raised:
+        load_content(directory)
+    return [str(p) for p in raised.value.problems]
+
+
+def test_bad_yaml_names_file_and_line(content_copy: Path) -> None:
+    line = _edit(content_copy / "topics" / "wise.yaml", "title:", "title: [unclosed\n")
+    problems = _problems(content_copy)
+    assert len(problems) == 1
+    assert problems[0].startswith("topics/wise.yaml:")
+    assert "YAML syntax error" in problems[0]
+    assert abs(int(problems[0].split(":")[1]) - line) <= 2
+
+
+def test_unknown_field_suggests_the_right_one(content_copy: Path) -> None:
+    line = _edit(content_copy / "topics" / "funding.yaml", "related:", "relatd:")
+    assert f"topics/funding.yaml:{line}: unknown field 'relatd' (did you mean 'related'?)" in _problems(content_copy)
+
+
+def test_missing_english_answer(content_copy: Path) -> None:
+    path = content_copy / "topics" / "legal-form.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert "answer" in data, "this test needs a topic with a shared answer"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\n  en:", text.index("\nanswer:"))
+    end = text.index("\n", start + 1)
+    while end + 1 < len(text) and text[end + 1] == " " and not text[end + 1 :].startswith("  sv:"):
+        end = text.index("\n", end + 1) if "\n" in text[end + 1 :] else len(text)
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    problems = _problems(content_copy)
+    assert any(p.startswith("topics/legal-form.yaml:") and "'answer' is missing its English (en) text" in p
+               for p in problems), problems  # fmt: skip
+
+
+def test_missing_region_answer(content_copy: Path) -> None:
+    path = content_copy / "topics" / "contact.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.pop("answer", None)
+    data["regions"].pop("vastervik")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    problems = _problems(content_copy)
+    assert any("topics/contact.yaml:" in p and "no answer for the region 'vastervik'" in p for p in problems)
+
+
+def test_unknown_related_topic(content_copy: Path) -> None:
+    path = content_copy / "topics" / "start.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    first = data["related"][0]
+    text = path.read_text(encoding="utf-8")
+    related_at = text.index("related:")
+    index = text.index(first, related_at)
+    path.write_text(text[:index] + "fundng" + text[index + len(first) :], encoding="utf-8")
+    problems = _problems(content_copy)
+    assert any(p.startswith("topics/start.yaml:") and "unknown related topic 'fundng'" in p for p in problems)
+
+
+def test_duplicate_example_across_topics(content_copy: Path) -> None:
+    knowledge = Knowledge.load(CONTENT)
+    example = knowledge.content.topics["wage-subsidy"].examples["sv"][0]
+    path = content_copy / "topics" / "funding.yaml"
+    line = _edit(path, "examples:\n  sv:\n", f"examples:\n  sv:\n    - \"{example}\"\n") + 2
+    problems = _problems(content_copy)
+    assert any(p.startswith(f"topics/funding.yaml:{line}:") and "wage-subsidy" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("072-14 36 124", "072-14 36", "is not a Swedish phone number"),
+        ("phone:", "phone: 12\n  old_phone:", "unknown field 'old_phone'"),
+    ],
+)
+def test_region_file_mistakes(content_copy: Path, old: str, new: str, message: str) -> None:
+    line = _edit(content_copy / "regions" / "sundsvall.yaml", old, new)
+    problems = _problems(content_copy)
+    assert any(p.startswith("regions/sundsvall.yaml:") and message in p for p in problems), problems
+    assert any(p.startswith(f"regions/sundsvall.yaml:{line}") or p.startswith(f"regions/sundsvall.yaml:{line + 1}")
+               for p in problems), problems  # fmt: skip
+
+
+def test_malformed_email(content_copy: Path) -> None:
+    line = _edit(content_copy / "regions" / "vastervik.yaml", "elisabeth.johansson@vastervik.se", "elisabeth.johansson")
+    assert any(p.startswith(f"regions/vastervik.yaml:{line}:") and "is not an e-mail address" in p
+               for p in _problems(content_copy))  # fmt: skip
+
+
+def test_example_that_collides_with_another_topic_is_reported(content_copy: Path) -> None:
+    """A new example worded like another topic's is caught by running it through the matcher."""
+    knowledge = Knowledge.load(CONTENT)
+    borrowed = knowledge.content.topics["benefits"].examples["sv"][1]
+    line = _edit(content_copy / "topics" / "network.yaml", "examples:\n  sv:\n",
+                 f"examples:\n  sv:\n    - \"{borrowed} ?\"\n") + 2  # fmt: skip
+    report = validate(content_copy)
+    messages = [str(p) for p in report.problems]
+    assert any(m.startswith(f"topics/network.yaml:{line}:") and "benefits" in m for m in messages), messages
+
+
+def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_validate_command_exit_codes(content_copy: Path) -> None:
+    ok = _run("--content", str(content_copy), "validate")
+    assert ok.returncode == 0 and ok.stdout.startswith("ok:"), ok.stdout + ok.stderr
+    _edit(content_copy / "topics" / "wise.yaml", "title:", "titel:")
+    bad = _run("--content", str(content_copy), "validate")
+    assert bad.returncode == 1
+    assert "topics/wise.yaml:" in bad.stdout and "unknown field 'titel'" in bad.stdout
+
+
+@pytest.mark.parametrize("command", [("ask", "hej"), ("chat",)])
+def test_broken_content_gives_a_clear_error_not_a_traceback(content_copy: Path, tmp_path: Path,
+                                                            command: tuple[str, ...]) -> None:  # fmt: skip
+    (content_copy / "topics" / "help.yaml").write_text("id: help\ntitle: [oops\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--content", str(content_copy), "--state", str(tmp_path / "s"), *command],
+        cwd=ROOT, capture_output=True, text=True, input="hej\n", timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "topics/help.yaml:" in result.stderr and "YAML syntax error" in result.stderr

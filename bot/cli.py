@@ -6,7 +6,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from bot.config import Config
 
@@ -64,10 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bookings)
 
     p = sub.add_parser("run", help="the Telegram bot (token in TELEGRAM_BOT_TOKEN)")
-    p.add_argument("--webhook-url", help="public HTTPS address Telegram should post updates to (webhook mode)")
+    p.add_argument(
+        "--webhook-url", help="public HTTPS address Telegram should post updates to (webhook mode)"
+    )
     p.add_argument("--listen", default="127.0.0.1", help="address to listen on in webhook mode")
     p.add_argument("--port", type=int, default=8443, help="port to listen on in webhook mode")
-    p.add_argument("--secret-token", help="webhook secret (default: env TELEGRAM_WEBHOOK_SECRET, or a random one)")
+    p.add_argument(
+        "--secret-token", help="webhook secret (default: env TELEGRAM_WEBHOOK_SECRET, or a random one)"
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("purge", help="delete personal data older than the retention period")
@@ -203,7 +206,10 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     from bot.channels.telegram import TelegramChannel, valid_token
 
     if not token:
-        print("socialbot: set TELEGRAM_BOT_TOKEN to the token BotFather gave you (see README.md).", file=sys.stderr)
+        print(
+            "socialbot: set TELEGRAM_BOT_TOKEN to the token BotFather gave you (see README.md).",
+            file=sys.stderr,
+        )
         return 2
     if not valid_token(token):
         print("socialbot: TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters).",
@@ -223,7 +229,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     application = channel.build(token, base_url=os.environ.get("TELEGRAM_BASE_URL") or None)
     try:
         if args.webhook_url:
-            secret = args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+            secret = (
+                args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+            )
             application.run_webhook(listen=args.listen, port=args.port, url_path="telegram",
                                     webhook_url=args.webhook_url.rstrip("/") + "/telegram", secret_token=secret,
                                     allowed_updates=["message", "edited_message", "callback_query"])  # fmt: skip

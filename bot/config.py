@@ -38,7 +38,8 @@ class Config:
             content_dir=Path(content or env.get("SOCIALBOT_CONTENT") or "content"),
             state_dir=Path(state or env.get("SOCIALBOT_STATE") or "state"),
             retention_days=int(retention) if retention.isdigit() and int(retention) > 0 else 90,
-            keep_unanswered=env.get("SOCIALBOT_KEEP_UNANSWERED", "1").lower() not in ("0", "false", "no", "off"),
+            keep_unanswered=env.get("SOCIALBOT_KEEP_UNANSWERED", "1").lower()
+            not in ("0", "false", "no", "off"),
             admin_chats=_ids(env.get("SOCIALBOT_ADMIN_CHATS")),
             notify_chats=notify,
         )

@@ -17,7 +17,9 @@ from typing import Literal, Protocol
 
 from bot.dialog.core import Context, format_when, step
 from bot.dialog.model import (
+    ButtonPress,
     CancelBooking,
+    CommandMessage,
     CreateBooking,
     DeleteEverything,
     Event,
@@ -27,6 +29,8 @@ from bot.dialog.model import (
     Reply,
     SlotTaken,
     State,
+    TextMessage,
+    Unsupported,
     View,
 )
 from bot.knowledge import Knowledge
@@ -77,6 +81,12 @@ def _slot_time(key: str) -> datetime:
     return parse_slot_key(key)
 
 
+# The statistics' name for each kind of incoming event that is not a question.
+EVENT_KINDS: dict[type, str] = {ButtonPress: "button", CommandMessage: "command", Unsupported: "unsupported",
+                                TextMessage: "text"}  # fmt: skip
+MESSAGE_ACTIONS = ("question", "fallback", "button", "command", "unsupported", "text")
+
+
 @dataclass
 class Settings:
     retention_days: int = 90
@@ -115,12 +125,13 @@ class Engine:
         now = self.clock()
         state = self.store.load_state(conversation)
         outcome = self._step(conversation, state, event, now)
+        kind = EVENT_KINDS.get(type(event), "other")
         try:
-            notifications = self._apply(conversation, state, outcome, now)
+            notifications = self._apply(conversation, state, outcome, now, kind)
         except SlotUnavailable as lost:
             log.info("slot lost a race; offering others")
             outcome = self._step(conversation, state, SlotTaken(str(lost)), now)
-            notifications = self._apply(conversation, state, outcome, now)
+            notifications = self._apply(conversation, state, outcome, now, kind)
         for notification in notifications:
             try:
                 self.notifier.notify(notification)
@@ -145,17 +156,31 @@ class Engine:
         )
         return step(state, event, context)
 
-    def _apply(self, conversation: str, before: State | None, outcome: Outcome, now: datetime) -> list[Notification]:
+    def _apply(self, conversation: str, before: State | None, outcome: Outcome, now: datetime,
+               event_kind: str | None) -> list[Notification]:  # fmt: skip
         """Write the step's effects and new state together. Raises SlotUnavailable with nothing written."""
         notifications: list[Notification] = []
         after = outcome.state
         region = (after or before or State()).region
         lang = (after or before or State()).lang
+        effects = list(outcome.effects)
+        if event_kind and not any(
+            isinstance(e, Record) and e.action in ("question", "fallback") for e in effects
+        ):
+            effects.insert(0, Record(event_kind))  # every message counts, even a button press
         with self.store.transaction():
-            for effect in outcome.effects:
+            for effect in effects:
                 if isinstance(effect, CreateBooking):
-                    booking = Booking(effect.booking_id, conversation, effect.region, effect.slot, effect.name,
-                                      effect.phone, effect.lang, "booked")
+                    booking = Booking(
+                        effect.booking_id,
+                        conversation,
+                        effect.region,
+                        effect.slot,
+                        effect.name,
+                        effect.phone,
+                        effect.lang,
+                        "booked",
+                    )
                     self.store.create_booking(booking, now)
                     notifications.append(Notification("booked", booking))
                 elif isinstance(effect, CancelBooking):
@@ -176,11 +201,15 @@ class Engine:
                 self.store.save_state(conversation, after, now)
         return notifications
 
-    def _record(self, conversation: str, record: Record, region: str | None, lang: str | None, now: datetime) -> None:
+    def _record(
+        self, conversation: str, record: Record, region: str | None, lang: str | None, now: datetime
+    ) -> None:
         self.store.record_event(
             conversation_hash=self.store.conversation_hash(conversation, now),
             now=now, region=region, lang=lang, channel=self.channel,
             action=record.action, topic=record.topic, band=record.band,
         )  # fmt: skip
         if record.unanswered and self.settings.keep_unanswered:
-            self.store.record_unanswered(now=now, region=region, lang=lang, text=self._scrub(record.unanswered))
+            self.store.record_unanswered(
+                now=now, region=region, lang=lang, text=self._scrub(record.unanswered)
+            )

@@ -1,8 +1,8 @@
 """Shared fixtures. `testbot` drives the real engine and dialog like a person would, errbot-style:
 
-    testbot.send("/start")
-    testbot.press("Svenska")
-    assert "Vilken kommun" in testbot.text
+testbot.send("/start")
+testbot.press("Svenska")
+assert "Vilken kommun" in testbot.text
 """
 
 from __future__ import annotations

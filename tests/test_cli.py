@@ -14,7 +14,9 @@ def socialbot(*args: str, stdin: str = "", state: Path | None = None) -> subproc
     command = [sys.executable, "-m", "bot"]
     if state:
         command += ["--state", str(state)]
-    return subprocess.run([*command, *args], cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*command, *args], cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_ask_json_one_object_per_line() -> None:
@@ -36,7 +38,9 @@ def test_ask_text_argument() -> None:
 
 
 def test_scripted_chat_books_a_meeting_end_to_end(tmp_path: Path) -> None:
-    script = "\n".join(["1", "1", "vad är arbetsträning", "/book", "1", "Anna", "2", "070-123 45 67", "1", "/mybookings"])
+    script = "\n".join(
+        ["1", "1", "vad är arbetsträning", "/book", "1", "Anna", "2", "070-123 45 67", "1", "/mybookings"]
+    )
     result = socialbot("chat", stdin=script + "\n", state=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout

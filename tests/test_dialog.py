@@ -114,7 +114,15 @@ def test_cancel_word_leaves_any_flow(testbot: TestBot) -> None:
 
 def test_forged_and_stale_buttons_change_nothing(testbot: TestBot) -> None:
     testbot.onboard()
-    for data in ("confirm", "slot:20261201T0800Z", "cancelbooking:xyz", "delete:yes", "topic:nope", "x" * 500, ""):
+    for data in (
+        "confirm",
+        "slot:20261201T0800Z",
+        "cancelbooking:xyz",
+        "delete:yes",
+        "topic:nope",
+        "x" * 500,
+        "",
+    ):
         testbot.press_data(data)
         assert testbot.replies, data
     assert not testbot.store.upcoming(testbot.clock())
@@ -248,5 +256,10 @@ def test_delete_removes_everything_and_notifies_the_developer(testbot: TestBot) 
 
 
 def test_every_kind_of_event_gets_a_reply_even_before_onboarding(testbot: TestBot) -> None:
-    for event in (ButtonPress("slot:garbage"), Unsupported("voice"), CommandMessage("menu"), TextMessage("🙂")):
+    for event in (
+        ButtonPress("slot:garbage"),
+        Unsupported("voice"),
+        CommandMessage("menu"),
+        TextMessage("🙂"),
+    ):
         assert testbot.handle(event, conversation="test:new")

@@ -60,7 +60,10 @@ def test_two_people_confirm_the_same_slot_at_once(knowledge: Knowledge, tmp_path
         replies = engine.handle(conversation, ButtonPress("confirm"))
         results[conversation] = "\n".join(r.text for r in replies)
 
-    threads = [threading.Thread(target=confirm, args=(e, c)) for e, c in zip(engines, ("test:a", "test:b"), strict=True)]
+    threads = [
+        threading.Thread(target=confirm, args=(e, c))
+        for e, c in zip(engines, ("test:a", "test:b"), strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

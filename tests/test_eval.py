@@ -87,4 +87,6 @@ if __name__ == "__main__":
     result = evaluate(Knowledge.load(CONTENT), load_eval())
     print("\n".join(result.misses))
     print(f"in-scope top-1 accuracy: {result.in_scope_right}/{result.in_scope} = {result.accuracy:.3f}")
-    print(f"out-of-scope fallback:   {result.out_of_scope_right}/{result.out_of_scope} = {result.fallback:.3f}")
+    print(
+        f"out-of-scope fallback:   {result.out_of_scope_right}/{result.out_of_scope} = {result.fallback:.3f}"
+    )

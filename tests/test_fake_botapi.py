@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from fake_botapi import ApiError, FakeBotAPI, mention_entity, parse_html
+from tests.fake_botapi import ApiError, FakeBotAPI, mention_entity, parse_html
 from telegram import (
     Bot,
     BotCommand,

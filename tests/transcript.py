@@ -40,7 +40,9 @@ class TestBot:
 
     __test__ = False  # not a test class for pytest
 
-    def __init__(self, knowledge: Knowledge, state_dir: Path, clock: Clock, conversation: str = "test:1") -> None:
+    def __init__(
+        self, knowledge: Knowledge, state_dir: Path, clock: Clock, conversation: str = "test:1"
+    ) -> None:
         self.knowledge = knowledge
         self.state_dir = state_dir
         self.clock = clock
@@ -51,7 +53,9 @@ class TestBot:
 
     def _start(self) -> None:
         self.store: Store = open_store(self.state_dir)
-        self.engine = Engine(self.knowledge, self.store, channel="test", notifier=self.notifier, clock=self.clock)
+        self.engine = Engine(
+            self.knowledge, self.store, channel="test", notifier=self.notifier, clock=self.clock
+        )
 
     def restart(self) -> None:
         """Close everything and start again from the database, as after a crash or deploy."""

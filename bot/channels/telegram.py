@@ -71,6 +71,7 @@ def valid_token(token: str | None) -> bool:
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     """Cut a long answer into messages at paragraph breaks (then lines, then words), each within `limit`
     once escaped for HTML."""
+
     def fits(part: str) -> bool:
         return len(html.escape(part, quote=False)) <= limit
 
@@ -115,14 +116,17 @@ def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
 # --- sending, with retries ------------------------------------------------------------------------
 
 
-async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T | None:
-    """Run a Bot API call, retrying network errors and flood waits; give up quietly on a blocked chat."""
+async def with_retries(what: str, call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T | None:
+    """`await call(*args, **kwargs)`, retrying network errors and flood waits; give up quietly on a
+    blocked chat. `what` names the call in logs, which never carry message text or chat ids."""
     delay = 0.5
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
-            return await call()
+            return await call(*args, **kwargs)
         except RetryAfter as exc:
-            wait = exc.retry_after.total_seconds() if isinstance(exc.retry_after, timedelta) else exc.retry_after
+            wait = (
+                exc.retry_after.total_seconds() if isinstance(exc.retry_after, timedelta) else exc.retry_after
+            )
             await asyncio.sleep(min(float(wait), 60.0))
         except (TimedOut, NetworkError) as exc:
             if isinstance(exc, BadRequest):
@@ -143,20 +147,11 @@ async def send_replies(bot: Any, chat_id: int, replies: Sequence[Reply]) -> None
         parts = split_text(reply.text)
         for index, part in enumerate(parts):
             markup = keyboard(reply.choices) if index == len(parts) - 1 else None
-            await with_retries(
-                lambda part=part, markup=markup: bot.send_message(
-                    chat_id, html.escape(part, quote=False), parse_mode=ParseMode.HTML, reply_markup=markup
-                ),
-                "sendMessage",
-            )
+            await with_retries("sendMessage", bot.send_message, chat_id, html.escape(part, quote=False),
+                               parse_mode=ParseMode.HTML, reply_markup=markup)  # fmt: skip
         if reply.attachment:
-            attachment = reply.attachment
-            await with_retries(
-                lambda: bot.send_document(
-                    chat_id, InputFile(attachment.content, filename=attachment.filename), filename=attachment.filename
-                ),
-                "sendDocument",
-            )
+            document = InputFile(reply.attachment.content, filename=reply.attachment.filename)
+            await with_retries("sendDocument", bot.send_document, chat_id, document)
 
 
 # --- the adapter ----------------------------------------------------------------------------------
@@ -197,10 +192,15 @@ class TelegramChannel:
         self.bot_username = me.username
         for lang, commands in COMMANDS.items():
             bot_commands = [BotCommand(name, description) for name, description in commands]
-            await with_retries(lambda c=bot_commands, lang=lang: application.bot.set_my_commands(
-                c, language_code=None if lang == "en" else lang), "setMyCommands")  # fmt: skip
+            # English is the default list; Swedish-speaking clients get the Swedish one.
+            language = None if lang == "en" else lang
+            await with_retries(
+                "setMyCommands", application.bot.set_my_commands, bot_commands, language_code=language
+            )
         if application.job_queue:
-            application.job_queue.run_repeating(self.send_due_reminders, interval=self.reminder_interval, first=0.1)
+            application.job_queue.run_repeating(
+                self.send_due_reminders, interval=self.reminder_interval, first=0.1
+            )
             application.job_queue.run_repeating(self.daily_purge, interval=timedelta(days=1), first=60)
         self._watch_task = asyncio.create_task(self.watch_content())
 
@@ -239,7 +239,9 @@ class TelegramChannel:
             return  # a command for another bot in a group
         name = name.lower()
         if name in ("stats", "reload") and message.chat_id in self.config.admin_chats:
-            await (self.admin_reload(message.chat_id) if name == "reload" else self.admin_stats(message.chat_id))
+            await (
+                self.admin_reload(message.chat_id) if name == "reload" else self.admin_stats(message.chat_id)
+            )
             return
         await self.dispatch(message.chat_id, CommandMessage(name, argument.strip()), context)
 
@@ -247,7 +249,7 @@ class TelegramChannel:
         query = update.callback_query
         if query is None:
             return
-        await with_retries(query.answer, "answerCallbackQuery")
+        await with_retries("answerCallbackQuery", query.answer)
         chat_id = query.message.chat.id if query.message else query.from_user.id
         await self.dispatch(chat_id, ButtonPress(str(query.data or "")), context)
 
@@ -284,10 +286,7 @@ class TelegramChannel:
             return
         text = notification_text(notification, self.engine.knowledge)
         bot = self.application.bot
-        self.application.create_task(
-            with_retries(lambda: bot.send_message(chat_id, html.escape(text, quote=False), parse_mode=ParseMode.HTML),
-                         "notification")  # fmt: skip
-        )
+        self.application.create_task(with_retries("notification", bot.send_message, chat_id, text))
 
     async def send_due_reminders(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Sweep the database for reminders that are due: a restart loses none, and a move re-arms them."""
@@ -298,8 +297,9 @@ class TelegramChannel:
             if due is None or not booking.conversation.startswith("telegram:"):
                 continue
             chat_id = int(booking.conversation.removeprefix("telegram:"))
-            sent = await with_retries(lambda b=booking: context.bot.send_message(chat_id, self.reminder_text(b)),
-                                      "reminder")  # fmt: skip
+            sent = await with_retries(
+                "reminder", context.bot.send_message, chat_id, self.reminder_text(booking)
+            )
             if sent is not None:
                 store.mark_reminded(booking.id, due)
 
@@ -334,7 +334,7 @@ class TelegramChannel:
             return
         for chat_id in self.config.admin_chats:
             for part in split_text(text):
-                await with_retries(lambda c=chat_id, p=part: self.application.bot.send_message(c, p), "admin message")
+                await with_retries("admin message", self.application.bot.send_message, chat_id, part)
 
     def reload(self) -> list[str]:
         """Load the content again; on problems keep the last good content. Returns the problems."""
@@ -352,7 +352,7 @@ class TelegramChannel:
                 "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems))  # fmt: skip
         assert self.application is not None
         for part in split_text(text):
-            await with_retries(lambda p=part: self.application.bot.send_message(chat_id, p), "reload answer")
+            await with_retries("reload answer", self.application.bot.send_message, chat_id, part)
 
     async def admin_stats(self, chat_id: int) -> None:
         from bot.stats.telegram import send_stats  # the statistics module, imported when asked for
@@ -369,7 +369,9 @@ class TelegramChannel:
                 problems = self.reload()
                 if problems:
                     log.warning("content change rejected: %d problem(s)", len(problems))
-                    await self.tell_admins("Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems))
+                    await self.tell_admins(
+                        "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems)
+                    )
                 else:
                     log.info("content reloaded")
         except asyncio.CancelledError:

@@ -5,7 +5,7 @@ and line. Nothing else in the bot reads the YAML files.
 """
 
 from bot.content.loader import ContentError, load_content
-from bot.content.model import Content, Contact, Region, Topic
+from bot.content.model import Contact, Content, Region, Topic
 from bot.content.problems import Problem
 
 __all__ = ["Contact", "Content", "ContentError", "Problem", "Region", "Topic", "load_content"]

@@ -14,16 +14,18 @@ def export_rows(content: Content) -> list[dict[str, Any]]:
     rows = []
     for topic in content.topics.values():
         for region, lang in topic.answers:
-            rows.append({
-                "topic": topic.id,
-                "lang": lang,
-                "region": region,
-                "title": topic.title[lang],
-                "examples": list(topic.examples[lang]),
-                "answer": topic.answers[(region, lang)].strip(),
-                "source": " ; ".join(topic.source),
-                "reviewed": topic.reviewed.isoformat(),
-            })
+            rows.append(
+                {
+                    "topic": topic.id,
+                    "lang": lang,
+                    "region": region,
+                    "title": topic.title[lang],
+                    "examples": list(topic.examples[lang]),
+                    "answer": topic.answers[(region, lang)].strip(),
+                    "source": " ; ".join(topic.source),
+                    "reviewed": topic.reviewed.isoformat(),
+                }
+            )
     return rows
 
 

@@ -44,7 +44,9 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
 
     regions = {model.id: _region(model) for _, model in region_files}
     topics = {model.id: _topic(model, file) for file, model in topic_files}
-    problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today())
+    # A file that failed to parse still names a topic: do not also report it as missing everywhere.
+    present = {path.stem for path in (directory / "topics").glob("*.y*ml")}
+    problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today(), present)
     if problems:
         raise ContentError(problems)
     return Content(
@@ -67,7 +69,9 @@ def _region_order(region_id: str) -> tuple[int, str]:
 # --- one file at a time -------------------------------------------------------------------------
 
 
-def _parse_all(directory: Path, folder: str, model: type[M], problems: list[Problem]) -> list[tuple[YamlFile, M]]:
+def _parse_all(
+    directory: Path, folder: str, model: type[M], problems: list[Problem]
+) -> list[tuple[YamlFile, M]]:
     parsed = []
     for path in sorted((directory / folder).glob("*.y*ml")):
         result = _parse(path, f"{folder}/{path.name}", model, problems)
@@ -78,7 +82,9 @@ def _parse_all(directory: Path, folder: str, model: type[M], problems: list[Prob
     return parsed
 
 
-def _parse_one(directory: Path, name: str, model: type[M], problems: list[Problem]) -> tuple[YamlFile, M] | None:
+def _parse_one(
+    directory: Path, name: str, model: type[M], problems: list[Problem]
+) -> tuple[YamlFile, M] | None:
     path = directory / name
     if not path.exists():
         return None
@@ -106,7 +112,9 @@ def _parse(path: Path, name: str, model: type[M], problems: list[Problem]) -> tu
     stem = path.stem
     file_id = getattr(parsed, "id", stem)
     if file_id != stem:
-        problems.append(file.problem(("id",), f"the id '{file_id}' must be the same as the file name '{stem}'"))
+        problems.append(
+            file.problem(("id",), f"the id '{file_id}' must be the same as the file name '{stem}'")
+        )
         return None
     return file, parsed
 
@@ -127,7 +135,9 @@ def _explain(file: YamlFile, model: type[BaseModel], error: Any) -> Problem:
         if field in LANG_NAMES:
             message = f"'{'.'.join(str(p) for p in loc[:-1])}' is missing its {LANG_NAMES[field]} text"
         else:
-            message = f"missing field '{field}'" + (f" in '{'.'.join(map(str, loc[:-1]))}'" if loc[:-1] else "")
+            message = f"missing field '{field}'" + (
+                f" in '{'.'.join(map(str, loc[:-1]))}'" if loc[:-1] else ""
+            )
     elif kind == "too_short" and loc and loc[0] == "examples":
         count = len(error.get("input") or [])
         lang = LANG_NAMES.get(str(loc[-1]), str(loc[-1]))
@@ -244,11 +254,12 @@ def _cross_checks(
     region_files: list[tuple[YamlFile, schema.RegionFile]],
     out_of_scope: tuple[YamlFile, schema.OutOfScopeFile] | None,
     today: date,
+    present: set[str],
 ) -> list[Problem]:
     from bot.matching.normalize import fold  # the matcher's own notion of "the same sentence"
 
     problems: list[Problem] = []
-    topic_ids = {model.id for _, model in topic_files}
+    topic_ids = {model.id for _, model in topic_files} | present
     regions = {model.id: model for _, model in region_files}
     for missing in sorted(set(REGIONS) - set(regions)):
         problems.append(Problem(f"regions/{missing}.yaml", 0, f"the region '{missing}' has no file"))
@@ -262,11 +273,15 @@ def _cross_checks(
         for region in topic.regions:
             if region not in regions:
                 known = ", ".join(sorted(regions))
-                problems.append(file.problem(("regions", region), f"unknown region '{region}' (known: {known})"))
+                problems.append(
+                    file.problem(("regions", region), f"unknown region '{region}' (known: {known})")
+                )
         if topic.answer is None:
             for region in sorted(set(regions) - set(topic.regions)):
                 problems.append(
-                    file.problem(("regions",), f"no answer for the region '{region}' (add it, or write `answer`)")
+                    file.problem(
+                        ("regions",), f"no answer for the region '{region}' (add it, or write `answer`)"
+                    )
                 )
         for index, related in enumerate(topic.related):
             if related == topic.id:
@@ -276,7 +291,9 @@ def _cross_checks(
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.append(file.problem(("related", index), f"unknown related topic '{related}'{hint}"))
         if topic.reviewed > today:
-            problems.append(file.problem(("reviewed",), f"the reviewed date {topic.reviewed} is in the future"))
+            problems.append(
+                file.problem(("reviewed",), f"the reviewed date {topic.reviewed} is in the future")
+            )
         problems += _placeholder_problems(file, topic, regions)
         for lang in ("sv", "en"):
             for index, example in enumerate(getattr(topic.examples, lang)):
@@ -287,7 +304,10 @@ def _cross_checks(
                 if other and (other[0] != topic.id or other[2] == lang):
                     same = "this topic" if other[0] == topic.id else f"the topic '{other[0]}'"
                     problems.append(
-                        file.problem(("examples", lang, index), f"the example '{example}' is already in {same} ({other[1]})")
+                        file.problem(
+                            ("examples", lang, index),
+                            f"the example '{example}' is already in {same} ({other[1]})",
+                        )
                     )
                 elif not other:
                     seen_examples[key] = (topic.id, where, lang)
@@ -307,7 +327,9 @@ def _cross_checks(
     return problems
 
 
-def _placeholder_problems(file: YamlFile, topic: schema.TopicFile, regions: dict[str, schema.RegionFile]) -> list[Problem]:
+def _placeholder_problems(
+    file: YamlFile, topic: schema.TopicFile, regions: dict[str, schema.RegionFile]
+) -> list[Problem]:
     problems = []
     texts: list[tuple[tuple[Any, ...], str | None, str]] = []
     if topic.answer:
@@ -321,9 +343,15 @@ def _placeholder_problems(file: YamlFile, topic: schema.TopicFile, regions: dict
                     file.problem(path, f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})")
                 )
             elif name == "contact_email":
-                without = [r for r in ([region] if region else regions) if r in regions and not regions[r].contact.email]
+                without = [
+                    r
+                    for r in ([region] if region else regions)
+                    if r in regions and not regions[r].contact.email
+                ]
                 if without:
                     problems.append(
-                        file.problem(path, f"{{contact_email}} is used, but {', '.join(without)} has no e-mail address")
+                        file.problem(
+                            path, f"{{contact_email}} is used, but {', '.join(without)} has no e-mail address"
+                        )
                     )
     return problems

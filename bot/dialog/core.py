@@ -63,9 +63,27 @@ MENUS: dict[str, tuple[str, ...]] = {
     "support": ("support-overview", "arbetsformedlingen", "forsakringskassan", "samordningsforbundet",
                 "naringslivsbolaget", "municipality", "region", "coompanion"),
 }  # fmt: skip
-YES = frozenset("ja japp jo jaa okej ok yes yep yeah y sure absolut gärna garna boka".split())
-NO = frozenset("nej nä na no nope n".split())
-LEAVE = frozenset("avbryt avsluta stopp stop sluta cancel quit exit abort".split())
+YES = frozenset(
+    [
+        "ja",
+        "japp",
+        "jo",
+        "jaa",
+        "okej",
+        "ok",
+        "yes",
+        "yep",
+        "yeah",
+        "y",
+        "sure",
+        "absolut",
+        "gärna",
+        "garna",
+        "boka",
+    ]
+)
+NO = frozenset(["nej", "nä", "na", "no", "nope", "n"])
+LEAVE = frozenset(["avbryt", "avsluta", "stopp", "stop", "sluta", "cancel", "quit", "exit", "abort"])
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
 
 
@@ -198,7 +216,10 @@ class _Turn:
         if self.state.lang is None:
             self.welcome()
             return
-        choices = [Choice(self.t(f"menu_{name}"), f"menu:{name}") for name in ("about", "jobseeker", "founder", "support")]
+        choices = [
+            Choice(self.t(f"menu_{name}"), f"menu:{name}")
+            for name in ("about", "jobseeker", "founder", "support")
+        ]
         choices.append(Choice(self.t("menu_person"), "menu:person"))
         self.say(self.t("menu"), choices)
 
@@ -444,10 +465,15 @@ class _Turn:
         elif flow == "booking.name":
             self.say(self.t("still_booking", prompt=self.t("ask_name")), self.name_choices())
         elif flow == "booking.contact":
-            self.say(self.t("still_booking", prompt=self.t("ask_contact", contact_name=self.region.contact.name)),
-                     self.contact_choices())
+            self.say(
+                self.t("still_booking", prompt=self.t("ask_contact", contact_name=self.region.contact.name)),
+                self.contact_choices(),
+            )
         elif flow == "booking.phone":
-            self.say(self.t("still_booking", prompt=self.t("ask_phone")), [Choice(self.t("button_cancel"), "cancel")])
+            self.say(
+                self.t("still_booking", prompt=self.t("ask_phone")),
+                [Choice(self.t("button_cancel"), "cancel")],
+            )
         elif flow in ("booking.confirm", "move.confirm"):
             self.say(self.t("still_booking", prompt=""), self.confirm_choices())
         elif flow == "cancel.confirm":
@@ -479,8 +505,12 @@ class _Turn:
     def fallback(self) -> None:
         region = self.region
         self.say(
-            self.t("fallback", region=region.name[self.lang], contact_name=region.contact.name,
-                   contact_phone=region.contact.phone),
+            self.t(
+                "fallback",
+                region=region.name[self.lang],
+                contact_name=region.contact.name,
+                contact_phone=region.contact.phone,
+            ),
             self.fallback_choices(),
         )
 
@@ -525,9 +555,14 @@ class _Turn:
             return
         region = self.region
         self.say(
-            self.t("book_intro", contact_name=region.contact.name, contact_role=region.contact.role[self.lang],
-                   region=region.name[self.lang], minutes=region.availability.meeting_minutes,
-                   place=self.place_text())
+            self.t(
+                "book_intro",
+                contact_name=region.contact.name,
+                contact_role=region.contact.role[self.lang],
+                region=region.name[self.lang],
+                minutes=region.availability.meeting_minutes,
+                place=self.place_text(),
+            )
         )
         self.set(flow="booking.slot", data={})
         self.offer_slots()
@@ -542,21 +577,27 @@ class _Turn:
         region = self.region
         after_time = _parse_key(after)
         taken = [parse_slot_key(k) for k in self.taken()]
-        slots = upcoming_slots(region.availability, self.ctx.view.now, taken, after=after_time, limit=SLOTS_PER_PAGE)
+        slots = upcoming_slots(
+            region.availability, self.ctx.view.now, taken, after=after_time, limit=SLOTS_PER_PAGE
+        )
         keys = [slot_key(s) for s in slots]
         if not keys:
             if later and self.state.data.get("slots"):
                 keys = self.state.data["slots"]  # no later times: keep offering the ones we have
             else:
                 self.leave_flow()
-                self.say(self.t("no_slots", contact_name=region.contact.name, contact_phone=region.contact.phone),
-                         self.menu_choices())
+                self.say(
+                    self.t("no_slots", contact_name=region.contact.name, contact_phone=region.contact.phone),
+                    self.menu_choices(),
+                )
                 return
         data = {**self.state.data, "slots": keys, "after": keys[-1]}
         self.set(data=data, open=(*(f"slot:{k}" for k in keys), "book:later"))
         if self.state.flow not in ("booking.slot", "move.slot"):
             self.set(flow="booking.slot")
-        self.say(self.t("book_later_times" if later else "choose_time"), self.slot_choices(keys, with_later=True))
+        self.say(
+            self.t("book_later_times" if later else "choose_time"), self.slot_choices(keys, with_later=True)
+        )
 
     def slot_choices(self, keys: Sequence[str], with_later: bool) -> list[Choice]:
         choices = [Choice(self.when(k), f"slot:{k}") for k in keys]
@@ -579,8 +620,10 @@ class _Turn:
         if self.state.flow == "move.slot":
             self.set(flow="move.confirm", data=data, open=("confirm",))
             old = self.find_booking(data.get("booking"))
-            self.say(self.t("confirm_move", old=self.when(old.slot) if old else "?", when=self.when(key)),
-                     self.confirm_choices())
+            self.say(
+                self.t("confirm_move", old=self.when(old.slot) if old else "?", when=self.when(key)),
+                self.confirm_choices(),
+            )
         elif "reach" in data:  # came back after losing a slot: name and contact are already known
             self.set(data=data)
             self.confirm_booking()
@@ -611,10 +654,15 @@ class _Turn:
         phone = data.get("phone")
         self.set(flow="booking.confirm", open=("confirm",))
         self.say(
-            self.t("confirm_booking", contact_name=region.contact.name, when=self.when(data["slot"]),
-                   place=self.place_text(), name=data.get("name") or self.t("name_none"),
-                   reach=format_swedish_phone(phone) if phone else self.t("reach_chat"),
-                   retention=self.ctx.retention_days),
+            self.t(
+                "confirm_booking",
+                contact_name=region.contact.name,
+                when=self.when(data["slot"]),
+                place=self.place_text(),
+                name=data.get("name") or self.t("name_none"),
+                reach=format_swedish_phone(phone) if phone else self.t("reach_chat"),
+                retention=self.ctx.retention_days,
+            ),
             self.confirm_choices(),
         )
 
@@ -626,7 +674,9 @@ class _Turn:
             return
         region = self.region
         booking_id = self.ctx.new_id()
-        self.effects.append(CreateBooking(booking_id, region.id, key, data.get("name"), data.get("phone"), self.lang))
+        self.effects.append(
+            CreateBooking(booking_id, region.id, key, data.get("name"), data.get("phone"), self.lang)
+        )
         self.effects.append(Record("booking"))
         self.leave_flow()
         start = parse_slot_key(key)
@@ -673,7 +723,9 @@ class _Turn:
             when = self.when(booking.slot)
             who = contacts[booking.region].contact.name if booking.region in contacts else booking.region
             lines.append(f"- {when}: {who}")
-            choices.append(Choice(self.t("button_cancel_booking", when=when), f"cancelbooking:{booking.booking_id}"))
+            choices.append(
+                Choice(self.t("button_cancel_booking", when=when), f"cancelbooking:{booking.booking_id}")
+            )
             choices.append(Choice(self.t("button_move_booking", when=when), f"move:{booking.booking_id}"))
         choices += self.menu_choices()
         self.set(flow="idle", data={}, open=tuple(c.data for c in choices if c.data != "menu"))
@@ -701,8 +753,10 @@ class _Turn:
             return
         self.effects += [CancelBooking(booking.booking_id), Record("cancelled")]
         contact = self.ctx.content.region(booking.region).contact
-        self.say(self.t("booking_cancelled", when=self.when(booking.slot), contact_name=contact.name),
-                 self.menu_choices())
+        self.say(
+            self.t("booking_cancelled", when=self.when(booking.slot), contact_name=contact.name),
+            self.menu_choices(),
+        )
 
     def start_move(self, booking_id: str) -> None:
         booking = self.find_booking(booking_id)
@@ -727,15 +781,20 @@ class _Turn:
         self.effects += [MoveBooking(booking.booking_id, key), Record("moved")]
         self.leave_flow()
         contact = self.ctx.content.region(booking.region).contact
-        self.say(self.t("booking_moved", when=self.when(key), contact_name=contact.name), self.menu_choices(),
-                 self.calendar_file(booking.booking_id, parse_slot_key(key)))
+        self.say(
+            self.t("booking_moved", when=self.when(key), contact_name=contact.name),
+            self.menu_choices(),
+            self.calendar_file(booking.booking_id, parse_slot_key(key)),
+        )
 
     # --- personal data --------------------------------------------------------------------------
 
     def ask_delete(self) -> None:
         self.set(flow="delete.confirm", data={}, open=("delete:yes", "delete:no"))
-        self.say(self.t("confirm_delete"),
-                 [Choice(self.t("button_yes_delete"), "delete:yes"), Choice(self.t("button_no"), "delete:no")])
+        self.say(
+            self.t("confirm_delete"),
+            [Choice(self.t("button_yes_delete"), "delete:yes"), Choice(self.t("button_no"), "delete:no")],
+        )
 
     def delete(self, yes: bool) -> None:
         if not yes:
@@ -784,7 +843,7 @@ def _clean(text: str) -> str:
 
 
 _SMALL_TALK = {kind: frozenset(fold(w) for w in words) for kind, words in texts.SMALL_TALK.items()}
-_FILLER = frozenset("och and du you sa so mycket much very".split())
+_FILLER = frozenset(["och", "and", "du", "you", "sa", "so", "mycket", "much", "very"])
 
 
 def _small_talk(folded: str) -> str | None:

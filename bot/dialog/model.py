@@ -135,7 +135,9 @@ class View:
 class State:
     lang: str | None = None
     region: str | None = None
-    flow: str = "idle"  # idle, booking.slot, booking.name, booking.contact, booking.phone, booking.confirm, ...
+    flow: str = (
+        "idle"  # idle, booking.slot, booking.name, booking.contact, booking.phone, booking.confirm, ...
+    )
     data: dict[str, Any] = field(default_factory=dict)  # the flow's own values, JSON-serialisable
     open: tuple[str, ...] = ()  # button data that may change something, offered in the last replies
     updated: str | None = None  # ISO time of the last event, for the idle timeout

@@ -119,7 +119,11 @@ class TopicMatcher:
         if self.idf_mode == "topic":
             self._idf = {f: math.log((1 + n_topics) / (1 + len(topic_sets[f]))) + 1.0 for f in doc_freq}
         elif self.idf_mode == "both":
-            self._idf = {f: (math.log((1 + n_topics) / (1 + len(topic_sets[f]))) + 1.0) * (math.log((1 + n_docs) / (1 + df)) + 1.0) ** 0.5 for f, df in doc_freq.items()}
+            self._idf = {
+                f: (math.log((1 + n_topics) / (1 + len(topic_sets[f]))) + 1.0)
+                * (math.log((1 + n_docs) / (1 + df)) + 1.0) ** 0.5
+                for f, df in doc_freq.items()
+            }
         else:
             self._idf = {f: math.log((1 + n_docs) / (1 + df)) + 1.0 for f, df in doc_freq.items()}
         self._unknown_idf = math.log(1 + n_docs) + 1.0
@@ -187,7 +191,11 @@ class TopicMatcher:
         weights: dict[str, float] = {}
         fallback = unknown * self._unknown_idf
         for prefix, share in (("w:", WORD_WEIGHT), ("c:", 1.0 - WORD_WEIGHT)):
-            view = {f: (1 + math.log(c)) * self._idf.get(f, fallback) for f, c in counts.items() if f.startswith(prefix)}
+            view = {
+                f: (1 + math.log(c)) * self._idf.get(f, fallback)
+                for f, c in counts.items()
+                if f.startswith(prefix)
+            }
             norm = math.sqrt(sum(v * v for v in view.values()))
             if norm:
                 weights.update({f: share * v / norm for f, v in view.items()})
@@ -227,7 +235,9 @@ class TopicMatcher:
         if best < self.threshold or out_of_scope >= best:
             return Match(None, best, lang=lang, ranking=tuple(ranking))
         close = tuple(t for t, s in ranking if s >= self.threshold and best - s <= self.margin)
-        return Match(best_topic, best, did_you_mean=close if len(close) > 1 else (), lang=lang, ranking=tuple(ranking))
+        return Match(
+            best_topic, best, did_you_mean=close if len(close) > 1 else (), lang=lang, ranking=tuple(ranking)
+        )
 
 
 def _postings(vectors: list[dict[str, float]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -237,12 +247,17 @@ def _postings(vectors: list[dict[str, float]]) -> dict[str, tuple[np.ndarray, np
         for feature, weight in vector.items():
             lists.setdefault(feature, []).append((index, weight))
     return {
-        f: (np.fromiter((i for i, _ in p), np.int32, len(p)), np.fromiter((w for _, w in p), np.float32, len(p)))
+        f: (
+            np.fromiter((i for i, _ in p), np.int32, len(p)),
+            np.fromiter((w for _, w in p), np.float32, len(p)),
+        )
         for f, p in lists.items()
     }
 
 
-def _dot(query: dict[str, float], postings: dict[str, tuple[np.ndarray, np.ndarray]], size: int) -> np.ndarray:
+def _dot(
+    query: dict[str, float], postings: dict[str, tuple[np.ndarray, np.ndarray]], size: int
+) -> np.ndarray:
     """Cosine of the query with every indexed document (all vectors are unit length per view)."""
     scores = np.zeros(size, dtype=np.float32)
     for feature, weight in query.items():

@@ -118,8 +118,11 @@ class Store:
     def save_state(self, conversation: str, state: State, now: datetime) -> None:
         with self.transaction():
             self.db["conversations"].upsert(
-                {"key": conversation, "state": json.dumps(state.to_json(), ensure_ascii=False),
-                 "updated": now.isoformat()},
+                {
+                    "key": conversation,
+                    "state": json.dumps(state.to_json(), ensure_ascii=False),
+                    "updated": now.isoformat(),
+                },
                 pk="key",
             )
 
@@ -178,17 +181,22 @@ class Store:
     def cancel_booking(self, conversation: str, booking_id: str, now: datetime) -> Booking | None:
         """Cancel one's own booking; someone else's id changes nothing and returns None."""
         with self.transaction():
-            found = self._bookings("id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation])
+            found = self._bookings(
+                "id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation]
+            )
             if not found:
                 return None
             self.db.execute(
-                "UPDATE bookings SET status = 'cancelled', updated = ? WHERE id = ?", [now.isoformat(), booking_id]
+                "UPDATE bookings SET status = 'cancelled', updated = ? WHERE id = ?",
+                [now.isoformat(), booking_id],
             )
         return found[0]
 
     def move_booking(self, conversation: str, booking_id: str, slot: str, now: datetime) -> Booking | None:
         with self.transaction():
-            found = self._bookings("id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation])
+            found = self._bookings(
+                "id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation]
+            )
             if not found:
                 return None
             try:
@@ -217,23 +225,47 @@ class Store:
             if row is None:
                 with self.transaction():
                     self.db.execute(
-                        "INSERT OR IGNORE INTO hash_keys (month, secret) VALUES (?, ?)", [month, secrets.token_bytes(32)]
+                        "INSERT OR IGNORE INTO hash_keys (month, secret) VALUES (?, ?)",
+                        [month, secrets.token_bytes(32)],
                     )
                 row = self.db.execute("SELECT secret FROM hash_keys WHERE month = ?", [month]).fetchone()
         return hmac.new(row[0], conversation.encode(), hashlib.sha256).hexdigest()[:16]
 
-    def record_event(self, *, conversation_hash: str, now: datetime, region: str | None, lang: str | None,
-                     channel: str, action: str, topic: str | None = None, band: str | None = None) -> None:
+    def record_event(
+        self,
+        *,
+        conversation_hash: str,
+        now: datetime,
+        region: str | None,
+        lang: str | None,
+        channel: str,
+        action: str,
+        topic: str | None = None,
+        band: str | None = None,
+    ) -> None:
         with self.transaction():
             self.db["events"].insert(
-                {"hour": now.astimezone(UTC).strftime("%Y-%m-%dT%H"), "conversation": conversation_hash,
-                 "region": region, "lang": lang, "channel": channel, "action": action, "topic": topic, "band": band}
+                {
+                    "hour": now.astimezone(UTC).strftime("%Y-%m-%dT%H"),
+                    "conversation": conversation_hash,
+                    "region": region,
+                    "lang": lang,
+                    "channel": channel,
+                    "action": action,
+                    "topic": topic,
+                    "band": band,
+                }
             )
 
     def record_unanswered(self, *, now: datetime, region: str | None, lang: str | None, text: str) -> None:
         with self.transaction():
             self.db["unanswered"].insert(
-                {"day": now.astimezone(UTC).strftime("%Y-%m-%d"), "region": region, "lang": lang, "text": text}
+                {
+                    "day": now.astimezone(UTC).strftime("%Y-%m-%d"),
+                    "region": region,
+                    "lang": lang,
+                    "text": text,
+                }
             )
 
     def purge(self, now: datetime, retention_days: int) -> dict[str, int]:

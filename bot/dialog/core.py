@@ -138,7 +138,7 @@ class _Turn:
         if self.state.flow != "idle" and _idle_too_long(self.state.updated, now):
             self.leave_flow()
             self.say(self.t("idle_reset"))
-            if not isinstance(event, TextMessage):
+            if isinstance(event, ButtonPress):  # a press on the old flow's buttons: show where we are now
                 self.main_menu()
                 return self.finish(now)
         self.dispatch(event)
@@ -307,6 +307,8 @@ class _Turn:
             self.choose_language(value)
         elif kind == "region" and value in content.regions:
             self.choose_region(value)
+        elif data in self.state.open:
+            self.open_choice(kind, value)
         elif self.state.lang is None:
             self.welcome()
         elif data == "menu":
@@ -323,8 +325,6 @@ class _Turn:
             self.cancel_flow()
         elif data == "none":
             self.say(self.t("none_of_them", contact_name=self.region.contact.name), self.fallback_choices())
-        elif data in self.state.open:
-            self.open_choice(kind, value)
         else:
             self.say(self.t("choice_closed"), self.current_choices())
 

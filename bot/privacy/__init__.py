@@ -1,1 +1,1 @@
-"""Keeping personal data out of what the bot stores."""
+"""Privacy helpers: remove personal data from free text before it is stored."""

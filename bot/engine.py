@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
+from bot.dialog import texts
 from bot.dialog.core import Context, format_when, step
 from bot.dialog.model import (
     ButtonPress,
@@ -122,6 +124,16 @@ class Engine:
         self._scrub = scrub_names(knowledge.people())
 
     def handle(self, conversation: str, event: Event) -> list[Reply]:
+        """One event in, the replies out. Storage trouble gets an apology, never a crash or half a change."""
+        try:
+            return self._handle(conversation, event)
+        except sqlite3.Error as exc:
+            # Locked by another process beyond the wait, disk full, I/O error: the transaction was rolled
+            # back, so nothing is half written; the person is asked to try again.
+            log.error("storage error while handling an event: %s", type(exc).__name__)
+            return [Reply(texts.text("technical_error", "sv") + "\n\n" + texts.text("technical_error", "en"))]
+
+    def _handle(self, conversation: str, event: Event) -> list[Reply]:
         now = self.clock()
         state = self.store.load_state(conversation)
         outcome = self._step(conversation, state, event, now)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from bot.dialog.model import ButtonPress, Choice, CommandMessage, TextMessage, Unsupported
 from bot.knowledge import Knowledge
@@ -45,7 +45,9 @@ class DialogMachine(RuleBasedStateMachine):
         self.bot = TestBot(KNOWLEDGE, self.directory, self.clock)
         self.choices: dict[str, list[Choice]] = {}
         self.deleted: set[str] = set()
-        self.expected: dict[str, tuple[str, str]] = {}  # booking id -> (slot, conversation), from notifications
+        self.expected: dict[
+            str, tuple[str, str]
+        ] = {}  # booking id -> (slot, conversation), from notifications
         self.seen_notifications = 0
 
     def teardown(self) -> None:
@@ -94,7 +96,11 @@ class DialogMachine(RuleBasedStateMachine):
     def press_forged(self, conversation: str, forged: str) -> None:
         self._handle(conversation, ButtonPress(forged))
 
-    @rule(conversation=CONVERSATIONS, name=COMMANDS, argument=st.sampled_from(["", "sundsvall", "vastervik", "x"]))
+    @rule(
+        conversation=CONVERSATIONS,
+        name=COMMANDS,
+        argument=st.sampled_from(["", "sundsvall", "vastervik", "x"]),
+    )
     def command(self, conversation: str, name: str, argument: str) -> None:
         self._handle(conversation, CommandMessage(name, argument))
 
@@ -120,7 +126,9 @@ class DialogMachine(RuleBasedStateMachine):
         db = self.bot.store.db
         for table in ("conversations", "bookings"):
             column = "key" if table == "conversations" else "conversation"
-            left = db.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", [conversation]).fetchone()[0]
+            left = db.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", [conversation]).fetchone()[
+                0
+            ]
             assert left == 0, f"/delete left {left} row(s) in {table}"
 
     @rule()
@@ -150,7 +158,9 @@ class DialogMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_booking_is_lost(self) -> None:
-        rows = self.bot.store.db.execute("SELECT id, slot, conversation FROM bookings WHERE status = 'booked'")
+        rows = self.bot.store.db.execute(
+            "SELECT id, slot, conversation FROM bookings WHERE status = 'booked'"
+        )
         assert {row[0]: (row[1], row[2]) for row in rows.fetchall()} == self.expected
 
     @invariant()

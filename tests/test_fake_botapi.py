@@ -16,7 +16,6 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from tests.fake_botapi import ApiError, FakeBotAPI, mention_entity, parse_html
 from telegram import (
     Bot,
     BotCommand,
@@ -37,6 +36,8 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+
+from tests.fake_botapi import ApiError, FakeBotAPI, mention_entity, parse_html
 
 pytestmark = pytest.mark.asyncio
 

@@ -177,7 +177,9 @@ async def test_forged_callback_changes_nothing(tmp_path: Path, clock: Clock) -> 
             assert replies, data
         assert "inte öppet längre" in text_of(replies)
         assert live.engine.store.upcoming(clock()) == []
-        assert len(live.api.answered_callbacks) == answered + 4, "every press is answered, so no spinner hangs"
+        assert len(live.api.answered_callbacks) == answered + 4, (
+            "every press is answered, so no spinner hangs"
+        )
 
 
 async def test_429_and_502_lose_nothing(tmp_path: Path, clock: Clock) -> None:

@@ -41,7 +41,6 @@ from bot.dialog.model import (
     Reply,
     SlotTaken,
     State,
-    TextMessage,
     Unsupported,
     View,
 )

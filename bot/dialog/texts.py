@@ -93,6 +93,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I don't know that command. This is what I can do: /menu /book /mybookings /region /language "
         "/privacy /delete /help",
     },
+    "technical_error": {
+        "sv": "Något gick fel hos mig just nu, och inget har ändrats. Försök igen om en liten stund.",
+        "en": "Something went wrong on my side just now, and nothing was changed. Please try again shortly.",
+    },
     "choice_closed": {
         "sv": "Det valet är inte öppet längre. Här är vad du kan göra nu:",
         "en": "That choice is no longer open. This is what you can do now:",

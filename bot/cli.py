@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("stats", help="anonymised conversation statistics for the project leader")
+    p.add_argument("--since", type=date.fromisoformat, help="from this day (YYYY-MM-DD, Swedish time)")
+    p.add_argument("--until", type=date.fromisoformat, help="to this day, included (YYYY-MM-DD)")
+    p.add_argument("--format", choices=("table", "json", "csv", "html"), default="table")
+    p.add_argument("--out", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_stats)
+
     p = sub.add_parser("purge", help="delete personal data older than the retention period")
     p.set_defaults(func=cmd_purge)
     return parser
@@ -246,6 +253,34 @@ def cmd_purge(args: argparse.Namespace, config: Config) -> int:
     store = _store(config)
     counts = store.purge(datetime.now(UTC), config.retention_days)
     print("purged: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, config: Config) -> int:
+    from bot.stats.render import render
+    from bot.stats.report import build_report
+
+    if args.since and args.until and args.since > args.until:
+        print("socialbot: --since is after --until", file=sys.stderr)
+        return 2
+    knowledge = _knowledge(config)
+    if knowledge is None:
+        return 1
+    content = knowledge.content
+    store = _store(config)
+    try:
+        report = build_report(store, args.since, args.until,
+                              {t.id: t.title.get("sv") or t.id for t in content.topics.values()},
+                              developers={r.id: r.contact.name for r in content.regions.values()},
+                              region_names={r.id: r.name.get("sv") or r.id for r in content.regions.values()})  # fmt: skip
+    finally:
+        store.close()
+    text = render(report, args.format)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 

@@ -11,6 +11,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -166,11 +167,19 @@ class TelegramChannel:
         self.reminder_interval = reminder_interval
         self.application: Application | None = None
         self.bot_username: str | None = None
+        self._chat_locks: dict[int, _ChatLock] = {}
 
     # --- building ------------------------------------------------------------------------------
 
-    def build(self, token: str, base_url: str | None = None, base_file_url: str | None = None) -> Application:
-        builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
+    def build(
+        self, token: str, base_url: str | None = None, base_file_url: str | None = None, *, rate_limit: bool = True
+    ) -> Application:
+        """The PTB Application. `rate_limit=False` only for measuring our own capacity (bench/load.py):
+        in production the AIORateLimiter keeps the bot inside Telegram's limits."""
+        # Updates from different chats are handled concurrently; `dispatch` keeps each chat in order.
+        builder = ApplicationBuilder().token(token).concurrent_updates(64)
+        if rate_limit:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
         if base_url:
             builder = builder.base_url(base_url)
             builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
@@ -267,8 +276,17 @@ class TelegramChannel:
         await self.dispatch(message.chat_id, Unsupported(kind), context)
 
     async def dispatch(self, chat_id: int, event: Event, context: ContextTypes.DEFAULT_TYPE) -> None:
-        replies = self.engine.handle(CONVERSATION.format(chat_id), event)
-        await send_replies(context.bot, chat_id, replies)
+        # One chat at a time, in arrival order (asyncio locks are fair): its replies never interleave.
+        entry = self._chat_locks.setdefault(chat_id, _ChatLock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                replies = self.engine.handle(CONVERSATION.format(chat_id), event)
+                await send_replies(context.bot, chat_id, replies)
+        finally:
+            entry.users -= 1
+            if not entry.users:  # nobody waiting: drop it, so memory does not grow with every chat ever seen
+                del self._chat_locks[chat_id]
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never the update itself: it holds message text and chat ids.
@@ -378,6 +396,12 @@ class TelegramChannel:
             raise
         except Exception:
             log.exception("content watcher stopped")
+
+
+@dataclass
+class _ChatLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
 
 
 class TelegramNotifier:

@@ -110,7 +110,7 @@ class Row:
                 **{name: figure.public for name, figure in self.cells.items()}}  # fmt: skip
 
 
-SECTIONS = ("topics", "bands", "unanswered", "bookings", "by_region", "by_lang", "by_week")
+SECTIONS = ("topics", "unanswered", "bookings", "by_region", "by_lang", "by_week", "bands")
 
 
 @dataclass(frozen=True)

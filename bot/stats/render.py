@@ -1,0 +1,366 @@
+"""The report as plain text, JSON, CSV or one self-contained HTML file, and its charts.
+
+Every number goes out through `Figure` (its `str`, `.public` or `.plot`), so a suppressed figure is "<5"
+in text and data and a bar of height 0 marked "<5" in charts. matplotlib is imported only when a chart is
+drawn, so the other formats start fast.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.stats.report import SUPPRESSED, Figure, Report, Row
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure as Chart
+
+FORMATS = ("table", "json", "csv", "html")
+CHARTS = ("weekly", "topics", "fallback", "bookings")
+
+# Swedish for the reader, English beside it for the funders' reports.
+SECTION_TITLES = {
+    "summary": ("Översikt", "Summary"),
+    "topics": ("Vanligaste ämnena", "Top topics"),
+    "bands": ("Hur säker matchningen var", "Score bands"),
+    "unanswered": ("Vanligaste frågorna utan svar", "Top unanswered questions"),
+    "bookings": ("Bokningar per kommun", "Bookings per region"),
+    "by_region": ("Per kommun", "Per region"),
+    "by_lang": ("Per språk", "Per language"),
+    "by_week": ("Per vecka", "Per ISO week"),
+}
+CELL_TITLES = {
+    "conversations": ("Samtal", "conversations"),
+    "messages": ("Meddelanden", "messages"),
+    "questions": ("Frågor", "questions"),
+    "fallbacks": ("Utan svar", "fallbacks"),
+    "fallback_rate": ("Andel utan svar", "fallback rate"),
+    "bookings": ("Bokningar", "bookings"),
+    "made": ("Bokade", "made"),
+    "moved": ("Flyttade", "moved"),
+    "cancelled": ("Avbokade", "cancelled"),
+    "asked": ("Ställd", "asked"),
+}
+ROW_TITLES = {
+    "topics": ("Ämne", "topic"),
+    "bands": ("Band", "band"),
+    "bookings": ("Kommun", "region"),
+    "by_region": ("Kommun", "region"),
+    "by_lang": ("Språk", "language"),
+    "by_week": ("Vecka", "week"),
+}
+BAND_NAMES = {"high": "hög (high)", "medium": "mellan (medium)", "low": "låg (low)"}
+CHART_TITLES = {
+    "weekly": ("Samtal och meddelanden per vecka", "Conversations and messages per week"),
+    "topics": ("Vanligaste ämnena", "Top topics, questions"),
+    "fallback": ("Andel frågor utan svar per vecka", "Fallback rate per week"),
+    "bookings": ("Bokningar per kommun", "Bookings per region"),
+}
+COLORS = ("#1f5f8b", "#e07b39", "#5b8c4a", "#a23b3b")
+
+
+def render(report: Report, fmt: str) -> str:
+    """The report in one of FORMATS."""
+    return {"table": to_table, "json": to_json, "csv": to_csv, "html": to_html}[fmt](report)
+
+
+def period_text(report: Report) -> str:
+    if report.since is None or report.until is None:
+        return "inga data (no data)"
+    return f"{report.since.isoformat()} – {report.until.isoformat()}"
+
+
+def asked_text(figure: Figure) -> str:
+    return f"asked {figure} times"
+
+
+def _label(section: str, row: Row) -> str:
+    return BAND_NAMES.get(row.label, row.label) if section == "bands" else row.label
+
+
+# --- json and csv ----------------------------------------------------------------------------------
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "key", "value"])
+    writer.writerow(["period", "since", report.since.isoformat() if report.since else ""])
+    writer.writerow(["period", "until", report.until.isoformat() if report.until else ""])
+    for section, key, figure in report.figures():
+        writer.writerow([section, key, "" if figure.public is None else figure.public])
+    return out.getvalue()
+
+
+# --- plain text ------------------------------------------------------------------------------------
+
+
+def _columns(headers: Sequence[Sequence[str]], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Aligned columns: the first left-aligned, numbers right-aligned. `headers` may have several lines."""
+    widths = [max(len(line[i]) for line in [*headers, *rows]) for i in range(len(headers[0]))]
+
+    def line(cells: Sequence[str]) -> str:
+        first, *rest = cells
+        return "  " + "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))]).rstrip()
+
+    return [line(h) for h in headers] + [line(r) for r in rows]
+
+
+def _heading(section: str) -> list[str]:
+    sv, en = SECTION_TITLES[section]
+    return ["", f"{sv} ({en})"]
+
+
+def to_table(report: Report) -> str:
+    lines = ["socialbot – statistik (statistics)", f"Period: {period_text(report)}"]
+    lines += _heading("summary")
+    summary = [(f"{CELL_TITLES[k][0]} ({CELL_TITLES[k][1]})", str(f)) for k, f in report.summary.items()]
+    lines += _columns([("", "")], summary)[1:]
+    for section in ("topics", "bands", "bookings", "by_region", "by_lang", "by_week"):
+        rows = report.section(section)
+        if not rows:
+            continue
+        lines += _heading(section)
+        names = list(rows[0].cells)
+        extra = ["developer"] if section == "bookings" else []
+        headers = [
+            [ROW_TITLES[section][0], *(["Affärsutvecklare"] if extra else []), *(CELL_TITLES[n][0] for n in names)],
+            [ROW_TITLES[section][1], *(["(developer)"] if extra else []), *(CELL_TITLES[n][1] for n in names)],
+        ]
+        body = [[_label(section, r), *(r.details.get(e, "") for e in extra), *(str(r[n]) for n in names)]
+                for r in rows]  # fmt: skip
+        lines += _columns(headers, body)
+    if report.unanswered:
+        lines += _heading("unanswered")
+        width = max(len(asked_text(r["asked"])) for r in report.unanswered)
+        lines += [f"  {asked_text(r['asked']).ljust(width)}  {r.label}" for r in report.unanswered]
+    lines += ["", "Noter (notes)"]
+    lines += [f"  {i}. {note}" for i, note in enumerate(report.notes, start=1)]
+    return "\n".join(lines) + "\n"
+
+
+# --- charts ------------------------------------------------------------------------------------------
+
+
+def _week_label(week: str) -> str:
+    return "v" + week.rsplit("W", 1)[-1]
+
+
+def _bars(ax: Axes, positions: Sequence[float], figures: Sequence[Figure], *, width: float, color: str,
+          label: str, horizontal: bool = False) -> None:  # fmt: skip
+    """Bars whose suppressed figures stand at 0 and are labelled "<5"; the others carry their value."""
+    heights = [f.plot * 100 if f.rate else f.plot for f in figures]
+    draw = ax.barh if horizontal else ax.bar
+    bars = draw(positions, heights, width, color=color, label=label)
+    labels = [SUPPRESSED if f.suppressed else "" if f.value is None else str(f) for f in figures]
+    ax.bar_label(bars, labels=labels, padding=2, fontsize=8)
+
+
+def _empty(ax: Axes) -> None:
+    ax.text(0.5, 0.5, "Inga data (no data)", ha="center", va="center", transform=ax.transAxes, color="#666")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _new_chart(kind: str, height: float = 3.6) -> tuple[Chart, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as Chart
+
+    chart = Chart(figsize=(8, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(chart)  # Agg draws without a display: servers and tests have none
+    ax = chart.add_subplot()
+    sv, en = CHART_TITLES[kind]
+    ax.set_title(f"{sv}\n({en})", fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    return chart, ax
+
+
+def chart(report: Report, kind: str) -> Chart:
+    """One of CHARTS as a matplotlib figure (drawn with Agg, no pyplot state)."""
+    if kind == "topics":
+        chart, ax = _new_chart(kind, height=1.6 + 0.38 * max(len(report.topics), 1))
+        rows = report.topics
+        if not rows:
+            _empty(ax)
+            return chart
+        positions = range(len(rows))
+        _bars(ax, positions, [r["questions"] for r in rows], width=0.6, color=COLORS[0], label="Frågor",
+              horizontal=True)  # fmt: skip
+        ax.set_yticks(list(positions), [r.label[:40] for r in rows])
+        ax.invert_yaxis()
+        ax.set_xlabel("Frågor (questions)")
+        ax.margins(x=0.12)
+        return chart
+    if kind == "bookings":
+        chart, ax = _new_chart(kind)
+        rows = report.bookings
+        if not rows:
+            _empty(ax)
+            return chart
+        names = ("made", "moved", "cancelled")
+        for i, name in enumerate(names):
+            _bars(ax, [x + (i - 1) * 0.26 for x in range(len(rows))], [r[name] for r in rows], width=0.26,
+                  color=COLORS[i], label=f"{CELL_TITLES[name][0]} ({name})")  # fmt: skip
+        developer = [f"\n{r.details['developer']}" if r.details.get("developer") else "" for r in rows]
+        ax.set_xticks(range(len(rows)), [f"{r.label}{d}" for r, d in zip(rows, developer, strict=True)])
+        ax.legend(fontsize=8, frameon=False)
+        ax.margins(y=0.15)
+        return chart
+    chart, ax = _new_chart(kind)
+    rows = report.by_week
+    if not rows:
+        _empty(ax)
+        return chart
+    x = range(len(rows))
+    if kind == "weekly":
+        _bars(ax, [i - 0.2 for i in x], [r["conversations"] for r in rows], width=0.4, color=COLORS[0],
+              label="Samtal (conversations)")  # fmt: skip
+        _bars(ax, [i + 0.2 for i in x], [r["messages"] for r in rows], width=0.4, color=COLORS[1],
+              label="Meddelanden (messages)")  # fmt: skip
+        ax.legend(fontsize=8, frameon=False)
+    elif kind == "fallback":
+        _bars(ax, list(x), [r["fallback_rate"] for r in rows], width=0.6, color=COLORS[3],
+              label="Andel utan svar")  # fmt: skip
+        ax.set_ylabel("%")
+        ax.set_ylim(0, 110)
+    else:
+        raise ValueError(f"unknown chart {kind!r}")
+    ax.set_xticks(list(x), [_week_label(r.key) for r in rows], rotation=45 if len(rows) > 12 else 0)
+    ax.margins(y=0.15)
+    return chart
+
+
+def chart_png(report: Report, kind: str, dpi: int = 144) -> bytes:
+    out = io.BytesIO()
+    chart(report, kind).savefig(out, format="png", dpi=dpi, facecolor="white")
+    return out.getvalue()
+
+
+# --- html ------------------------------------------------------------------------------------------
+
+CSS = """
+*{box-sizing:border-box}
+body{margin:0;font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+ color:#1d232a;background:#f6f7f9;-webkit-text-size-adjust:100%}
+main{max-width:58rem;margin:0 auto;padding:1rem}
+h1{font-size:1.6rem;margin:.5rem 0 0;line-height:1.2}
+h2{font-size:1.25rem;margin:2rem 0 .6rem;line-height:1.25}
+h1 small,h2 small,th small,.card small{display:block;font-weight:normal;font-size:.78rem;color:#5a6470}
+.period{color:#3c4650;margin:.25rem 0 1rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.6rem}
+.card{background:#fff;border-radius:.5rem;padding:.7rem .8rem;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.card b{display:block;font-size:1.7rem;line-height:1.2;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;background:#fff;border-radius:.5rem;
+ box-shadow:0 1px 2px rgba(0,0,0,.08)}
+table{border-collapse:collapse;width:100%;font-size:.95rem}
+th,td{padding:.45rem .6rem;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}
+th{background:#eef1f4;font-weight:600}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.sup{color:#8a4b00;font-weight:600}
+figure{margin:1rem 0;background:#fff;border-radius:.5rem;padding:.5rem;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+figure img{display:block;width:100%;height:auto}
+figcaption{font-size:.85rem;color:#5a6470;padding:.3rem .2rem 0}
+ol.notes{font-size:.85rem;color:#3c4650;padding-left:1.2rem}
+@media (max-width:30rem){main{padding:.6rem}table{font-size:.88rem}th,td{padding:.35rem .4rem}}
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _cell(figure: Figure) -> str:
+    if figure.suppressed:
+        return f'<span class="sup" title="färre än 5 (fewer than 5)">{_e(SUPPRESSED)}</span>'
+    return _e(figure)
+
+
+def _h2(section: str) -> str:
+    sv, en = SECTION_TITLES[section]
+    return f'<h2 id="{section}">{_e(sv)}<small lang="en">{_e(en)}</small></h2>'
+
+
+def _html_table(section: str, rows: Sequence[Row]) -> str:
+    names = list(rows[0].cells)
+    extra = section == "bookings"
+    head = f"<th>{_e(ROW_TITLES[section][0])}<small lang='en'>{_e(ROW_TITLES[section][1])}</small></th>"
+    if extra:
+        head += "<th>Affärsutvecklare<small lang='en'>business developer</small></th>"
+    head += "".join(
+        f"<th class='n'>{_e(CELL_TITLES[n][0])}<small lang='en'>{_e(CELL_TITLES[n][1])}</small></th>" for n in names
+    )
+    body = []
+    for row in rows:
+        cells = f"<td>{_e(_label(section, row))}</td>"
+        if extra:
+            cells += f"<td>{_e(row.details.get('developer', ''))}</td>"
+        cells += "".join(f"<td class='n'>{_cell(row[n])}</td>" for n in names)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+
+
+def _html_chart(report: Report, kind: str) -> str:
+    sv, en = CHART_TITLES[kind]
+    data = base64.b64encode(chart_png(report, kind)).decode("ascii")
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(sv)} ({_e(en)})" data-chart="{kind}">'
+            f"<figcaption>{_e(sv)} <span lang='en'>({_e(en)})</span>. {_e(SUPPRESSED)} = färre än 5 samtal, "
+            f"ritat som 0.</figcaption></figure>")  # fmt: skip
+
+
+def to_html(report: Report) -> str:
+    """One HTML file with everything inline (CSS, charts as PNG data): opens offline, also on a phone."""
+    parts = [_h2("summary"), "<div class='cards'>"]
+    for name, figure in report.summary.items():
+        sv, en = CELL_TITLES[name]
+        parts.append(f"<div class='card'>{_e(sv)}<small lang='en'>{_e(en)}</small><b>{_cell(figure)}</b></div>")
+    parts.append("</div>")
+    parts.append(_html_chart(report, "weekly"))
+    parts += [_h2("topics"), _html_chart(report, "topics")]
+    if report.topics:
+        parts.append(_html_table("topics", report.topics))
+    parts += [_h2("unanswered")]
+    if report.unanswered:
+        items = "".join(
+            f"<tr><td class='n'>{_cell(r['asked'])}&times;<small lang='en'>asked {_cell(r['asked'])} times</small>"
+            f"</td><td>{_e(r.label)}</td></tr>"
+            for r in report.unanswered
+        )
+        head = "<th class='n'>Gånger<small lang='en'>times</small></th><th>Exempel<small lang='en'>example</small></th>"
+        parts.append(f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{items}</tbody></table></div>")
+    else:
+        parts.append("<p>Inga (none).</p>")
+    parts += [_h2("bookings"), _html_chart(report, "bookings"), _html_table("bookings", report.bookings)
+              if report.bookings else ""]  # fmt: skip
+    parts += [_h2("by_week"), _html_chart(report, "fallback")]
+    for section in ("by_week", "by_region", "by_lang", "bands"):
+        rows = report.section(section)
+        if rows:
+            parts += ([] if section == "by_week" else [_h2(section)]) + [_html_table(section, rows)]
+    notes = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
+    parts.append(f"<h2>Noter<small lang='en'>Notes</small></h2><ol class='notes'>{notes}</ol>")
+    return f"""<!doctype html>
+<html lang="sv">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>socialbot – statistik {_e(period_text(report))}</title>
+<style>{CSS}</style>
+</head>
+<body><main>
+<h1>socialbot – statistik<small lang="en">Anonymised statistics</small></h1>
+<p class="period">Period: {_e(period_text(report))}</p>
+{"".join(parts)}
+</main></body>
+</html>
+"""

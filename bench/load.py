@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import resource
 import shutil
+import socket
 import statistics
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import aiohttp  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
@@ -35,7 +37,6 @@ from bot.config import Config  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.knowledge import Knowledge  # noqa: E402
 from bot.storage import open_store  # noqa: E402
-from tests.fake_botapi import FakeBotAPI  # noqa: E402
 
 TOKEN = "123456:BENCH-token_for-the-fake-api"
 QUESTIONS = [
@@ -49,15 +50,73 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def run_socialbot(api: FakeBotAPI, state: Path):  # type: ignore[no-untyped-def]
+class RemoteBotAPI:
+    """The Bot API server running in its own process (bench/botapi_process.py), driven over loopback."""
+
+    def __init__(self) -> None:
+        self.port, self.control = _free_port(), _free_port()
+        self.token = TOKEN
+        self.base_url = f"http://127.0.0.1:{self.port}/bot"
+        self.base_file_url = f"http://127.0.0.1:{self.port}/file/bot"
+
+    async def __aenter__(self) -> RemoteBotAPI:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bench" / "botapi_process.py"), "--token", TOKEN, "--port", str(self.port),
+            "--control-port", str(self.control), stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        await asyncio.wait_for(self.process.stdout.readline(), timeout=30)
+        self.session = aiohttp.ClientSession(f"http://127.0.0.1:{self.control}")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
+        self.process.terminate()
+        await self.process.wait()
+
+    async def push(self, messages: list[tuple[int, str]]) -> None:
+        async with self.session.post("/push", json={"messages": messages}) as response:
+            response.raise_for_status()
+
+    async def status(self) -> dict[str, int]:
+        async with self.session.get("/status") as response:
+            return await response.json()
+
+    async def latencies(self, since: int) -> tuple[list[float], int]:
+        async with self.session.get("/latency", params={"since": since}) as response:
+            body = await response.json()
+            return body["latencies"], body["pushed"]
+
+    async def drain(self, timeout: float = 300) -> None:
+        """Wait until every pushed update is confirmed and nothing more is being sent."""
+        deadline = time.perf_counter() + timeout
+        seen = -1
+        while time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+            status = await self.status()
+            if not status["pending"] and status["sent"] == seen:
+                return
+            seen = status["sent"]
+        raise TimeoutError("the bot did not finish in time")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def run_socialbot(api: RemoteBotAPI, state: Path):  # type: ignore[no-untyped-def]
     config = Config(content_dir=ROOT / "content", state_dir=state)
     engine = Engine(Knowledge.load(config.content_dir), open_store(state), channel="telegram")
     channel = TelegramChannel(engine, config)
-    application = channel.build(api.token, base_url=api.base_url, base_file_url=api.base_file_url, rate_limit=False)
+    application = channel.build(
+        api.token, base_url=api.base_url, base_file_url=api.base_file_url, rate_limit=False
+    )
     return application, channel
 
 
-async def run_echo(api: FakeBotAPI, state: Path):  # type: ignore[no-untyped-def]
+async def run_echo(api: RemoteBotAPI, state: Path):  # type: ignore[no-untyped-def]
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(update.effective_chat.id, update.effective_message.text)
 
@@ -70,37 +129,41 @@ async def run_echo(api: FakeBotAPI, state: Path):  # type: ignore[no-untyped-def
 async def measure(name: str, factory, chats: int, messages: int, paced: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     state = Path(tempfile.mkdtemp(prefix="socialbot-load-"))
     try:
-        async with FakeBotAPI(token=TOKEN) as api:
+        async with RemoteBotAPI() as api:
             application, channel = await factory(api, state)
             async with application:
                 if channel:
                     await channel.on_startup(application)
                 await application.start()
                 await application.updater.start_polling(poll_interval=0, timeout=1)
-                chat_ids = [100_000 + i for i in range(chats)]
-                if channel:  # everyone has chosen language and region before the measured part
-                    for chat in chat_ids:
-                        api.push_command(chat, "start", "sundsvall")
-                    await _drain(api, chats, 0)
-                    for chat in chat_ids:
-                        api.push_text(chat, "Svenska")
-                    await _drain(api, 2 * chats, 0)
+                try:
+                    chat_ids = [100_000 + i for i in range(chats)]
+                    if channel:  # everyone has chosen language and region before the measured part
+                        await api.push([(chat, "/start sundsvall") for chat in chat_ids])
+                        await api.drain()
+                        await api.push([(chat, "Svenska") for chat in chat_ids])
+                        await api.drain()
 
-                # 1) throughput: everything at once
-                questions = itertools.cycle(QUESTIONS)
-                before = len(api.sent)
-                start = time.perf_counter()
-                for i in range(messages):
-                    api.push_text(chat_ids[i % chats], next(questions))
-                await _drain(api, messages, before)
-                throughput = messages / (time.perf_counter() - start)
+                    # 1) throughput: everything at once
+                    questions = itertools.cycle(QUESTIONS)
+                    start = time.perf_counter()
+                    await api.push([(chat_ids[i % chats], next(questions)) for i in range(messages)])
+                    await api.drain()
+                    throughput = messages / (time.perf_counter() - start)
 
-                # 2) latency at a steady rate: push one message every 1/30 s, time until its reply
-                latencies = await _paced(api, chat_ids, paced, rate=30.0)
-                await application.updater.stop()
-                await application.stop()
-                if channel:
-                    await channel.on_shutdown(application)
+                    # 2) latency at a steady 30 messages per second
+                    _, mark = await api.latencies(0)
+                    begin = time.perf_counter()
+                    for i in range(paced):
+                        await asyncio.sleep(max(0.0, begin + i / 30.0 - time.perf_counter()))
+                        await api.push([(chat_ids[i % chats], next(questions))])
+                    await api.drain()
+                    latencies, _ = await api.latencies(mark)
+                finally:
+                    await application.updater.stop()
+                    await application.stop()
+                    if channel:
+                        await channel.on_shutdown(application)
     finally:
         shutil.rmtree(state, ignore_errors=True)
     ordered = sorted(latencies)
@@ -109,44 +172,9 @@ async def measure(name: str, factory, chats: int, messages: int, paced: int) -> 
         "median_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
     }
-    print(f"{name:<28} {throughput:8.0f} msg/s   at 30 msg/s: median {result['median_ms']:6.2f} ms, "
-          f"p99 {result['p99_ms']:6.2f} ms")  # fmt: skip
+    print(f"{name:<30} {throughput:8.0f} msg/s   at 30 msg/s: median {result['median_ms']:6.2f} ms, "
+          f"p99 {result['p99_ms']:6.2f} ms  ({len(ordered)} replies timed)")  # fmt: skip
     return result
-
-
-async def _drain(api: FakeBotAPI, expected_chats_served: int, before: int, timeout: float = 120) -> None:
-    """Wait until every pushed update is confirmed and the bot has gone quiet."""
-    deadline = time.perf_counter() + timeout
-    seen = -1
-    while time.perf_counter() < deadline:
-        await asyncio.sleep(0.02)
-        if not api.pending_updates and len(api.sent) == seen and len(api.sent) - before >= 1:
-            return
-        seen = len(api.sent)
-    raise TimeoutError("the bot did not finish in time")
-
-
-async def _paced(api: FakeBotAPI, chat_ids: list[int], count: int, rate: float) -> list[float]:
-    latencies: list[float] = []
-    questions = itertools.cycle(QUESTIONS)
-    interval = 1.0 / rate
-    start = time.perf_counter()
-    for i in range(count):
-        chat = chat_ids[i % len(chat_ids)]
-        target = start + i * interval
-        await asyncio.sleep(max(0.0, target - time.perf_counter()))
-        sent_before = len(api.messages_to(chat))
-        pushed = time.monotonic()
-        api.push_text(chat, next(questions))
-        asyncio.get_running_loop().create_task(_await_reply(api, chat, sent_before, pushed, latencies))
-    while len(latencies) < count:
-        await asyncio.sleep(0.05)
-    return latencies
-
-
-async def _await_reply(api: FakeBotAPI, chat: int, sent_before: int, pushed: float, out: list[float]) -> None:
-    replies = await api.wait_for_messages(chat, sent_before + 1, timeout=30)
-    out.append(replies[sent_before].time - pushed)
 
 
 async def main() -> int:

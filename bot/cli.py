@@ -258,7 +258,7 @@ def cmd_purge(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     from bot.stats.render import render
-    from bot.stats.report import build_report
+    from bot.stats.report import build_report, labels
 
     if args.since and args.until and args.since > args.until:
         print("socialbot: --since is after --until", file=sys.stderr)
@@ -266,13 +266,11 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     knowledge = _knowledge(config)
     if knowledge is None:
         return 1
-    content = knowledge.content
     store = _store(config)
     try:
-        report = build_report(store, args.since, args.until,
-                              {t.id: t.title.get("sv") or t.id for t in content.topics.values()},
-                              developers={r.id: r.contact.name for r in content.regions.values()},
-                              region_names={r.id: r.name.get("sv") or r.id for r in content.regions.values()})  # fmt: skip
+        names = labels(knowledge.content)
+        report = build_report(store, args.since, args.until, names["topic_titles"], names["developers"],
+                              names["region_names"])  # fmt: skip
     finally:
         store.close()
     text = render(report, args.format)

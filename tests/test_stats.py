@@ -73,7 +73,9 @@ def seed(testbot: TestBot, clock: Clock) -> Seeded:
 
 def move_and_cancel(testbot: TestBot) -> None:
     testbot.send("/mybookings", conversation="test:1")
-    testbot.press_data(next(c.data for c in testbot.choices if c.data.startswith("move:")), conversation="test:1")
+    testbot.press_data(
+        next(c.data for c in testbot.choices if c.data.startswith("move:")), conversation="test:1"
+    )
     testbot.press_data(testbot.slot_choices()[0].data, conversation="test:1")
     testbot.press_data("confirm", conversation="test:1")
     assert "flytta" in testbot.text.lower(), testbot.text
@@ -211,7 +213,9 @@ def test_small_counts_everywhere_are_hidden(testbot: TestBot, knowledge: Knowled
 
 def test_unanswered_questions_are_grouped(testbot: TestBot, knowledge: Knowledge, seeded: Seeded) -> None:
     report = report_of(testbot, knowledge)
-    assert [(r.label.casefold().startswith("vad blir det"), r["asked"].public) for r in report.unanswered] == [
+    assert [
+        (r.label.casefold().startswith("vad blir det"), r["asked"].public) for r in report.unanswered
+    ] == [
         (True, 6),
         (False, "<5"),
     ]
@@ -225,7 +229,9 @@ def test_unanswered_questions_are_grouped(testbot: TestBot, knowledge: Knowledge
 
 
 def test_grouping_folds_and_clusters_greedily() -> None:
-    groups = group_unanswered([*WEATHER, "Öppettider?", "oppettider", "Vad kostar en kaffe", "vad kostar en kaffe"])
+    groups = group_unanswered(
+        [*WEATHER, "Öppettider?", "oppettider", "Vad kostar en kaffe", "vad kostar en kaffe"]
+    )
     assert groups[0][1] == 6 and groups[0][0].casefold().startswith("vad blir det")
     assert sorted(times for _, times in groups[1:]) == [2, 2]
     assert group_unanswered([]) == []
@@ -271,3 +277,33 @@ def test_empty_store_renders_in_every_format(testbot: TestBot, knowledge: Knowle
     assert report.since is None and report.to_dict()["summary"]["conversations"] == 0
     for fmt in ("table", "json", "csv", "html"):
         assert render(report, fmt)
+
+
+# --- /stats in Telegram -----------------------------------------------------------------------------------
+
+
+class FakeBot:
+    """Records what would have been sent to the Bot API."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, object]] = []
+
+    async def send_message(self, chat_id: int, text: str, **_: object) -> None:
+        self.sent.append(("message", chat_id, text))
+
+    async def send_photo(self, chat_id: int, photo: bytes, **_: object) -> None:
+        self.sent.append(("photo", chat_id, photo))
+
+
+async def test_send_stats_sends_a_summary_and_one_chart(
+    testbot: TestBot, clock: Clock, seeded: Seeded
+) -> None:
+    from bot.stats.telegram import send_stats
+
+    bot = FakeBot()
+    await send_stats(bot, 42, testbot.store, clock.now)
+    assert [(kind, chat) for kind, chat, _ in bot.sent] == [("message", 42), ("photo", 42)]
+    text, photo = bot.sent[0][2], bot.sent[1][2]
+    assert isinstance(text, str) and "Samtal: 19" in text and "senaste 30 dagarna" in text
+    assert "wage-subsidy: 15 frågor" in text and "(<5 gånger)" in text
+    assert isinstance(photo, bytes) and photo.startswith(b"\x89PNG")

@@ -172,7 +172,12 @@ class TelegramChannel:
     # --- building ------------------------------------------------------------------------------
 
     def build(
-        self, token: str, base_url: str | None = None, base_file_url: str | None = None, *, rate_limit: bool = True
+        self,
+        token: str,
+        base_url: str | None = None,
+        base_file_url: str | None = None,
+        *,
+        rate_limit: bool = True,
     ) -> Application:
         """The PTB Application. `rate_limit=False` only for measuring our own capacity (bench/load.py):
         in production the AIORateLimiter keeps the bot inside Telegram's limits."""
@@ -373,10 +378,12 @@ class TelegramChannel:
             await with_retries("reload answer", self.application.bot.send_message, chat_id, part)
 
     async def admin_stats(self, chat_id: int) -> None:
-        from bot.stats.telegram import send_stats  # the statistics module, imported when asked for
+        from bot.stats.report import labels  # the statistics modules, imported when asked for
+        from bot.stats.telegram import send_stats
 
         assert self.application is not None
-        await send_stats(self.application.bot, chat_id, self.engine.store, self.engine.clock())
+        await send_stats(self.application.bot, chat_id, self.engine.store, self.engine.clock(),
+                         **labels(self.engine.knowledge.content))  # fmt: skip
 
     async def watch_content(self) -> None:
         """Reload when content files change: a valid change takes effect within seconds."""

@@ -13,7 +13,7 @@ import html
 import io
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.stats.report import SUPPRESSED, Figure, Report, Row
 
@@ -111,7 +111,12 @@ def _columns(headers: Sequence[Sequence[str]], rows: Sequence[Sequence[str]]) ->
 
     def line(cells: Sequence[str]) -> str:
         first, *rest = cells
-        return "  " + "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))]).rstrip()
+        return (
+            "  "
+            + "  ".join(
+                [first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))]
+            ).rstrip()
+        )
 
     return [line(h) for h in headers] + [line(r) for r in rows]
 
@@ -134,8 +139,16 @@ def to_table(report: Report) -> str:
         names = list(rows[0].cells)
         extra = ["developer"] if section == "bookings" else []
         headers = [
-            [ROW_TITLES[section][0], *(["Affärsutvecklare"] if extra else []), *(CELL_TITLES[n][0] for n in names)],
-            [ROW_TITLES[section][1], *(["(developer)"] if extra else []), *(CELL_TITLES[n][1] for n in names)],
+            [
+                ROW_TITLES[section][0],
+                *(["Affärsutvecklare"] if extra else []),
+                *(CELL_TITLES[n][0] for n in names),
+            ],
+            [
+                ROW_TITLES[section][1],
+                *(["(developer)"] if extra else []),
+                *(CELL_TITLES[n][1] for n in names),
+            ],
         ]
         body = [[_label(section, r), *(r.details.get(e, "") for e in extra), *(str(r[n]) for n in names)]
                 for r in rows]  # fmt: skip
@@ -163,7 +176,18 @@ def _bars(ax: Axes, positions: Sequence[float], figures: Sequence[Figure], *, wi
     draw = ax.barh if horizontal else ax.bar
     bars = draw(positions, heights, width, color=color, label=label)
     labels = [SUPPRESSED if f.suppressed else "" if f.value is None else str(f) for f in figures]
-    ax.bar_label(bars, labels=labels, padding=2, fontsize=8)
+    ax.bar_label(bars, labels=labels, padding=2, fontsize=10)
+
+
+def _short(label: str, limit: int = 28) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _whole_numbers(axis: Any) -> None:
+    """Counts get whole-number ticks: "2.5 questions" reads as an error."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _empty(ax: Axes) -> None:
@@ -172,15 +196,17 @@ def _empty(ax: Axes) -> None:
     ax.set_yticks([])
 
 
-def _new_chart(kind: str, height: float = 3.6) -> tuple[Chart, Axes]:
+def _new_chart(kind: str, height: float = 3.8) -> tuple[Chart, Axes]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as Chart
 
-    chart = Chart(figsize=(8, height), dpi=100, layout="constrained")
+    # Narrow with large type: the same image must stay readable when a phone shrinks it to its width.
+    chart = Chart(figsize=(6.4, height), dpi=100, layout="constrained")
     FigureCanvasAgg(chart)  # Agg draws without a display: servers and tests have none
     ax = chart.add_subplot()
     sv, en = CHART_TITLES[kind]
-    ax.set_title(f"{sv}\n({en})", fontsize=11)
+    ax.set_title(f"{sv}\n({en})", fontsize=13)
+    ax.tick_params(labelsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     return chart, ax
 
@@ -188,7 +214,7 @@ def _new_chart(kind: str, height: float = 3.6) -> tuple[Chart, Axes]:
 def chart(report: Report, kind: str) -> Chart:
     """One of CHARTS as a matplotlib figure (drawn with Agg, no pyplot state)."""
     if kind == "topics":
-        chart, ax = _new_chart(kind, height=1.6 + 0.38 * max(len(report.topics), 1))
+        chart, ax = _new_chart(kind, height=1.8 + 0.45 * max(len(report.topics), 1))
         rows = report.topics
         if not rows:
             _empty(ax)
@@ -196,9 +222,10 @@ def chart(report: Report, kind: str) -> Chart:
         positions = range(len(rows))
         _bars(ax, positions, [r["questions"] for r in rows], width=0.6, color=COLORS[0], label="Frågor",
               horizontal=True)  # fmt: skip
-        ax.set_yticks(list(positions), [r.label[:40] for r in rows])
+        ax.set_yticks(list(positions), [_short(r.label) for r in rows])
         ax.invert_yaxis()
-        ax.set_xlabel("Frågor (questions)")
+        _whole_numbers(ax.xaxis)
+        ax.set_xlabel("Frågor (questions)", fontsize=11)
         ax.margins(x=0.12)
         return chart
     if kind == "bookings":
@@ -213,7 +240,8 @@ def chart(report: Report, kind: str) -> Chart:
                   color=COLORS[i], label=f"{CELL_TITLES[name][0]} ({name})")  # fmt: skip
         developer = [f"\n{r.details['developer']}" if r.details.get("developer") else "" for r in rows]
         ax.set_xticks(range(len(rows)), [f"{r.label}{d}" for r, d in zip(rows, developer, strict=True)])
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=10, frameon=False)
+        _whole_numbers(ax.yaxis)
         ax.margins(y=0.15)
         return chart
     chart, ax = _new_chart(kind)
@@ -227,11 +255,12 @@ def chart(report: Report, kind: str) -> Chart:
               label="Samtal (conversations)")  # fmt: skip
         _bars(ax, [i + 0.2 for i in x], [r["messages"] for r in rows], width=0.4, color=COLORS[1],
               label="Meddelanden (messages)")  # fmt: skip
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=10, frameon=False)
+        _whole_numbers(ax.yaxis)
     elif kind == "fallback":
         _bars(ax, list(x), [r["fallback_rate"] for r in rows], width=0.6, color=COLORS[3],
               label="Andel utan svar")  # fmt: skip
-        ax.set_ylabel("%")
+        ax.set_ylabel("%", fontsize=11)
         ax.set_ylim(0, 110)
     else:
         raise ValueError(f"unknown chart {kind!r}")
@@ -255,7 +284,7 @@ body{margin:0;font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica
 main{max-width:58rem;margin:0 auto;padding:1rem}
 h1{font-size:1.6rem;margin:.5rem 0 0;line-height:1.2}
 h2{font-size:1.25rem;margin:2rem 0 .6rem;line-height:1.25}
-h1 small,h2 small,th small,.card small{display:block;font-weight:normal;font-size:.78rem;color:#5a6470}
+h1 small,h2 small,th small,td small,.card small{display:block;font-weight:normal;font-size:.78rem;color:#5a6470}
 .period{color:#3c4650;margin:.25rem 0 1rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.6rem}
 .card{background:#fff;border-radius:.5rem;padding:.7rem .8rem;box-shadow:0 1px 2px rgba(0,0,0,.08)}
@@ -266,9 +295,10 @@ table{border-collapse:collapse;width:100%;font-size:.95rem}
 th,td{padding:.45rem .6rem;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}
 th{background:#eef1f4;font-weight:600}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.k{white-space:nowrap}
 .sup{color:#8a4b00;font-weight:600}
 figure{margin:1rem 0;background:#fff;border-radius:.5rem;padding:.5rem;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-figure img{display:block;width:100%;height:auto}
+figure img{display:block;width:100%;max-width:44rem;height:auto;margin:0 auto}
 figcaption{font-size:.85rem;color:#5a6470;padding:.3rem .2rem 0}
 ol.notes{font-size:.85rem;color:#3c4650;padding-left:1.2rem}
 @media (max-width:30rem){main{padding:.6rem}table{font-size:.88rem}th,td{padding:.35rem .4rem}}
@@ -297,11 +327,13 @@ def _html_table(section: str, rows: Sequence[Row]) -> str:
     if extra:
         head += "<th>Affärsutvecklare<small lang='en'>business developer</small></th>"
     head += "".join(
-        f"<th class='n'>{_e(CELL_TITLES[n][0])}<small lang='en'>{_e(CELL_TITLES[n][1])}</small></th>" for n in names
+        f"<th class='n'>{_e(CELL_TITLES[n][0])}<small lang='en'>{_e(CELL_TITLES[n][1])}</small></th>"
+        for n in names
     )
     body = []
     for row in rows:
-        cells = f"<td>{_e(_label(section, row))}</td>"
+        nowrap = " class='k'" if section == "by_week" else ""  # "2026-W48" must not break at its hyphen
+        cells = f"<td{nowrap}>{_e(_label(section, row))}</td>"
         if extra:
             cells += f"<td>{_e(row.details.get('developer', ''))}</td>"
         cells += "".join(f"<td class='n'>{_cell(row[n])}</td>" for n in names)
@@ -313,8 +345,20 @@ def _html_chart(report: Report, kind: str) -> str:
     sv, en = CHART_TITLES[kind]
     data = base64.b64encode(chart_png(report, kind)).decode("ascii")
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(sv)} ({_e(en)})" data-chart="{kind}">'
-            f"<figcaption>{_e(sv)} <span lang='en'>({_e(en)})</span>. {_e(SUPPRESSED)} = färre än 5 samtal, "
-            f"ritat som 0.</figcaption></figure>")  # fmt: skip
+            f"<figcaption>{_e(SUPPRESSED)} = färre än 5 samtal, ritat som 0 <span lang='en'>({_e(SUPPRESSED)} = "
+            f"fewer than 5 conversations, drawn as 0)</span>.</figcaption></figure>")  # fmt: skip
+
+
+def _html_unanswered(rows: Sequence[Row]) -> str:
+    if not rows:
+        return "<p>Inga (none).</p>"
+    head = "<th class='n'>Gånger<small lang='en'>times</small></th><th>Exempel<small lang='en'>example</small></th>"
+    body = "".join(
+        f"<tr><td class='n'>{_cell(r['asked'])} gånger<small lang='en'>asked {_cell(r['asked'])} times</small>"
+        f"</td><td>{_e(r.label)}</td></tr>"
+        for r in rows
+    )
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def to_html(report: Report) -> str:
@@ -322,30 +366,22 @@ def to_html(report: Report) -> str:
     parts = [_h2("summary"), "<div class='cards'>"]
     for name, figure in report.summary.items():
         sv, en = CELL_TITLES[name]
-        parts.append(f"<div class='card'>{_e(sv)}<small lang='en'>{_e(en)}</small><b>{_cell(figure)}</b></div>")
-    parts.append("</div>")
-    parts.append(_html_chart(report, "weekly"))
-    parts += [_h2("topics"), _html_chart(report, "topics")]
-    if report.topics:
-        parts.append(_html_table("topics", report.topics))
-    parts += [_h2("unanswered")]
-    if report.unanswered:
-        items = "".join(
-            f"<tr><td class='n'>{_cell(r['asked'])}&times;<small lang='en'>asked {_cell(r['asked'])} times</small>"
-            f"</td><td>{_e(r.label)}</td></tr>"
-            for r in report.unanswered
+        parts.append(
+            f"<div class='card'>{_e(sv)}<small lang='en'>{_e(en)}</small><b>{_cell(figure)}</b></div>"
         )
-        head = "<th class='n'>Gånger<small lang='en'>times</small></th><th>Exempel<small lang='en'>example</small></th>"
-        parts.append(f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{items}</tbody></table></div>")
-    else:
-        parts.append("<p>Inga (none).</p>")
-    parts += [_h2("bookings"), _html_chart(report, "bookings"), _html_table("bookings", report.bookings)
-              if report.bookings else ""]  # fmt: skip
-    parts += [_h2("by_week"), _html_chart(report, "fallback")]
-    for section in ("by_week", "by_region", "by_lang", "bands"):
+    parts.append("</div>")
+
+    def table(section: str) -> str:
         rows = report.section(section)
-        if rows:
-            parts += ([] if section == "by_week" else [_h2(section)]) + [_html_table(section, rows)]
+        return _html_table(section, rows) if rows else "<p>Inga (none).</p>"
+
+    parts += [_html_chart(report, "weekly")]
+    parts += [_h2("topics"), _html_chart(report, "topics"), table("topics")]
+    parts += [_h2("unanswered"), _html_unanswered(report.unanswered)]
+    parts += [_h2("bookings"), _html_chart(report, "bookings"), table("bookings")]
+    parts += [_h2("by_week"), _html_chart(report, "fallback"), table("by_week")]
+    for section in ("by_region", "by_lang", "bands"):
+        parts += [_h2(section), table(section)]
     notes = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
     parts.append(f"<h2>Noter<small lang='en'>Notes</small></h2><ol class='notes'>{notes}</ol>")
     return f"""<!doctype html>

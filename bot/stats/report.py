@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
+from bot.content.model import Content
 from bot.engine import MESSAGE_ACTIONS
 from bot.matching.normalize import fold
 
@@ -330,7 +331,7 @@ def build_report(
                     "fallback_rate": _rate(fallbacks, asked, (dim, key)),
                     "bookings": bookings.events((dim, key)),
                 },
-            )  # fmt: skip
+            )
             for key in keys
         )
 
@@ -339,6 +340,11 @@ def build_report(
     langs = _ordered(list(LANG_NAMES), seen["lang"])
     weeks = _weeks(first, last) if first and last else []
     region_labels = {**region_names, NOT_CHOSEN: NOT_CHOSEN_LABEL}
+    groups = group_unanswered(text[:EXAMPLE_CHARS] for _, text in unanswered)
+
+    def booking_cells(region: str) -> dict[str, Figure]:
+        kinds = zip(("made", "moved", "cancelled"), BOOKING_ACTIONS, strict=True)
+        return {kind: booking_actions.events((region, action)) for kind, action in kinds}
 
     return Report(
         since=first,
@@ -355,20 +361,15 @@ def build_report(
         bands=tuple(Row(band, band, {"questions": bands.events(band)}) for band in BANDS),
         unanswered=tuple(
             Row(example, example, {"asked": suppress(times, times)})
-            for example, times in group_unanswered(text[:EXAMPLE_CHARS] for _, text in unanswered)[
-                :TOP_UNANSWERED
-            ]
+            for example, times in groups[:TOP_UNANSWERED]
         ),
         bookings=tuple(
             Row(
                 region,
                 region_names.get(region, region),
-                {
-                    kind: booking_actions.events((region, action))
-                    for kind, action in zip(("made", "moved", "cancelled"), BOOKING_ACTIONS, strict=True)
-                },
+                booking_cells(region),
                 {"developer": developers.get(region, "")},
-            )  # fmt: skip
+            )
             for region in regions
             if region != NOT_CHOSEN
         ),
@@ -382,7 +383,7 @@ def _ordered(known: list[str], seen: set[str]) -> list[str]:
     """The known keys in their order (shown even when zero), then others seen, then "not chosen" last."""
     keys = list(dict.fromkeys(known))
     keys += sorted(seen - set(keys) - {NOT_CHOSEN})
-    return keys + [NOT_CHOSEN] if NOT_CHOSEN in seen else keys
+    return [*keys, NOT_CHOSEN] if NOT_CHOSEN in seen else keys
 
 
 def _top_topics(topics: _Tally, titles: Mapping[str, str]) -> tuple[Row, ...]:
@@ -394,7 +395,16 @@ def _top_topics(topics: _Tally, titles: Mapping[str, str]) -> tuple[Row, ...]:
             str(t),
             titles.get(str(t), str(t)),
             {"questions": topics.events(t), "conversations": topics.conversations(t)},
-        )  # fmt: skip
+        )
         for t in chosen
     ]
     return tuple(sorted(rows, key=lambda r: (r["questions"].suppressed, -r["questions"].plot, r.label)))
+
+
+def labels(content: Content) -> dict[str, dict[str, str]]:
+    """The names a report shows, from the content: topic titles, developers and region names (Swedish)."""
+    return {
+        "topic_titles": {t.id: t.title["sv"] for t in content.topics.values()},
+        "developers": {r.id: r.contact.name for r in content.regions.values()},
+        "region_names": {r.id: r.name["sv"] for r in content.regions.values()},
+    }

@@ -133,7 +133,11 @@ class Store:
         with self.transaction():
             self._insert(
                 "conversations",
-                {"key": conversation, "state": json.dumps(state.to_json(), ensure_ascii=False), "updated": now.isoformat()},
+                {
+                    "key": conversation,
+                    "state": json.dumps(state.to_json(), ensure_ascii=False),
+                    "updated": now.isoformat(),
+                },
                 replace_on="key",
             )
 
@@ -266,7 +270,7 @@ class Store:
                     "action": action,
                     "topic": topic,
                     "band": band,
-                }
+                },
             )
 
     def record_unanswered(self, *, now: datetime, region: str | None, lang: str | None, text: str) -> None:
@@ -278,7 +282,7 @@ class Store:
                     "region": region,
                     "lang": lang,
                     "text": text,
-                }
+                },
             )
 
     def purge(self, now: datetime, retention_days: int) -> dict[str, int]:

@@ -138,7 +138,7 @@ class TopicMatcher:
 
     def tokens(self, text: str) -> list[str]:
         """Folded words with synonyms expanded and misspellings corrected, stopwords kept."""
-        words = fold(text[:MAX_QUESTION_CHARS]).split()
+        words = fold(text).split()
         out: list[str] = []
         i = 0
         while i < len(words):
@@ -217,7 +217,7 @@ class TopicMatcher:
 
     def scores(self, text: str) -> dict[str, float]:
         """Every topic's score (the out-of-scope pseudo-topic included), 0..1."""
-        query = self._weigh(self._features(text), self.unknown_weight)
+        query = self._weigh(self._features(text[:MAX_QUESTION_CHARS]), self.unknown_weight)
         best = np.maximum.reduceat(_dot(query, self._postings, len(self._docs)), self._topic_starts)
         if self.profile_share:
             profile = _dot(query, self._profile_postings, len(self._topic_names))

@@ -91,7 +91,7 @@ def _knowledge(config: Config):  # type: ignore[no-untyped-def]
     from bot.knowledge import Knowledge
 
     try:
-        return Knowledge.load(config.content_dir)
+        return Knowledge.load(config.content_dir, cache_dir=config.cache_dir)
     except ContentError as exc:
         print(f"socialbot: the content in {config.content_dir} has problems:", file=sys.stderr)
         for problem in exc.problems:

@@ -25,6 +25,11 @@ class Config:
     admin_chats: frozenset[int] = frozenset()
     notify_chats: dict[str, int] = field(default_factory=dict)  # region -> the business developer's chat
 
+    @property
+    def cache_dir(self) -> Path:
+        """Derived files that can always be rebuilt (the trained matcher)."""
+        return self.state_dir / "cache"
+
     @classmethod
     def from_env(cls, content: str | None = None, state: str | None = None,
                  env: dict[str, str] | None = None) -> Config:  # fmt: skip

@@ -15,10 +15,13 @@ class Knowledge:
     matcher: TopicMatcher
 
     @classmethod
-    def load(cls, directory: Path | str) -> Knowledge:
-        """Raises `ContentError` (with FILE:LINE problems) when the content cannot be used."""
+    def load(cls, directory: Path | str, cache_dir: Path | None = None) -> Knowledge:
+        """Raises `ContentError` (with FILE:LINE problems) when the content cannot be used.
+
+        With `cache_dir`, the trained matcher is kept there and reused while the content is unchanged.
+        """
         content = load_content(directory)
-        return cls(content, TopicMatcher(content))
+        return cls(content, TopicMatcher(content, cache_dir=cache_dir))
 
     def people(self) -> list[str]:
         """Names of the people in the content, which the statistics must never keep."""

@@ -44,7 +44,7 @@ def test_same_question_in_many_spellings(knowledge: Knowledge, question: str, to
         "",
         "   ",
         "x" * 5000,
-        "what is the capital of France",
+        "who won the football world cup in 2022",
     ],
 )
 def test_out_of_scope_gets_no_topic(knowledge: Knowledge, question: str) -> None:

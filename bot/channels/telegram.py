@@ -362,7 +362,7 @@ class TelegramChannel:
     def reload(self) -> list[str]:
         """Load the content again; on problems keep the last good content. Returns the problems."""
         try:
-            self.engine.knowledge = Knowledge.load(self.config.content_dir)
+            self.engine.knowledge = Knowledge.load(self.config.content_dir, cache_dir=self.config.cache_dir)
         except ContentError as exc:
             return [str(p) for p in exc.problems]
         except OSError as exc:  # the directory vanished or is unreadable mid-edit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 
@@ -105,6 +106,13 @@ class Content:
     out_of_scope: Mapping[Lang, tuple[str, ...]] = field(default_factory=dict)
     directory: Path | None = None
     languages: tuple[Lang, ...] = ("sv", "en")
+
+    @cached_property
+    def keywords(self) -> frozenset[str]:
+        """Every topic keyword, folded: words that mark a text as a question, not a name."""
+        from bot.matching.normalize import fold
+
+        return frozenset(fold(word) for topic in self.topics.values() for word in topic.keywords)
 
     def examples(self) -> Iterator[tuple[str, Lang, str]]:
         """(topic id, language, example) for every example phrasing."""

@@ -447,11 +447,8 @@ class _Turn:
         return True
 
     def clearly_a_question(self, text: str) -> bool:
-        """A name-shaped text that is still a question: "lönebidrag?" or one that matches a topic well."""
-        if "?" in text:
-            return True
-        match = self.ctx.matcher.match(text)
-        return match.topic is not None and match.band == "high"
+        """A name-shaped text that is still a question: "lönebidrag?" or one naming a topic's keyword."""
+        return "?" in text or any(word in self.ctx.content.keywords for word in fold(text).split())
 
     def remind_flow(self) -> None:
         """After answering an aside, show where the open flow stands so the person is never stuck."""

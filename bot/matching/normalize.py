@@ -33,6 +33,8 @@ STOPWORDS = frozenset(
     skall skulle vill ville maste far fick inte ej nej ja sa an mycket manga mer mest bara ocksa nagon
     nagot nagra alla allt hej tja tack snalla typ liksom asså assa ba eller
     man en ett nu da sen efter innan under over upp ut in
+    undrar undra undrade fundera funderar wonder wondering wondered question fraga fragor
+    lite bara ju val nog kanske hmm eh oj aha alltsa ehm um uh well actually really just
     """.split()
 )
 

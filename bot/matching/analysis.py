@@ -1,0 +1,133 @@
+"""From a question to weighted features: folding, synonyms, spelling correction, stems, n-grams.
+
+Two views of the same text: word stems (Swedish and English Snowball stems, after synonym expansion and
+spelling correction against the content's own vocabulary) and character 4-grams, which survive typos
+and Swedish compounds such as "lönebidragsanställning". Each view is TF-IDF weighted and normalised.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.matching.normalize import STOPWORDS, fold, stems
+
+WORD_SHARE = 0.6  # share of the word view in a vector; the rest is character n-grams
+NGRAM = 4
+MAX_CORRECTIONS = 50_000  # the spelling cache is bounded: garbage input must not grow memory forever
+
+
+class Analyzer:
+    def __init__(self, texts: Iterable[tuple[str | None, str]], synonyms: Mapping[str, str]) -> None:
+        """`texts` are (language or None, text) pairs: the vocabulary the bot knows."""
+        self._synonyms = _compile_synonyms(synonyms)
+        self._vocabulary: dict[str, Counter[str]] = {"sv": Counter(), "en": Counter()}
+        words: set[str] = set()
+        documents = list(texts)
+        for lang, text in documents:
+            tokens = fold(text).split()
+            words.update(tokens)
+            if lang in self._vocabulary:
+                self._vocabulary[lang].update(tokens)
+        for phrase in self._synonyms.values():
+            words.update(phrase)
+        self._words = sorted(w for w in words if not w.isdigit())
+        self._known = frozenset(self._words)
+        self._corrections: dict[str, str] = {}
+        doc_freq: Counter[str] = Counter()
+        for _, text in documents:
+            doc_freq.update(self.counts(text).keys())
+        self._idf = {f: math.log((1 + len(documents)) / (1 + df)) + 1.0 for f, df in doc_freq.items()}
+
+    def tokens(self, text: str) -> list[str]:
+        """Folded words with synonyms expanded and misspellings corrected, stopwords kept."""
+        words = fold(text).split()
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in (3, 2, 1):
+                phrase = tuple(words[i : i + size])
+                if len(phrase) == size and phrase in self._synonyms:
+                    out += phrase if size == 1 else []
+                    out += self._synonyms[phrase]
+                    i += size
+                    break
+            else:
+                out.append(self._correct(words[i]))
+                i += 1
+        return out
+
+    def _correct(self, word: str) -> str:
+        """The known word within one edit (two for long words) of `word`, or `word` itself."""
+        # Short words are left alone: one edit turns "anna" into "anda" and a name into a topic word.
+        if word in self._known or len(word) < 5 or word.isdigit():
+            return word
+        corrected = self._corrections.get(word)
+        if corrected is None:
+            limit = 1 if len(word) < 8 else 2
+            found = process.extractOne(word, self._words, scorer=Levenshtein.distance, score_cutoff=limit)
+            corrected = found[0] if found else word
+            if len(self._corrections) < MAX_CORRECTIONS:
+                self._corrections[word] = corrected
+        return corrected
+
+    def unknown_share(self, text: str) -> float:
+        """The share of meaningful words (after synonyms and spelling correction) the vocabulary lacks."""
+        words = [w for w in self.tokens(text) if w not in STOPWORDS and not w.isdigit()]
+        return sum(w not in self._known for w in words) / len(words) if words else 0.0
+
+    def counts(self, text: str) -> Counter[str]:
+        """Raw feature counts: 'w:<stem>' and 'c:<4-gram>'."""
+        tokens = self.tokens(text)
+        # A question made only of small words ("vad kan du?") is still a question: keep them then.
+        words = [w for w in tokens if w not in STOPWORDS] or tokens
+        counts: Counter[str] = Counter()
+        for word in words:
+            for stem in stems(word):
+                counts["w:" + stem] += 1
+            padded = f" {word} "
+            if len(padded) <= NGRAM:
+                counts["c:" + padded] += 1
+            else:
+                counts.update("c:" + padded[i : i + NGRAM] for i in range(len(padded) - NGRAM + 1))
+        return counts
+
+    def vector(self, text: str) -> dict[str, float]:
+        """TF-IDF weights of the known features, each view normalised to unit length and scaled by its share."""
+        counts = self.counts(text)
+        weights: dict[str, float] = {}
+        for prefix, share in (("w:", WORD_SHARE), ("c:", 1.0 - WORD_SHARE)):
+            view = {
+                f: (1 + math.log(c)) * self._idf[f]
+                for f, c in counts.items()
+                if f.startswith(prefix) and f in self._idf
+            }
+            norm = math.sqrt(sum(v * v for v in view.values()))
+            if norm:
+                weights.update({f: share * v / norm for f, v in view.items()})
+        return weights
+
+    def language(self, text: str) -> str | None:
+        """'sv' or 'en' when the words lean clearly one way, else None."""
+        votes = {"sv": 0.0, "en": 0.0}
+        for word in fold(text).split():
+            sv, en = self._vocabulary["sv"][word], self._vocabulary["en"][word]
+            if sv or en:
+                votes["sv"] += sv / (sv + en)
+                votes["en"] += en / (sv + en)
+        if votes["sv"] == votes["en"]:
+            return None
+        return "sv" if votes["sv"] > votes["en"] else "en"
+
+
+def _compile_synonyms(synonyms: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    compiled = {}
+    for key, value in synonyms.items():
+        words = tuple(fold(key).split())
+        if words and 1 <= len(words) <= 3:
+            compiled[words] = tuple(fold(value).split())
+    return compiled

@@ -1,0 +1,112 @@
+"""A linear classifier over the analyzer's features: trained with scikit-learn, used with plain numpy.
+
+Training (LinearSVC, about a tenth of a second for the whole content) needs scikit-learn, which takes
+most of a second to import; answering needs only the weights. So a trained model is kept in a cache
+file named by a hash of everything it was trained on, and a bot that starts with unchanged content
+loads the weights without importing scikit-learn at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+MODEL_VERSION = 1  # bump when features or training change, so old cache files are not used
+C = 3.0  # regularisation: chosen by cross-validation over the content's own examples (bench/calibrate.py)
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    classes: tuple[str, ...]
+    features: dict[str, int]  # feature -> column
+    weights: np.ndarray  # (n_features, n_classes)
+    bias: np.ndarray  # (n_classes,)
+
+    def scores(self, vector: dict[str, float]) -> np.ndarray:
+        """The decision value of every class for one feature vector."""
+        columns = [self.features[f] for f in vector if f in self.features]
+        if not columns:
+            return self.bias.copy()
+        values = np.fromiter((vector[f] for f in vector if f in self.features), np.float32, len(columns))
+        return self.bias + values @ self.weights[columns]
+
+    @classmethod
+    def train(cls, vectors: Sequence[dict[str, float]], labels: Sequence[str]) -> LinearModel:
+        from scipy.sparse import csr_matrix
+        from sklearn.svm import LinearSVC
+
+        features = {f: i for i, f in enumerate(sorted({f for v in vectors for f in v}))}
+        rows, columns, values = [], [], []
+        for row, vector in enumerate(vectors):
+            for feature, value in vector.items():
+                rows.append(row)
+                columns.append(features[feature])
+                values.append(value)
+        matrix = csr_matrix((values, (rows, columns)), shape=(len(vectors), len(features)), dtype=np.float32)
+        svm = LinearSVC(C=C, random_state=0).fit(matrix, list(labels))
+        return cls(
+            classes=tuple(str(c) for c in svm.classes_),
+            features=features,
+            weights=np.ascontiguousarray(svm.coef_.T, dtype=np.float32),
+            bias=svm.intercept_.astype(np.float32),
+        )
+
+    # --- the cache --------------------------------------------------------------------------------
+
+    @staticmethod
+    def fingerprint(vectors: Sequence[dict[str, float]], labels: Sequence[str]) -> str:
+        digest = hashlib.sha256(f"v{MODEL_VERSION} C={C}".encode())
+        for vector, label in zip(vectors, labels, strict=True):
+            digest.update(json.dumps([label, sorted(vector.items())]).encode())
+        return digest.hexdigest()[:24]
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a bot starting at the same moment never reads half a file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        names = np.array(sorted(self.features, key=self.features.__getitem__))
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            np.savez(
+                out, classes=np.array(self.classes), features=names, weights=self.weights, bias=self.bias
+            )
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        with np.load(path, allow_pickle=False) as data:
+            names = [str(n) for n in data["features"]]
+            return cls(
+                classes=tuple(str(c) for c in data["classes"]),
+                features={name: i for i, name in enumerate(names)},
+                weights=data["weights"],
+                bias=data["bias"],
+            )
+
+    @classmethod
+    def cached(
+        cls, vectors: Sequence[dict[str, float]], labels: Sequence[str], cache_dir: Path | None
+    ) -> LinearModel:
+        """Train, or load the model trained on exactly these vectors before."""
+        if cache_dir is None:
+            return cls.train(vectors, labels)
+        path = cache_dir / f"matcher-{cls.fingerprint(vectors, labels)}.npz"
+        if path.exists():
+            try:
+                return cls.load(path)
+            except (OSError, ValueError, KeyError):
+                log.warning("matcher cache %s is unreadable; training again", path.name)
+        model = cls.train(vectors, labels)
+        try:
+            model.save(path)
+        except OSError:
+            log.warning("could not write the matcher cache in %s", cache_dir)
+        return model

@@ -174,7 +174,7 @@ def test_everything_together() -> None:
         "Ärende 2025-0042."
     )
     assert scrub(text, PEOPLE) == (
-        "Hej! Jag heter Anna, 55 år, pnr [personnummer]. Nå mig på [telefon] eller "
+        "Hej! Jag heter [namn], 55 år, pnr [personnummer]. Nå mig på [telefon] eller "
         "[e-post]. Kan [namn] hjälpa mig med 150 000 kr i skuld? "
         "Ärende [nummer]."
     )

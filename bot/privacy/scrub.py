@@ -1,7 +1,7 @@
 """Remove personal data from a question before it is stored for staff to read.
 
-Personnummer, phone numbers, e-mail addresses, long numbers and the names of the people in the content are
-replaced by markers ("[personnummer]", "[telefon]", "[e-post]", "[nummer]", "[namn]"). Everything else,
+Personnummer, phone numbers, e-mail addresses, long numbers, the names of the people in the content and
+the name after "jag heter" / "my name is" are replaced by markers ("[personnummer]", "[telefon]", "[e-post]", "[nummer]", "[namn]"). Everything else,
 whitespace and punctuation included, is kept: that is what staff need to improve the answers.
 
 Deliberate choices:
@@ -89,6 +89,13 @@ _DIGITS = re.compile(rf"(?=\d){_START}(?:(?P<keep>{_MONEY}|{_YEARS})|\d(?:{_SEP}
 # --- names ----------------------------------------------------------------------------------------------
 _LETTER = r"[^\W\d_]"
 _WORD = re.compile(rf"{_LETTER}+")
+# People introduce themselves in questions too ("jag heter Anna Berg, ..."): the one or two words after
+# such a phrase are a name, whoever it is. Case-insensitive, since phones often type in lower case.
+_INTRODUCED = re.compile(
+    rf"(?P<lead>\b(?:jag\s+heter|mitt\s+namn\s+(?:är|ar)|my\s+name\s+is|i\s+am\s+called|i'?m\s+called|"
+    rf"call\s+me)\s+)(?!\[){_LETTER}+(?:[\s-]+(?!(?:och|and|men|but)\b)(?!\[){_LETTER}+){{0,2}}",
+    re.IGNORECASE,
+)
 # People type names without å/ä/ö and accents, and the content may spell them either way: a folded letter
 # matches all its accented forms (case is left to IGNORECASE).
 _VARIANTS = {
@@ -174,6 +181,7 @@ def _scrub(text: str, names: re.Pattern[str] | None) -> str:
         text = _EMAIL_CHUNK.sub(_email, text)
     if names is not None:
         text = names.sub(_name, text)
+    text = _INTRODUCED.sub(lambda m: m.group("lead") + NAMN, text)
     if _ANY_DIGIT.search(text):
         text = _PNR.sub(PERSONNUMMER, text)
         text = _PHONE.sub(TELEFON, text)

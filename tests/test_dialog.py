@@ -133,10 +133,7 @@ def test_forged_and_stale_buttons_change_nothing(testbot: TestBot) -> None:
 
 def test_double_tap_on_confirm_books_once(testbot: TestBot) -> None:
     testbot.onboard()
-    testbot.send("/book")
-    testbot.press_data(testbot.slot_choices()[0].data)
-    testbot.press("Hoppa över")
-    testbot.press("Här i chatten")
+    testbot.to_confirm()
     testbot.press_data("confirm")
     testbot.press_data("confirm")
     assert "inte öppet längre" in testbot.text

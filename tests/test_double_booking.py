@@ -31,11 +31,7 @@ class RacingStore(Store):
 
 def _to_confirm(bot: TestBot, conversation: str, slot: str) -> None:
     bot.onboard(conversation=conversation)
-    bot.send("/book", conversation)
-    bot.press_data(slot, conversation)
-    bot.press_data("skip", conversation)
-    bot.press_data("reach:chat", conversation)
-    assert "Stämmer det här?" in bot.text
+    bot.to_confirm(slot=slot, conversation=conversation)
 
 
 def test_two_people_confirm_the_same_slot_at_once(knowledge: Knowledge, tmp_path: Path, clock: Clock) -> None:

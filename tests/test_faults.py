@@ -19,10 +19,7 @@ from tests.transcript import Clock, TestBot
 
 def _to_confirm(testbot: TestBot) -> None:
     testbot.onboard()
-    testbot.send("/book")
-    testbot.press_data(testbot.slot_choices()[0].data)
-    testbot.press_data("skip")
-    testbot.press_data("reach:chat")
+    testbot.to_confirm()
 
 
 def test_database_locked_by_another_process_briefly_is_waited_for(testbot: TestBot) -> None:

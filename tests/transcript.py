@@ -116,12 +116,12 @@ class TestBot:
         self.press_data(f"lang:{lang}", conversation)
         self.press_data(f"region:{region}", conversation)
 
-    def book_first_slot(self, name: str | None = "Anna", phone: str | None = None,
-                        conversation: str | None = None) -> str:  # fmt: skip
-        """Walk the whole booking flow; returns the booked slot's data."""
+    def to_confirm(self, name: str | None = None, phone: str | None = None, slot: str | None = None,
+                   conversation: str | None = None) -> str:  # fmt: skip
+        """Walk the booking flow up to "Stämmer det här?"; returns the chosen slot's button data."""
         self.send("/book", conversation)
-        slot = self.slot_choices()[0]
-        self.press_data(slot.data, conversation)
+        slot = slot or self.slot_choices()[0].data
+        self.press_data(slot, conversation)
         if name:
             self.send(name, conversation)
         else:
@@ -131,8 +131,15 @@ class TestBot:
             self.send(phone, conversation)
         else:
             self.press_data("reach:chat", conversation)
+        assert "Stämmer det här?" in self.text or "Is this right?" in self.text, self.text
+        return slot
+
+    def book_first_slot(self, name: str | None = "Anna", phone: str | None = None,
+                        conversation: str | None = None) -> str:  # fmt: skip
+        """Walk the whole booking flow; returns the booked slot's button data."""
+        slot = self.to_confirm(name, phone, conversation=conversation)
         self.press_data("confirm", conversation)
-        return slot.data
+        return slot
 
 
 def all_text(replies: Iterable[Reply]) -> str:

@@ -115,7 +115,7 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
         return 1
     store = _store(config)
     settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered)
-    engine = Engine(knowledge, store, channel="terminal", notifier=TerminalNotifier(knowledge, sys.stderr),
+    engine = Engine(knowledge, store, channel="terminal", notifier=TerminalNotifier(sys.stderr),
                     settings=settings)  # fmt: skip
     try:
         return run_chat(engine, conversation=f"terminal:{args.user}", lang=args.lang, region=args.region,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
+from bot.booking.slots import parse_slot_key
 from bot.dialog import texts
 from bot.dialog.core import Context, format_when, step
 from bot.dialog.model import (
@@ -61,26 +62,20 @@ class NoNotifier:
         log.info("booking %s: %s (no notifier configured)", notification.booking.id, notification.kind)
 
 
-def notification_text(notification: Notification, knowledge: Knowledge) -> str:
+def notification_text(notification: Notification) -> str:
     """What the business developer reads (in Swedish: they are Swedish staff)."""
     booking = notification.booking
-    when = format_when(_slot_time(booking.slot), "sv")
+    when = format_when(parse_slot_key(booking.slot), "sv")
     who = booking.name or "(inget namn)"
     reach = booking.phone or "i chatten med boten"
     headline = {
         "booked": f"Ny bokning {when}",
         "moved": f"Bokning flyttad till {when}"
-        + (f" (var {format_when(_slot_time(notification.old_slot), 'sv')})" if notification.old_slot else ""),
+        + (f" (var {format_when(parse_slot_key(notification.old_slot), 'sv')})" if notification.old_slot else ""),
         "cancelled": f"Avbokning: mötet {when} är avbokat",
     }[notification.kind]
     lang = {"sv": "svenska", "en": "engelska"}.get(booking.lang, booking.lang)
     return f"{headline}\nNamn: {who}\nKontakt: {reach}\nSpråk: {lang}\nBokning: {booking.id}"
-
-
-def _slot_time(key: str) -> datetime:
-    from bot.booking.slots import parse_slot_key
-
-    return parse_slot_key(key)
 
 
 # The statistics' name for each kind of incoming event that is not a question.

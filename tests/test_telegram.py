@@ -154,6 +154,8 @@ async def test_reminders_fire_24h_and_2h_before_and_survive_a_restart(tmp_path: 
         slot = next(d for d in live.buttons() if d.startswith("slot:"))
         for step in (slot, "skip", "reach:chat", "confirm"):
             await live.press(step)
+        note = await live.api.wait_for_messages(DEVELOPER, 1)
+        assert f'href="tg://user?id={USER}"' in note[0].text, "the developer can open the person's chat"
         start = parse_slot_key(slot.removeprefix("slot:"))
         clock.now = start - timedelta(hours=23)
         reminder = await live.api.wait_for_sent(lambda r: "Påminnelse" in (r.text or ""), timeout=5)

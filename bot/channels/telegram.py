@@ -307,9 +307,16 @@ class TelegramChannel:
         if chat_id is None or self.application is None:
             log.info("no chat configured for %s's business developer", notification.booking.region)
             return
-        text = notification_text(notification, self.engine.knowledge)
+        booking = notification.booking
+        text = html.escape(notification_text(notification), quote=False)
+        if booking.phone is None and booking.conversation.startswith("telegram:") and notification.kind != "cancelled":
+            # "Reach me here in the chat": a link that opens the person's Telegram chat for the developer.
+            user = booking.conversation.removeprefix("telegram:")
+            text += f'\n<a href="tg://user?id={user}">Skriv till personen i Telegram</a>'
         bot = self.application.bot
-        self.application.create_task(with_retries("notification", bot.send_message, chat_id, text))
+        self.application.create_task(
+            with_retries("notification", bot.send_message, chat_id, text, parse_mode=ParseMode.HTML)
+        )
 
     async def send_due_reminders(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Sweep the database for reminders that are due: a restart loses none, and a move re-arms them."""

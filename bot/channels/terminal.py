@@ -41,12 +41,11 @@ def render(reply: Reply) -> str:
 class TerminalNotifier:
     """In the terminal, the business developer's notification is shown on stderr."""
 
-    def __init__(self, engine_knowledge: object, out: TextIO) -> None:
-        self.knowledge = engine_knowledge
+    def __init__(self, out: TextIO) -> None:
         self.out = out
 
     def notify(self, notification: Notification) -> None:
-        text = notification_text(notification, self.knowledge)  # type: ignore[arg-type]
+        text = notification_text(notification)
         print(f"(to the business developer) {text.replace(chr(10), ' | ')}", file=self.out)
 
 

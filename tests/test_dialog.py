@@ -152,6 +152,8 @@ def test_unsupported_messages_and_unknown_commands_get_friendly_answers(testbot:
     testbot.onboard()
     testbot.sticker()
     assert "bara läsa text" in testbot.text
+    testbot.handle(Unsupported("edited"))
+    assert "ändrade meddelanden" in testbot.text
     testbot.send("/fly")
     assert "kommandot känner jag inte" in testbot.text
     testbot.handle(TextMessage(""))

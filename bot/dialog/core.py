@@ -153,7 +153,7 @@ class _Turn:
 
     def dispatch(self, event: Event) -> None:
         if isinstance(event, Unsupported):
-            self.say(self.t("only_text"), self.reprompt_choices())
+            self.say(self.t("edited" if event.kind == "edited" else "only_text"), self.reprompt_choices())
         elif isinstance(event, SlotTaken):
             self.slot_taken()
         elif isinstance(event, CommandMessage):

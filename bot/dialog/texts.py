@@ -79,6 +79,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Jag kan bara läsa text. Skriv din fråga med bokstäver, så svarar jag.",
         "en": "I can only read text. Write your question in letters and I will answer.",
     },
+    "edited": {
+        "sv": "Jag läser inte ändrade meddelanden. Skriv gärna ett nytt meddelande i stället.",
+        "en": "I don't read edited messages. Please write a new message instead.",
+    },
     "empty": {
         "sv": "Jag fick ett tomt meddelande. Skriv en fråga, eller välj i menyn.",
         "en": "I got an empty message. Write a question, or choose from the menu.",

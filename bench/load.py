@@ -108,7 +108,10 @@ def _free_port() -> int:
 
 async def run_socialbot(api: RemoteBotAPI, state: Path):  # type: ignore[no-untyped-def]
     config = Config(content_dir=ROOT / "content", state_dir=state)
-    engine = Engine(Knowledge.load(config.content_dir), open_store(state), channel="telegram")
+    # As deployed: the matcher is trained in a child process into the cache, so the bot never loads sklearn.
+    engine = Engine(
+        Knowledge.load(config.content_dir, config.cache_dir), open_store(state), channel="telegram"
+    )
     channel = TelegramChannel(engine, config)
     application = channel.build(
         api.token, base_url=api.base_url, base_file_url=api.base_file_url, rate_limit=False

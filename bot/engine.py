@@ -71,7 +71,11 @@ def notification_text(notification: Notification) -> str:
     headline = {
         "booked": f"Ny bokning {when}",
         "moved": f"Bokning flyttad till {when}"
-        + (f" (var {format_when(parse_slot_key(notification.old_slot), 'sv')})" if notification.old_slot else ""),
+        + (
+            f" (var {format_when(parse_slot_key(notification.old_slot), 'sv')})"
+            if notification.old_slot
+            else ""
+        ),
         "cancelled": f"Avbokning: mötet {when} är avbokat",
     }[notification.kind]
     lang = {"sv": "svenska", "en": "engelska"}.get(booking.lang, booking.lang)

@@ -309,7 +309,11 @@ class TelegramChannel:
             return
         booking = notification.booking
         text = html.escape(notification_text(notification), quote=False)
-        if booking.phone is None and booking.conversation.startswith("telegram:") and notification.kind != "cancelled":
+        if (
+            booking.phone is None
+            and booking.conversation.startswith("telegram:")
+            and notification.kind != "cancelled"
+        ):
             # "Reach me here in the chat": a link that opens the person's Telegram chat for the developer.
             user = booking.conversation.removeprefix("telegram:")
             text += f'\n<a href="tg://user?id={user}">Skriv till personen i Telegram</a>'

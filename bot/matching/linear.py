@@ -1,9 +1,10 @@
 """A linear classifier over the analyzer's features: trained with scikit-learn, used with plain numpy.
 
 Training (LinearSVC, about a tenth of a second for the whole content) needs scikit-learn, which takes
-most of a second to import; answering needs only the weights. So a trained model is kept in a cache
-file named by a hash of everything it was trained on, and a bot that starts with unchanged content
-loads the weights without importing scikit-learn at all.
+most of a second and some 80 MB to import; answering needs only the weights. So with a cache directory
+the model is trained in a child process and kept in a file named by a hash of everything it was trained
+on: the bot's own process never imports scikit-learn, and a start with unchanged content just loads the
+weights.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import hashlib
 import json
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,9 +107,28 @@ class LinearModel:
                 return cls.load(path)
             except (OSError, ValueError, KeyError):
                 log.warning("matcher cache %s is unreadable; training again", path.name)
-        model = cls.train(vectors, labels)
         try:
-            model.save(path)
-        except OSError:
-            log.warning("could not write the matcher cache in %s", cache_dir)
-        return model
+            _train_in_child(vectors, labels, path)
+            return cls.load(path)
+        except (OSError, ValueError, KeyError, subprocess.CalledProcessError):
+            log.warning("could not train into the matcher cache in %s; training here", cache_dir)
+            return cls.train(vectors, labels)
+
+
+def _train_in_child(vectors: Sequence[dict[str, float]], labels: Sequence[str], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, suffix=".json", delete=False, encoding="utf-8"
+    ) as out:
+        json.dump({"vectors": list(vectors), "labels": list(labels)}, out)
+    try:
+        subprocess.run([sys.executable, "-m", "bot.matching.linear", out.name, str(path)], check=True,
+                       capture_output=True, timeout=600)  # fmt: skip
+    finally:
+        os.unlink(out.name)
+
+
+if __name__ == "__main__":  # python -m bot.matching.linear TRAINING.json MODEL.npz
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        data = json.load(handle)
+    LinearModel.train(data["vectors"], data["labels"]).save(Path(sys.argv[2]))

@@ -262,3 +262,12 @@ def test_every_kind_of_event_gets_a_reply_even_before_onboarding(testbot: TestBo
         TextMessage("🙂"),
     ):
         assert testbot.handle(event, conversation="test:new")
+
+
+def test_a_phone_meeting_booked_to_the_chat_does_not_promise_a_call(testbot: TestBot) -> None:
+    testbot.onboard()
+    testbot.to_confirm()
+    assert "ringer upp dig" not in testbot.text and "hör av sig till dig här i chatten" in testbot.text
+    testbot.press_data("confirm")
+    ics = next(r.attachment for r in testbot.replies if r.attachment)
+    assert b"ringer upp" not in ics.content

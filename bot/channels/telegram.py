@@ -39,7 +39,7 @@ from bot.booking.slots import parse_slot_key
 from bot.config import Config
 from bot.content import ContentError
 from bot.dialog import texts
-from bot.dialog.core import format_when
+from bot.dialog.core import format_when, meeting_place
 from bot.dialog.model import ButtonPress, Choice, CommandMessage, Event, Reply, TextMessage, Unsupported
 from bot.engine import Engine, Notification, notification_text
 from bot.knowledge import Knowledge
@@ -354,7 +354,7 @@ class TelegramChannel:
         lang = booking.lang if booking.lang in texts.LANGUAGE_NAMES else "sv"
         return texts.text(
             "reminder", lang, contact_name=region.contact.name, when=format_when(parse_slot_key(booking.slot), lang),
-            place=region.fill(region.place[lang], lang),
+            place=meeting_place(region, lang, booking.phone),
         )  # fmt: skip
 
     async def daily_purge(self, context: ContextTypes.DEFAULT_TYPE) -> None:

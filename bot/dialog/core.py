@@ -566,8 +566,9 @@ class _Turn:
     def taken(self) -> frozenset[str]:
         return self.ctx.view.taken.get(self.region.id, frozenset())
 
-    def place_text(self) -> str:
-        return self.region.fill(self.region.place[self.lang], self.lang)
+    def place_text(self, phone: str | None = "") -> str:
+        """How the meeting happens; `phone` None means the person chose to be reached in the chat."""
+        return meeting_place(self.region, self.lang, phone)
 
     def offer_slots(self, after: str | None = None, later: bool = False) -> None:
         region = self.region
@@ -654,7 +655,7 @@ class _Turn:
                 "confirm_booking",
                 contact_name=region.contact.name,
                 when=self.when(data["slot"]),
-                place=self.place_text(),
+                place=self.place_text(phone),
                 name=data.get("name") or self.t("name_none"),
                 reach=format_swedish_phone(phone) if phone else self.t("reach_chat"),
                 retention=self.ctx.retention_days,
@@ -677,12 +678,17 @@ class _Turn:
         self.leave_flow()
         start = parse_slot_key(key)
         self.say(
-            self.t("booked", contact_name=region.contact.name, when=self.when(key), place=self.place_text()),
+            self.t(
+                "booked",
+                contact_name=region.contact.name,
+                when=self.when(key),
+                place=self.place_text(data.get("phone")),
+            ),
             self.menu_choices(),
-            self.calendar_file(booking_id, start),
+            self.calendar_file(booking_id, start, data.get("phone")),
         )
 
-    def calendar_file(self, booking_id: str, start: datetime) -> Attachment:
+    def calendar_file(self, booking_id: str, start: datetime, phone: str | None) -> Attachment:
         region = self.region
         title = {"sv": "Möte med", "en": "Meeting with"}[self.lang]
         ics = meeting_ics(
@@ -692,7 +698,7 @@ class _Turn:
             summary=f"{title} {region.contact.name}",
             description=f"{region.contact.name}, {region.contact.role[self.lang]}, {region.contact.organisation}. "
             f"{region.contact.phone}",
-            location=self.place_text(),
+            location=self.place_text(phone),
             now=self.ctx.view.now,
         )
         return Attachment("meeting.ics", ics, "text/calendar")
@@ -780,7 +786,7 @@ class _Turn:
         self.say(
             self.t("booking_moved", when=self.when(key), contact_name=contact.name),
             self.menu_choices(),
-            self.calendar_file(booking.booking_id, parse_slot_key(key)),
+            self.calendar_file(booking.booking_id, parse_slot_key(key), booking.phone),
         )
 
     # --- personal data --------------------------------------------------------------------------
@@ -803,6 +809,14 @@ class _Turn:
 
 
 # --- small pure helpers ----------------------------------------------------------------------------
+
+
+def meeting_place(region: Region, lang: str, phone: str | None = "") -> str:
+    """The region's words for how a meeting happens. A phone meeting with someone who chose to be reached
+    in the chat gets a line that does not promise a call to a number they never gave."""
+    if phone is None and region.place_kind == "phone":
+        return texts.text("place_chat", lang, contact_name=region.contact.name)
+    return region.fill(region.place[lang], lang)
 
 
 def format_when(start: datetime, lang: str) -> str:

@@ -120,9 +120,13 @@ TEXTS: dict[str, dict[str, str]] = {
     # --- booking ---------------------------------------------------------------------------------
     "book_intro": {
         "sv": "Du kan boka ett möte med {contact_name}, {contact_role} i {region}. Mötet tar {minutes} minuter. "
-        "{place}\n\nVälj en tid:",
+        "{place}",
         "en": "You can book a meeting with {contact_name}, {contact_role} in {region}. The meeting takes "
-        "{minutes} minutes. {place}\n\nChoose a time:",
+        "{minutes} minutes. {place}",
+    },
+    "place_chat": {
+        "sv": "{contact_name} hör av sig till dig här i chatten för att bestämma hur ni pratar.",
+        "en": "{contact_name} will get in touch with you here in the chat to agree how you will talk.",
     },
     "choose_time": {"sv": "Välj en tid:", "en": "Choose a time:"},
     "book_later_times": {"sv": "Fler tider:", "en": "More times:"},

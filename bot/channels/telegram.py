@@ -381,7 +381,7 @@ class TelegramChannel:
         return []
 
     async def admin_reload(self, chat_id: int) -> None:
-        problems = self.reload()
+        problems = await asyncio.to_thread(self.reload)
         text = ("Innehållet är omladdat." if not problems else
                 "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems))  # fmt: skip
         assert self.application is not None
@@ -402,7 +402,7 @@ class TelegramChannel:
 
         try:
             async for _changes in awatch(self.config.content_dir, debounce=400, step=100, recursive=True):
-                problems = self.reload()
+                problems = await asyncio.to_thread(self.reload)
                 if problems:
                     log.warning("content change rejected: %d problem(s)", len(problems))
                     await self.tell_admins(

@@ -1,16 +1,19 @@
 """The statistics report: anonymous events and unanswered questions, counted, grouped and suppressed.
 
 Every published number is a `Figure`, made by `suppress` and nowhere else: a figure that rests on fewer than
-`MIN_CONVERSATIONS` distinct conversations keeps no value at all, so no output format can leak it.
+`MIN_CONVERSATIONS` distinct conversations keeps no value at all, so no output format can leak it. `protect` then
+hides more figures ("..") wherever a hidden one could be worked out from a total and the figures beside it.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 MIN_CONVERSATIONS = 5
 SUPPRESSED = "<5"
+HIDDEN = ".."  # hidden only so that a "<5" cannot be worked out from a total (complementary suppression)
 ZONE = ZoneInfo("Europe/Stockholm")  # days and weeks as the people in Sundsvall and Västervik live them
 TOP_TOPICS = 10
 TOP_UNANSWERED = 15
@@ -43,6 +47,9 @@ NOTES = (
     f"Tal som bygger på färre än {MIN_CONVERSATIONS} samtal visas som {SUPPRESSED}; frågor utan svar visas som"
     f" {SUPPRESSED} när de ställts färre än {MIN_CONVERSATIONS} gånger. (Figures from fewer than"
     f" {MIN_CONVERSATIONS} conversations are shown as {SUPPRESSED}.)",
+    f"Tal som visas som {HIDDEN} är dolda för att skydda en liten siffra: annars kunde en siffra under"
+    f" {MIN_CONVERSATIONS} räknas fram ur totalen och de andra raderna. (Figures shown as {HIDDEN} are hidden so"
+    " that a small figure cannot be worked out from the total and the other rows.)",
     "Andel utan svar = frågor boten inte kunde besvara / alla frågor. (Fallback rate = fallbacks /"
     " (questions + fallbacks).)",
     "Ett samtal räknas i varje kommun, språk och vecka där det skrev något, så raderna summerar inte till"
@@ -59,14 +66,20 @@ class Figure:
     """One published number. A suppressed figure holds no value, so nothing downstream can reveal it."""
 
     value: int | float | None
-    suppressed: bool = False
+    suppressed: bool = False  # hidden, by the primary rule ("<5") or, when `secondary`, to protect another (..)
     rate: bool = False  # a share between 0 and 1, shown as a percentage
+    secondary: bool = False
+
+    @property
+    def mark(self) -> str:
+        """What a hidden figure shows: "<5" for a small count, ".." for one hidden to protect a small count."""
+        return HIDDEN if self.secondary else SUPPRESSED
 
     @property
     def public(self) -> int | float | str | None:
-        """The value as JSON and CSV carry it: "<5" when suppressed, None when there is nothing to count."""
+        """The value as JSON and CSV carry it: "<5" or ".." when hidden, None when there is nothing to count."""
         if self.suppressed:
-            return SUPPRESSED
+            return self.mark
         if self.rate and self.value is not None:
             return round(self.value, 4)
         return self.value
@@ -78,7 +91,7 @@ class Figure:
 
     def __str__(self) -> str:
         if self.suppressed:
-            return SUPPRESSED
+            return self.mark
         if self.value is None:
             return "–"
         return f"{self.value * 100:.0f} %" if self.rate else str(self.value)
@@ -92,6 +105,11 @@ def suppress(value: int | float | None, conversations: int, *, rate: bool = Fals
     if 0 < conversations < MIN_CONVERSATIONS:
         return Figure(None, suppressed=True, rate=rate)
     return Figure(value, rate=rate)
+
+
+def _hide(figure: Figure) -> Figure:
+    """The figure hidden as ".." (complementary suppression); a "<5" stays "<5"."""
+    return figure if figure.suppressed else Figure(None, suppressed=True, rate=figure.rate, secondary=True)
 
 
 @dataclass(frozen=True)
@@ -346,7 +364,7 @@ def build_report(
         kinds = zip(("made", "moved", "cancelled"), BOOKING_ACTIONS, strict=True)
         return {kind: booking_actions.events((region, action)) for kind, action in kinds}
 
-    return Report(
+    return protect(Report(
         since=first,
         until=last,
         summary={
@@ -376,7 +394,7 @@ def build_report(
         by_region=breakdown("region", regions, region_labels),
         by_lang=breakdown("lang", langs, {**LANG_NAMES, NOT_CHOSEN: NOT_CHOSEN_LABEL}),
         by_week=breakdown("week", weeks, {}),
-    )
+    ))
 
 
 def _ordered(known: list[str], seen: set[str]) -> list[str]:

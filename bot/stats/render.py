@@ -1,8 +1,8 @@
 """The report as plain text, JSON, CSV or one self-contained HTML file, and its charts.
 
 Every number goes out through `Figure` (its `str`, `.public` or `.plot`), so a suppressed figure is "<5"
-in text and data and a bar of height 0 marked "<5" in charts. matplotlib is imported only when a chart is
-drawn, so the other formats start fast.
+(or "..", hidden to protect a "<5") in text and data and a bar of height 0 marked so in charts. matplotlib
+is imported only when a chart is drawn, so the other formats start fast.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.stats.report import SUPPRESSED, Figure, Report, Row
+from bot.stats.report import HIDDEN, SUPPRESSED, Figure, Report, Row
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -171,11 +171,11 @@ def _week_label(week: str) -> str:
 
 def _bars(ax: Axes, positions: Sequence[float], figures: Sequence[Figure], *, width: float, color: str,
           label: str, horizontal: bool = False) -> None:  # fmt: skip
-    """Bars whose suppressed figures stand at 0 and are labelled "<5"; the others carry their value."""
+    """Bars whose hidden figures stand at 0 and are labelled "<5" or ".."; the others carry their value."""
     heights = [f.plot * 100 if f.rate else f.plot for f in figures]
     draw = ax.barh if horizontal else ax.bar
     bars = draw(positions, heights, width, color=color, label=label)
-    labels = [SUPPRESSED if f.suppressed else "" if f.value is None else str(f) for f in figures]
+    labels = ["" if f.value is None and not f.suppressed else str(f) for f in figures]
     ax.bar_label(bars, labels=labels, padding=2, fontsize=10)
 
 
@@ -309,9 +309,13 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+HIDDEN_TITLE = "dold för att skydda en liten siffra (hidden so that a small figure cannot be worked out)"
+
+
 def _cell(figure: Figure) -> str:
     if figure.suppressed:
-        return f'<span class="sup" title="färre än 5 (fewer than 5)">{_e(SUPPRESSED)}</span>'
+        title = HIDDEN_TITLE if figure.secondary else "färre än 5 (fewer than 5)"
+        return f'<span class="sup" title="{_e(title)}">{_e(figure.mark)}</span>'
     return _e(figure)
 
 
@@ -345,8 +349,9 @@ def _html_chart(report: Report, kind: str) -> str:
     sv, en = CHART_TITLES[kind]
     data = base64.b64encode(chart_png(report, kind)).decode("ascii")
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(sv)} ({_e(en)})" data-chart="{kind}">'
-            f"<figcaption>{_e(SUPPRESSED)} = färre än 5 samtal, ritat som 0 <span lang='en'>({_e(SUPPRESSED)} = "
-            f"fewer than 5 conversations, drawn as 0)</span>.</figcaption></figure>")  # fmt: skip
+            f"<figcaption>{_e(SUPPRESSED)} = färre än 5 samtal, {_e(HIDDEN)} = dold för att skydda en liten siffra,"
+            f" ritat som 0 <span lang='en'>({_e(SUPPRESSED)} = fewer than 5 conversations, {_e(HIDDEN)} = hidden so"
+            " that a small figure cannot be worked out, drawn as 0)</span>.</figcaption></figure>")  # fmt: skip
 
 
 def _html_unanswered(rows: Sequence[Row]) -> str:

@@ -47,9 +47,9 @@ NOTES = (
     f"Tal som bygger på färre än {MIN_CONVERSATIONS} samtal visas som {SUPPRESSED}; frågor utan svar visas som"
     f" {SUPPRESSED} när de ställts färre än {MIN_CONVERSATIONS} gånger. (Figures from fewer than"
     f" {MIN_CONVERSATIONS} conversations are shown as {SUPPRESSED}.)",
-    f"Tal som visas som {HIDDEN} är dolda för att skydda en liten siffra: annars kunde en siffra under"
-    f" {MIN_CONVERSATIONS} räknas fram ur totalen och de andra raderna. (Figures shown as {HIDDEN} are hidden so"
-    " that a small figure cannot be worked out from the total and the other rows.)",
+    f"{HIDDEN} = dold för att skydda en liten siffra: talet visas inte, eftersom ett tal under {MIN_CONVERSATIONS}"
+    f" annars kunde räknas fram ur totalen och de andra raderna. ({HIDDEN} = hidden so that a small figure cannot"
+    " be worked out from the total and the other rows.)",
     "Andel utan svar = frågor boten inte kunde besvara / alla frågor. (Fallback rate = fallbacks /"
     " (questions + fallbacks).)",
     "Ett samtal räknas i varje kommun, språk och vecka där det skrev något, så raderna summerar inte till"
@@ -66,7 +66,9 @@ class Figure:
     """One published number. A suppressed figure holds no value, so nothing downstream can reveal it."""
 
     value: int | float | None
-    suppressed: bool = False  # hidden, by the primary rule ("<5") or, when `secondary`, to protect another (..)
+    suppressed: bool = (
+        False  # hidden: by the primary rule ("<5"), or to protect another (".." when secondary)
+    )
     rate: bool = False  # a share between 0 and 1, shown as a percentage
     secondary: bool = False
 
@@ -364,7 +366,7 @@ def build_report(
         kinds = zip(("made", "moved", "cancelled"), BOOKING_ACTIONS, strict=True)
         return {kind: booking_actions.events((region, action)) for kind, action in kinds}
 
-    return protect(Report(
+    report = Report(
         since=first,
         until=last,
         summary={
@@ -394,7 +396,8 @@ def build_report(
         by_region=breakdown("region", regions, region_labels),
         by_lang=breakdown("lang", langs, {**LANG_NAMES, NOT_CHOSEN: NOT_CHOSEN_LABEL}),
         by_week=breakdown("week", weeks, {}),
-    ))
+    )
+    return protect(report)
 
 
 def _ordered(known: list[str], seen: set[str]) -> list[str]:
@@ -417,6 +420,253 @@ def _top_topics(topics: _Tally, titles: Mapping[str, str]) -> tuple[Row, ...]:
         for t in chosen
     ]
     return tuple(sorted(rows, key=lambda r: (r["questions"].suppressed, -r["questions"].plot, r.label)))
+
+
+# --- complementary suppression -------------------------------------------------------------------------
+#
+# The primary rule hides a figure from 1-4 conversations as "<5". But most figures are parts of a published
+# sum, and the total minus the parts shown gives a lone hidden part back. `protect` hides more figures, as
+# "..", until no hidden figure can be worked out. What a reader can add up (`_groups`):
+#
+# * Messages, fallbacks and bookings per region, per language and per week add up exactly to the summary's
+#   totals: every event has one region and one language ("ej vald" until one is chosen, a row of its own) and
+#   one day, and every region, language and week of the period is listed. The bookings table's "made" per
+#   region is the same number as by_region's bookings, and is hidden with it.
+# * The topics' questions add up to at most all questions (the rest: topics below the top ten, questions
+#   without a topic), the unanswered groups' "asked" to at most all fallbacks (only the top 15 are listed, and
+#   storing the text can be switched off). A reader may well guess the rest is 0, so these count as exact sums.
+# * The score bands add up exactly to questions + fallbacks (a question without a band counts as "low").
+# * Conversations per region, language and week do NOT add up: a conversation counts in every row it was
+#   active in (everyone starts in "ej vald", many write in several weeks), so the rows add up to more than the
+#   total, by an amount no reader knows. All subtraction gives is a lower bound, hidden >= total - (the rows
+#   shown): harmless while that bound is at most 1, but once it is higher it tells something about a "<5", so
+#   then the group is protected like the others (when in doubt, hide).
+# * Not grouped: the topics' conversations (one conversation asks about several topics, and the total also
+#   holds those who asked nothing: there is no sum to redo) and moved and cancelled bookings (no total is
+#   published). Rates are in no sum, but a rate together with its fallbacks (in the summary also with its
+#   questions) gives the other back, so a rate is hidden whenever those are.
+#
+# What a reader knows about a hidden figure: a "<5" is at least 1 (and at most 4 when it counts conversations or
+# askings); a ".." is at least 5 (it rests on 5 or more conversations, and a 0 is never hidden) and, since it is
+# the smallest figure that was shown, at most the smallest figure still shown beside it. A group is protected
+# when no "<5" in it is pinned to a single value by its sum and these bounds and, for an exact sum, it does not
+# hide exactly one figure. Then all exact sums together are solved as one system of linear equations, so that no
+# hidden figure follows from combining groups either (a total hidden in one breakdown but given back by another,
+# say). Until both hold, the smallest nonzero figure shown in a failing group is hidden, or its total when no
+# part is left to hide.
+
+Cell = tuple[str, int, str]  # (section, row index, figure name); the summary is ("summary", 0, name)
+COUNTS = ("conversations", "asked")  # figures that count conversations or askings: a "<5" one is 1-4
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Figures a reader can add up: sum(totals) == sum(parts), or for `union`, total <= sum(parts)."""
+
+    totals: tuple[Cell, ...]
+    parts: tuple[Cell, ...]
+    union: bool = False
+
+    @property
+    def cells(self) -> tuple[Cell, ...]:
+        return self.totals + self.parts
+
+
+def _groups(report: Report) -> list[_Group]:
+    def column(section: str, name: str) -> tuple[Cell, ...]:
+        return tuple((section, i, name) for i in range(len(report.section(section))))
+
+    def total(*names: str) -> tuple[Cell, ...]:
+        return tuple(("summary", 0, name) for name in names)
+
+    groups = []
+    for section in ("by_region", "by_lang", "by_week"):
+        groups += [
+            _Group(total(name), column(section, name)) for name in ("messages", "fallbacks", "bookings")
+        ]
+        groups.append(_Group(total("conversations"), column(section, "conversations"), union=True))
+    groups.append(_Group(total("questions"), column("topics", "questions")))
+    groups.append(_Group(total("fallbacks"), column("unanswered", "asked")))
+    groups.append(_Group(total("questions", "fallbacks"), column("bands", "questions")))
+    return [group for group in groups if group.parts]
+
+
+class _Complement:
+    """Chooses the figures to hide as ".." (see above)."""
+
+    def __init__(self, report: Report) -> None:
+        self.figures: dict[Cell, Figure] = {("summary", 0, n): f for n, f in report.summary.items()}
+        for section in SECTIONS:
+            for i, row in enumerate(report.section(section)):
+                self.figures.update({(section, i, name): f for name, f in row.cells.items()})
+        self.groups = _groups(report)
+        self.hidden: set[Cell] = set()  # the ".." ones
+        # a topic asked about in N conversations was asked at least N times
+        self.floor = {("topics", i, "questions"): int(r["conversations"].value or 0) for i, r in enumerate(report.topics)
+                      if not r["conversations"].suppressed}  # fmt: skip
+        self.stuck_groups: set[_Group] = set()  # nothing left to hide in them (see `run`)
+        self.stuck_cells: set[Cell] = set()
+
+    def is_hidden(self, cell: Cell) -> bool:
+        return self.figures[cell].suppressed or cell in self.hidden
+
+    def value(self, cell: Cell) -> float:
+        return float(self.figures[cell].value or 0)
+
+    def shown(self, cells: Iterable[Cell]) -> list[Cell]:
+        """The cells shown with a value above 0 (the candidates to hide), smallest first."""
+        return sorted(
+            (c for c in cells if not self.is_hidden(c) and self.value(c) > 0),
+            key=lambda c: (self.value(c), c),
+        )
+
+    def bounds(self, cell: Cell) -> tuple[float, float]:
+        """The least and the most a reader knows a hidden figure to be."""
+        if cell not in self.hidden:  # "<5"
+            return 1, (MIN_CONVERSATIONS - 1 if cell[2] in COUNTS else math.inf)
+        most = 0.0  # at most the smallest figure shown beside it, in the group it was hidden for
+        for group in self.groups:
+            if cell in group.totals:
+                return max(MIN_CONVERSATIONS, self.floor.get(cell, 0)), math.inf
+            if cell in group.parts:
+                beside = self.shown(group.parts)
+                most = max(most, self.value(beside[0]) if beside else math.inf)
+        return max(MIN_CONVERSATIONS, self.floor.get(cell, 0)), most or math.inf
+
+    def exposed(self, group: _Group) -> bool:
+        """Whether the group's sum gives a hidden figure back (or, for a union, tells anything about a "<5")."""
+        hidden = [c for c in group.cells if self.is_hidden(c)]
+        if not hidden:
+            return False
+        small = [c for c in hidden if c not in self.hidden]
+        if group.union:
+            if any(self.is_hidden(c) for c in group.totals):
+                return False  # the parts are at most the total, which is unknown: nothing to subtract from
+            rest = sum(map(self.value, group.totals)) - sum(
+                self.value(c) for c in group.parts if not self.is_hidden(c)
+            )
+            return any(
+                rest - sum(self.bounds(o)[1] for o in hidden if o != c) > self.bounds(c)[0] for c in small
+            )
+        if len(hidden) == 1:
+            return True
+        sign = {**{c: 1 for c in group.totals}, **{c: -1 for c in group.parts}}
+        for cell in small:  # sign[cell] * cell == -(the sum of the others, signed)
+            low = high = 0.0
+            for other in group.cells:
+                if other == cell:
+                    continue
+                if not self.is_hidden(other):
+                    low += sign[other] * self.value(other)
+                    high += sign[other] * self.value(other)
+                else:
+                    least, most = self.bounds(other)
+                    low += least if sign[other] > 0 else -most
+                    high += most if sign[other] > 0 else -least
+            least, most = self.bounds(cell)
+            if sign[cell] > 0:
+                low, high = -high, -low
+            if max(least, low) >= min(most, high):
+                return True
+        return False
+
+    def determined(self) -> tuple[Cell, list[_Group]] | None:
+        """A hidden figure that the exact sums together give back, and the sums that do it; None if there is none.
+
+        Gauss-Jordan elimination over the hidden figures, carrying which sums each row is made of: a hidden
+        figure is given back when some combination of the sums leaves it alone.
+        """
+        groups = [g for g in self.groups if not g.union]
+        unknown = sorted({c for g in groups for c in g.cells if self.is_hidden(c)})
+        column = {c: j for j, c in enumerate(unknown)}
+        n = len(unknown)
+        rows: list[list[Fraction]] = []
+        for k, group in enumerate(groups):
+            row = [Fraction(0)] * (n + len(groups))
+            for cells, sign in ((group.totals, 1), (group.parts, -1)):
+                for c in cells:
+                    if c in column:
+                        row[column[c]] += sign
+            row[n + k] = Fraction(1)
+            rows.append(row)
+        pivots, r = [], 0
+        for j in range(n):
+            p = next((i for i in range(r, len(rows)) if rows[i][j]), None)
+            if p is None:
+                continue
+            rows[r], rows[p] = rows[p], rows[r]
+            rows[r] = [x / rows[r][j] for x in rows[r]]
+            for i in range(len(rows)):
+                if i != r and (factor := rows[i][j]):
+                    rows[i] = [a - factor * b for a, b in zip(rows[i], rows[r], strict=True)]
+            pivots.append((j, r))
+            r += 1
+        for j, i in pivots:
+            if unknown[j] not in self.stuck_cells and not any(rows[i][k] for k in range(n) if k != j):
+                return unknown[j], [g for k, g in enumerate(groups) if rows[i][n + k]]
+        return None
+
+    def run(self) -> set[Cell]:
+        while True:
+            failing = next((g for g in self.groups if g not in self.stuck_groups and self.exposed(g)), None)
+            found = None if failing else self.determined()
+            if failing is None and found is None:
+                return self.hidden
+            involved = [failing] if failing else found[1] if found else []
+            parts = self.shown(c for g in involved for c in g.parts)
+            totals = self.shown(c for g in involved for c in g.totals)
+            if parts or totals:
+                self.hidden.add((parts or totals)[0])
+            elif failing:  # nothing left to hide: impossible with counts that add up, but never loop forever
+                self.stuck_groups.add(failing)
+            elif found:
+                self.stuck_cells.add(found[0])
+
+
+def protect(report: Report) -> Report:
+    """The report with complementary suppression: every figure from which, with a total and the figures beside
+    it, a "<5" could be worked out is hidden too, as ".." (see the comment above `Cell`)."""
+    chooser = _Complement(report)
+    hidden = set(chooser.run())
+    is_hidden = chooser.is_hidden
+    summary_rate = ("summary", 0, "fallback_rate")
+    if is_hidden(("summary", 0, "questions")) or is_hidden(("summary", 0, "fallbacks")):
+        hidden.add(summary_rate)
+    for section in ("by_region", "by_lang", "by_week"):
+        hidden |= {(section, i, "fallback_rate") for i in range(len(report.section(section)))
+                   if is_hidden((section, i, "fallbacks"))}  # fmt: skip
+    region_index = {row.key: i for i, row in enumerate(report.by_region)}
+    hidden |= {("bookings", i, "made") for i, row in enumerate(report.bookings)
+               if row.key in region_index and is_hidden(("by_region", region_index[row.key], "bookings"))}  # fmt: skip
+
+    def rows(section: str) -> tuple[Row, ...]:
+        return tuple(
+            Row(
+                row.key,
+                row.label,
+                {n: _hide(f) if (section, i, n) in hidden else f for n, f in row.cells.items()},
+                row.details,
+            )
+            for i, row in enumerate(report.section(section))
+        )
+
+    def listed_by(name: str, section: str) -> tuple[Row, ...]:
+        # shown figures largest first; hidden ones last by label, so that their place tells nothing of their size
+        return tuple(sorted(rows(section), key=lambda r: (r[name].suppressed, -r[name].plot, r.label)))
+
+    return Report(
+        since=report.since,
+        until=report.until,
+        summary={n: _hide(f) if ("summary", 0, n) in hidden else f for n, f in report.summary.items()},
+        topics=listed_by("questions", "topics"),
+        bands=rows("bands"),
+        unanswered=listed_by("asked", "unanswered"),
+        bookings=rows("bookings"),
+        by_region=rows("by_region"),
+        by_lang=rows("by_lang"),
+        by_week=rows("by_week"),
+        notes=report.notes,
+    )
 
 
 def labels(content: Content) -> dict[str, dict[str, str]]:

@@ -31,7 +31,8 @@ def summary_text(report: Report) -> str:
     if report.unanswered:
         lines += ["", "Vanligaste frågorna utan svar:"]
         lines += [f"- ”{r.label[:80]}” ({r['asked']} gånger)" for r in report.unanswered[:TOP]]
-    lines += ["", "Tal som bygger på färre än 5 samtal visas som <5.",
+    lines += ["", "Tal som bygger på färre än 5 samtal visas som <5;",
+              ".. är dolt för att skydda en liten siffra.",
               "Hela rapporten: socialbot stats --format html"]  # fmt: skip
     return "\n".join(lines)
 
@@ -51,4 +52,6 @@ async def send_stats(bot: Any, chat_id: int, store: Store, now: datetime, *,
     report, png = await asyncio.to_thread(prepare)
     await bot.send_message(chat_id, summary_text(report))
     if png:
-        await bot.send_photo(chat_id, photo=png, caption="Samtal och meddelanden per vecka (<5 ritas som 0)")
+        await bot.send_photo(
+            chat_id, photo=png, caption="Samtal och meddelanden per vecka (<5 och .. ritas som 0)"
+        )

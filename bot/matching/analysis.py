@@ -75,14 +75,29 @@ class Analyzer:
                 self._corrections[word] = corrected
         return corrected
 
+    def analyse(self, text: str) -> tuple[dict[str, float], float]:
+        """The weighted feature vector and the unknown-word share, from one pass over the words."""
+        tokens = self.tokens(text)
+        return self._vector(self._counts(tokens)), self._unknown_share(tokens)
+
     def unknown_share(self, text: str) -> float:
         """The share of meaningful words (after synonyms and spelling correction) the vocabulary lacks."""
-        words = [w for w in self.tokens(text) if w not in STOPWORDS and not w.isdigit()]
-        return sum(w not in self._known for w in words) / len(words) if words else 0.0
+        return self._unknown_share(self.tokens(text))
+
+    def vector(self, text: str) -> dict[str, float]:
+        """TF-IDF weights of the known features, each view normalised to unit length and scaled by its share."""
+        return self._vector(self.counts(text))
 
     def counts(self, text: str) -> Counter[str]:
         """Raw feature counts: 'w:<stem>' and 'c:<4-gram>'."""
-        tokens = self.tokens(text)
+        return self._counts(self.tokens(text))
+
+    def _unknown_share(self, tokens: list[str]) -> float:
+        words = [w for w in tokens if w not in STOPWORDS and not w.isdigit()]
+        return sum(w not in self._known for w in words) / len(words) if words else 0.0
+
+    @staticmethod
+    def _counts(tokens: list[str]) -> Counter[str]:
         # A question made only of small words ("vad kan du?") is still a question: keep them then.
         words = [w for w in tokens if w not in STOPWORDS] or tokens
         counts: Counter[str] = Counter()
@@ -96,9 +111,7 @@ class Analyzer:
                 counts.update("c:" + padded[i : i + NGRAM] for i in range(len(padded) - NGRAM + 1))
         return counts
 
-    def vector(self, text: str) -> dict[str, float]:
-        """TF-IDF weights of the known features, each view normalised to unit length and scaled by its share."""
-        counts = self.counts(text)
+    def _vector(self, counts: Counter[str]) -> dict[str, float]:
         weights: dict[str, float] = {}
         for prefix, share in (("w:", WORD_SHARE), ("c:", 1.0 - WORD_SHARE)):
             view = {

@@ -86,14 +86,15 @@ class TopicMatcher:
         return self.analyzer.unknown_share(text[:MAX_QUESTION_CHARS])
 
     def match(self, text: str) -> Match:
-        scores = self.scores(text)
+        vector, unknown = self.analyzer.analyse(text[:MAX_QUESTION_CHARS])  # the words are read once
+        scores = dict(zip(self.model.classes, self.model.scores(vector).tolist(), strict=True))
         out_of_scope = scores.pop(OUT_OF_SCOPE, float("-inf"))
         ranking = tuple(sorted(scores.items(), key=lambda item: -item[1])[:3])
         lang = self.language(text)
         if not ranking:
             return Match(None, 0.0, lang=lang)
         best_topic, best = ranking[0]
-        if best - self.unknown_penalty * self.unknown_share(text) < self.threshold or out_of_scope >= best:
+        if best - self.unknown_penalty * unknown < self.threshold or out_of_scope >= best:
             return Match(None, best, lang=lang, ranking=ranking)
         close = tuple(t for t, s in ranking if s >= self.threshold and best - s <= self.margin)
         return Match(

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
@@ -31,10 +31,6 @@ _INSERTS: dict[tuple[str, tuple[str, ...], str | None], str] = {}  # SQL text pe
 
 class SlotUnavailable(Exception):
     """The slot was booked by someone else first."""
-
-
-class StoreError(Exception):
-    """The database could not be written or read; the message says why in words for a log."""
 
 
 @dataclass(frozen=True)
@@ -287,8 +283,6 @@ class Store:
 
     def purge(self, now: datetime, retention_days: int) -> dict[str, int]:
         """Delete what is older than the retention period; aggregate counts in `events` stay."""
-        from datetime import timedelta
-
         cutoff = now - timedelta(days=retention_days)
         counts = {}
         with self.transaction():

@@ -22,6 +22,7 @@ from bot.dialog.core import Context, format_when, step
 from bot.dialog.model import (
     ButtonPress,
     CancelBooking,
+    Capabilities,
     CommandMessage,
     CreateBooking,
     DeleteEverything,
@@ -35,6 +36,7 @@ from bot.dialog.model import (
     TextMessage,
     Unsupported,
     View,
+    capabilities_for,
 )
 from bot.knowledge import Knowledge
 from bot.privacy.scrub import scrub_names
@@ -104,9 +106,12 @@ class Engine:
         notifier: Notifier | None = None,
         clock: Clock | None = None,
         settings: Settings | None = None,
+        capabilities: Capabilities | None = None,
     ) -> None:
         self.store = store
         self.channel = channel
+        # What the channel can keep (push later, commands, button size); the dialog promises no more.
+        self.capabilities = capabilities or capabilities_for(channel)
         self.notifier = notifier or NoNotifier()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.settings = settings or Settings()
@@ -164,6 +169,7 @@ class Engine:
             view=self.view(conversation, now),
             new_id=lambda: secrets.token_urlsafe(6),
             retention_days=self.settings.retention_days,
+            capabilities=self.capabilities,
         )
         return step(state, event, context)
 

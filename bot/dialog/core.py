@@ -25,10 +25,12 @@ from bot.booking.slots import parse_slot_key, slot_key, upcoming_slots
 from bot.content import Content, Region, Topic
 from bot.dialog import texts
 from bot.dialog.model import (
+    TELEGRAM,
     Attachment,
     BookingInfo,
     ButtonPress,
     CancelBooking,
+    Capabilities,
     Choice,
     CommandMessage,
     CreateBooking,
@@ -93,6 +95,7 @@ class Context:
     view: View
     new_id: Callable[[], str] = field(default=lambda: "b0")  # the engine passes a random id maker
     retention_days: int = 90
+    capabilities: Capabilities = TELEGRAM  # what the channel can keep; the engine sets it
 
 
 def step(state: State | None, event: Event, ctx: Context) -> Outcome:
@@ -120,8 +123,16 @@ class _Turn:
     def region(self) -> Region:
         return self.ctx.content.region(self.state.region)
 
+    @property
+    def can(self) -> Capabilities:
+        return self.ctx.capabilities
+
     def t(self, key: str, **values: object) -> str:
         return texts.text(key, self.lang, **values)
+
+    def cmd(self, name: str) -> str:
+        """How the person reaches a command on this channel: '/mybookings', or the words to write."""
+        return texts.command_hint(name, self.lang, self.can.has_commands)
 
     def say(self, text: str, choices: Sequence[Choice] = (), attachment: Attachment | None = None) -> None:
         self.replies.append(Reply(text, tuple(choices), attachment))
@@ -299,7 +310,7 @@ class _Turn:
     # --- buttons --------------------------------------------------------------------------------
 
     def button(self, data: str) -> None:
-        data = data[:64]
+        data = data[: self.can.max_button_data]
         kind, _, value = data.partition(":")
         content = self.ctx.content
         if kind == "lang" and value in content.languages:
@@ -345,8 +356,7 @@ class _Turn:
             self.ask_contact()
         elif kind == "reach" and flow == "booking.contact":
             if value == "phone":
-                self.set(flow="booking.phone", open=())
-                self.say(self.t("ask_phone"), [Choice(self.t("button_cancel"), "cancel")])
+                self.ask_phone()
             else:
                 self.set(data={**self.state.data, "phone": None, "reach": "chat"})
                 self.confirm_booking()
@@ -387,6 +397,9 @@ class _Turn:
             self.set(lang=detected)
         if folded in LEAVE:
             self.cancel_flow()
+            return
+        if folded in _COMMAND_PHRASES:  # "mina bokningar", "delete my data": what a web chat has for /commands
+            self.command(_COMMAND_PHRASES[folded], "")
             return
         flow = self.state.flow
         handler = {
@@ -533,7 +546,7 @@ class _Turn:
             return
         answer = topic.answer(self.region, self.lang)
         if match and match.lang and match.lang != self.lang:
-            answer += "\n\n" + self.t("other_language_hint")
+            answer += "\n\n" + self.t("other_language_hint", language=self.cmd("language"))
         topics = self.ctx.content.topics
         choices = [Choice(topics[r].title[self.lang], f"topic:{r}") for r in topic.related if r in topics]
         choices.append(Choice(self.t("button_menu"), "menu"))
@@ -632,8 +645,18 @@ class _Turn:
         return [Choice(self.t("button_skip"), "skip"), Choice(self.t("button_cancel"), "cancel")]
 
     def ask_contact(self) -> None:
+        if not self.can.can_push:  # nobody can write to them here later: the meeting is a phone call
+            self.ask_phone()
+            return
         self.set(flow="booking.contact", open=("reach:chat", "reach:phone"))
         self.say(self.t("ask_contact", contact_name=self.region.contact.name), self.contact_choices())
+
+    def ask_phone(self) -> None:
+        self.set(flow="booking.phone", open=())
+        prompt = self.t("ask_phone")
+        if not self.can.can_push:
+            prompt = self.t("phone_needed", contact_name=self.region.contact.name) + " " + prompt
+        self.say(prompt, [Choice(self.t("button_cancel"), "cancel")])
 
     def contact_choices(self) -> list[Choice]:
         return [
@@ -659,6 +682,8 @@ class _Turn:
                 name=data.get("name") or self.t("name_none"),
                 reach=format_swedish_phone(phone) if phone else self.t("reach_chat"),
                 retention=self.ctx.retention_days,
+                delete=self.cmd("delete"),
+                privacy=self.cmd("privacy"),
             ),
             self.confirm_choices(),
         )
@@ -683,6 +708,8 @@ class _Turn:
                 contact_name=region.contact.name,
                 when=self.when(key),
                 place=self.place_text(data.get("phone")),
+                reminder=self.t("reminder_chat" if self.can.can_push else "reminder_calendar"),
+                mybookings=self.cmd("mybookings"),
             ),
             self.menu_choices(),
             self.calendar_file(booking_id, start, data.get("phone")),
@@ -853,6 +880,9 @@ def _clean(text: str) -> str:
 
 
 _SMALL_TALK = {kind: frozenset(fold(w) for w in words) for kind, words in texts.SMALL_TALK.items()}
+_COMMAND_PHRASES = {
+    fold(words): name for name, by_lang in texts.COMMAND_WORDS.items() for words in by_lang.values()
+}
 _FILLER = frozenset(["och", "and", "du", "you", "sa", "so", "mycket", "much", "very"])
 
 

@@ -128,6 +128,32 @@ class View:
     my_bookings: tuple[BookingInfo, ...] = ()  # this conversation's upcoming bookings
 
 
+# --- the channel, as far as the dialog must know it ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the channel can keep, so that the dialog never promises more.
+
+    The engine sets it from the channel; the dialog reads it (never the channel's name).
+    """
+
+    can_push: bool = True  # the bot can send a message later (reminders, "reach me here in the chat")
+    has_commands: bool = True  # typed /commands exist (else the dialog names buttons and words instead)
+    max_button_data: int = 64  # bytes allowed in one button's data (Telegram's limit is 64)
+
+
+TELEGRAM = Capabilities(can_push=True, has_commands=True, max_button_data=64)
+TERMINAL = Capabilities(can_push=False, has_commands=True, max_button_data=64)
+WEB = Capabilities(can_push=False, has_commands=False, max_button_data=64)
+CHANNEL_CAPABILITIES: Mapping[str, Capabilities] = {"telegram": TELEGRAM, "terminal": TERMINAL, "web": WEB}
+
+
+def capabilities_for(channel: str) -> Capabilities:
+    """The capabilities of a channel by name; an unknown channel (tests) gets Telegram's."""
+    return CHANNEL_CAPABILITIES.get(channel, TELEGRAM)
+
+
 # --- state ---------------------------------------------------------------------------------------
 
 

@@ -60,8 +60,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "in {region}.\n\nYou can choose from the menu, ask in another way, or ask {contact_name} ({contact_phone}).",
     },
     "other_language_hint": {
-        "sv": "(Write /language to get the answers in English.)",
-        "en": "(Skriv /language för att få svaren på svenska.)",
+        "sv": "(Write {language} to get the answers in English.)",
+        "en": "(Skriv {language} för att få svaren på svenska.)",
     },
     "greeting": {
         "sv": "Hej! Skriv en fråga, eller välj i menyn.",
@@ -169,19 +169,31 @@ TEXTS: dict[str, dict[str, str]] = {
     "confirm_booking": {
         "sv": "Stämmer det här?\n\nMöte med {contact_name}\nTid: {when}\n{place}\nNamn: {name}\nKontakt: {reach}\n\n"
         "Vi sparar tiden, ditt förnamn och hur du vill bli kontaktad. Det raderas {retention} dagar efter mötet, "
-        "eller direkt om du skriver /delete. {contact_name} får se uppgifterna. Mer om det: /privacy",
+        "eller direkt om du skriver {delete}. {contact_name} får se uppgifterna. Mer om det: {privacy}",
         "en": "Is this right?\n\nMeeting with {contact_name}\nTime: {when}\n{place}\nName: {name}\nContact: {reach}\n\n"
         "We store the time, your first name and how to reach you. It is deleted {retention} days after the meeting, "
-        "or at once if you write /delete. {contact_name} will see the details. More about this: /privacy",
+        "or at once if you write {delete}. {contact_name} will see the details. More about this: {privacy}",
     },
     "name_none": {"sv": "(inget namn)", "en": "(no name)"},
     "reach_chat": {"sv": "här i chatten", "en": "here in the chat"},
     "button_confirm": {"sv": "Ja, boka", "en": "Yes, book it"},
     "booked": {
         "sv": "Klart! Du har ett möte med {contact_name} {when}. {place}\n\n"
-        "Du får en påminnelse dagen före. Vill du avboka eller flytta: skriv /mybookings.",
+        "{reminder} Vill du avboka eller flytta: skriv {mybookings}.",
         "en": "Done! You have a meeting with {contact_name} on {when}. {place}\n\n"
-        "You will get a reminder the day before. To cancel or move it: write /mybookings.",
+        "{reminder} To cancel or move it: write {mybookings}.",
+    },
+    "reminder_chat": {
+        "sv": "Du får en påminnelse här dagen före.",
+        "en": "You will get a reminder here the day before.",
+    },
+    "reminder_calendar": {
+        "sv": "Spara kalenderfilen: den påminner dig en timme före mötet.",
+        "en": "Save the calendar file: it reminds you an hour before the meeting.",
+    },
+    "phone_needed": {
+        "sv": "{contact_name} ringer upp dig på den bokade tiden.",
+        "en": "{contact_name} will call you at the booked time.",
     },
     "slot_taken": {
         "sv": "Tyvärr hann någon annan boka den tiden. Här är nästa lediga tider:",
@@ -260,6 +272,26 @@ SMALL_TALK = {
     "thanks": frozenset("tack tackar tusen tack tack så mycket thanks thank you thx ty tnx".split()),
     "bye": frozenset("hej då hejdå hejda adjö bye goodbye see you ses vi hörs".split()),
 }
+
+
+# Commands as a person can reach them without slash commands (the web chat): the words they can write.
+COMMAND_WORDS: dict[str, dict[str, str]] = {
+    "mybookings": {"sv": "mina bokningar", "en": "my bookings"},
+    "delete": {"sv": "radera mina uppgifter", "en": "delete my data"},
+    "privacy": {"sv": "integritet", "en": "privacy"},
+    "language": {"sv": "byt språk", "en": "change language"},
+    "menu": {"sv": "meny", "en": "menu"},
+    "book": {"sv": "boka möte", "en": "book a meeting"},
+    "help": {"sv": "hjälp", "en": "help"},
+    "region": {"sv": "byt kommun", "en": "change municipality"},
+}
+
+
+def command_hint(name: str, lang: str, has_commands: bool) -> str:
+    """'/mybookings' where the channel has commands, else the quoted words that do the same."""
+    if has_commands:
+        return f"/{name}"
+    return f"\"{COMMAND_WORDS[name][lang]}\""
 
 
 def text(key: str, lang: str, **values: object) -> str:

@@ -24,6 +24,8 @@ class Config:
     keep_unanswered: bool = True
     admin_chats: frozenset[int] = frozenset()
     notify_chats: dict[str, int] = field(default_factory=dict)  # region -> the business developer's chat
+    # region -> the business developer's e-mail (default: the region's contact e-mail in the content)
+    notify_emails: dict[str, str] = field(default_factory=dict)
 
     @property
     def cache_dir(self) -> Path:
@@ -34,9 +36,11 @@ class Config:
     def from_env(cls, content: str | None = None, state: str | None = None,
                  env: dict[str, str] | None = None) -> Config:  # fmt: skip
         env = dict(os.environ if env is None else env)
-        notify = {}
+        notify, emails = {}, {}
         for key, value in env.items():
-            if key.startswith("SOCIALBOT_NOTIFY_") and value.strip().lstrip("-").isdigit():
+            if key.startswith("SOCIALBOT_NOTIFY_EMAIL_") and "@" in value:
+                emails[key.removeprefix("SOCIALBOT_NOTIFY_EMAIL_").lower()] = value.strip()
+            elif key.startswith("SOCIALBOT_NOTIFY_") and value.strip().lstrip("-").isdigit():
                 notify[key.removeprefix("SOCIALBOT_NOTIFY_").lower()] = int(value)
         retention = env.get("SOCIALBOT_RETENTION_DAYS", "90")
         return cls(
@@ -47,4 +51,5 @@ class Config:
             not in ("0", "false", "no", "off"),
             admin_chats=_ids(env.get("SOCIALBOT_ADMIN_CHATS")),
             notify_chats=notify,
+            notify_emails=emails,
         )

@@ -40,7 +40,7 @@ from bot.dialog.model import (
 )
 from bot.knowledge import Knowledge
 from bot.privacy.scrub import scrub_names
-from bot.storage import Booking, SlotUnavailable, Store
+from bot.storage import Booking, OutboxItem, SlotUnavailable, Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -57,6 +57,10 @@ class Notification:
 
 class Notifier(Protocol):
     def notify(self, notification: Notification) -> None: ...
+
+
+# Turns a change into outbox rows, written in the change's own transaction (see bot/runtime.py).
+OutboxRouter = Callable[[Notification, datetime], list[OutboxItem]]
 
 
 class NoNotifier:
@@ -112,7 +116,8 @@ class Engine:
         self.channel = channel
         # What the channel can keep (push later, commands, button size); the dialog promises no more.
         self.capabilities = capabilities or capabilities_for(channel)
-        self.notifier = notifier or NoNotifier()
+        self.notifier = notifier or NoNotifier()  # told after the commit (a terminal prints; a runtime wakes)
+        self.outbox: OutboxRouter | None = None
         self.clock = clock or (lambda: datetime.now(UTC))
         self.settings = settings or Settings()
         self.knowledge = knowledge
@@ -214,6 +219,9 @@ class Engine:
                         notifications.append(Notification("cancelled", booking))
                 elif isinstance(effect, Record):
                     self._record(conversation, effect, region, lang, now)
+            if self.outbox is not None and notifications:
+                # In the same transaction as the booking: a crash after the commit loses no notice.
+                self.store.enqueue([item for n in notifications for item in self.outbox(n, now)], now)
             if after is not None:
                 self.store.save_state(conversation, after, now)
         return notifications

@@ -98,10 +98,10 @@ async def test_content_vanishing_or_half_written_during_reload_keeps_the_last_go
         path = live.content_dir / "topics" / "benefits.yaml"
         good = path.read_text(encoding="utf-8")
         path.write_text(good[: len(good) // 3], encoding="utf-8")  # half written
-        assert live.channel.reload(), "a half-written file is reported"
+        assert live.channel.runtime.reload(), "a half-written file is reported"
         moved = live.content_dir.with_name("content-away")
         live.content_dir.rename(moved)
-        assert live.channel.reload(), "a vanished directory is reported"
+        assert live.channel.runtime.reload(), "a vanished directory is reported"
         moved.rename(live.content_dir)
         path.write_text(good, encoding="utf-8")
         answer = await live.say("vad är arbetsträning")

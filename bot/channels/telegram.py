@@ -1,7 +1,7 @@
 """The Telegram adapter: updates become dialog events, replies become messages. Nothing else.
 
-All the dialog's logic lives in `bot.dialog`; this module only translates, sends, and schedules:
-notifications to the business developers, reminders before meetings, and content reloads.
+All the dialog's logic lives in `bot.dialog`; notifications, reminders, the purge and content reloads
+live in the channel-neutral `bot.runtime`, which this adapter starts with a Telegram transport.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import asyncio
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from telegram import (
@@ -23,7 +23,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, MessageLimit, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
@@ -35,21 +35,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.booking.slots import parse_slot_key
 from bot.config import Config
-from bot.content import ContentError
-from bot.dialog import texts
-from bot.dialog.core import format_when, meeting_place
 from bot.dialog.model import ButtonPress, Choice, CommandMessage, Event, Reply, TextMessage, Unsupported
-from bot.engine import Engine, Notification, notification_text
-from bot.knowledge import Knowledge
-from bot.storage import Booking
+from bot.engine import Engine
+from bot.notify.delivery import Transport
+from bot.notify.telegram import TelegramTransport, split_text
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{3,}$")
 CONVERSATION = "telegram:{}"
-REMINDERS = (("24h", timedelta(hours=24)), ("2h", timedelta(hours=2)))
 SEND_ATTEMPTS = 5
 
 COMMANDS = {
@@ -67,37 +63,6 @@ def valid_token(token: str | None) -> bool:
 
 
 # --- formatting -----------------------------------------------------------------------------------
-
-
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Cut a long answer into messages at paragraph breaks (then lines, then words), each within `limit`
-    once escaped for HTML."""
-
-    def fits(part: str) -> bool:
-        return len(html.escape(part, quote=False)) <= limit
-
-    if fits(text):
-        return [text]
-    for separator in ("\n\n", "\n", " "):
-        pieces = text.split(separator)
-        if len(pieces) == 1:
-            continue
-        chunks: list[str] = []
-        current = ""
-        for piece in pieces:
-            candidate = f"{current}{separator}{piece}" if current else piece
-            if fits(candidate):
-                current = candidate
-                continue
-            if current:
-                chunks.append(current)
-            current = piece
-        if current:
-            chunks.append(current)
-        return [part for chunk in chunks for part in split_text(chunk, limit)]
-    # One unbroken run: cut hard, leaving room for escaping.
-    step = limit // 5
-    return [text[i : i + step] for i in range(0, len(text), step)]
 
 
 def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
@@ -161,10 +126,13 @@ async def send_replies(bot: Any, chat_id: int, replies: Sequence[Reply]) -> None
 class TelegramChannel:
     """Holds the engine and the application; handlers here stay thin."""
 
-    def __init__(self, engine: Engine, config: Config, *, reminder_interval: float = 60.0) -> None:
+    def __init__(self, engine: Engine, config: Config, *, reminder_interval: float = 60.0,
+                 transports: Mapping[str, Transport] | None = None) -> None:  # fmt: skip
         self.engine = engine
         self.config = config
         self.reminder_interval = reminder_interval
+        self.extra_transports = dict(transports or {})  # e.g. e-mail, beside this bot's own Telegram
+        self.runtime: Runtime | None = None
         self.application: Application | None = None
         self.bot_username: str | None = None
         self._chat_locks: dict[int, _ChatLock] = {}
@@ -196,12 +164,14 @@ class TelegramChannel:
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(MessageHandler(filters.ALL, self.on_other))
         application.add_error_handler(self.on_error)
-        self.engine.notifier = TelegramNotifier(self)
+        self.runtime = Runtime(self.engine, self.config,
+                               {**self.extra_transports, "telegram": TelegramTransport(application.bot)},
+                               sweep_interval=self.reminder_interval)  # fmt: skip
         self.application = application
         return application
 
     async def on_startup(self, application: Application) -> None:
-        """Learn our username, register the command lists, start reminders, purge and the content watcher."""
+        """Learn our username, register the command lists, start the runtime (outbox, sweeps, content watcher)."""
         me = await application.bot.get_me()
         self.bot_username = me.username
         for lang, commands in COMMANDS.items():
@@ -211,17 +181,12 @@ class TelegramChannel:
             await with_retries(
                 "setMyCommands", application.bot.set_my_commands, bot_commands, language_code=language
             )
-        if application.job_queue:
-            application.job_queue.run_repeating(
-                self.send_due_reminders, interval=self.reminder_interval, first=0.1
-            )
-            application.job_queue.run_repeating(self.daily_purge, interval=timedelta(days=1), first=60)
-        self._watch_task = asyncio.create_task(self.watch_content())
+        assert self.runtime is not None
+        await self.runtime.start()
 
     async def on_shutdown(self, application: Application) -> None:
-        task = getattr(self, "_watch_task", None)
-        if task:
-            task.cancel()
+        if self.runtime is not None:
+            await self.runtime.stop()
 
     # --- updates -> events ------------------------------------------------------------------------
 
@@ -300,94 +265,6 @@ class TelegramChannel:
                   getattr(error, "message", "") if isinstance(error, NetworkError) else "see traceback",
                   exc_info=not isinstance(error, NetworkError))  # fmt: skip
 
-    # --- notifications and reminders ------------------------------------------------------------
-
-    def deliver_notification(self, notification: Notification) -> None:
-        chat_id = self.config.notify_chats.get(notification.booking.region)
-        if chat_id is None or self.application is None:
-            log.info("no chat configured for %s's business developer", notification.booking.region)
-            return
-        booking = notification.booking
-        text = html.escape(notification_text(notification), quote=False)
-        if (
-            booking.phone is None
-            and booking.conversation.startswith("telegram:")
-            and notification.kind != "cancelled"
-        ):
-            # "Reach me here in the chat": a link that opens the person's Telegram chat for the developer.
-            user = booking.conversation.removeprefix("telegram:")
-            text += f'\n<a href="tg://user?id={user}">Skriv till personen i Telegram</a>'
-        bot = self.application.bot
-        self.application.create_task(
-            with_retries("notification", bot.send_message, chat_id, text, parse_mode=ParseMode.HTML)
-        )
-
-    async def send_due_reminders(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Sweep the database for reminders that are due: a restart loses none, and a move re-arms them."""
-        now = self.engine.clock()
-        store = self.engine.store
-        for booking in store.upcoming(now):
-            due = self._due_reminder(booking, now)
-            if due is None or not booking.conversation.startswith("telegram:"):
-                continue
-            chat_id = int(booking.conversation.removeprefix("telegram:"))
-            sent = await with_retries(
-                "reminder", context.bot.send_message, chat_id, self.reminder_text(booking)
-            )
-            if sent is not None:
-                store.mark_reminded(booking.id, due)
-
-    @staticmethod
-    def _due_reminder(booking: Booking, now: datetime) -> str | None:
-        start = parse_slot_key(booking.slot)
-        done = set(booking.reminded.split(","))
-        if now >= start:
-            return None
-        if now >= start - timedelta(hours=2):
-            return None if "2h" in done else "2h"
-        if now >= start - timedelta(hours=24):
-            return None if "24h" in done else "24h"
-        return None
-
-    def reminder_text(self, booking: Booking) -> str:
-        region = self.engine.knowledge.content.region(booking.region)
-        lang = booking.lang if booking.lang in texts.LANGUAGE_NAMES else "sv"
-        return texts.text(
-            "reminder", lang, contact_name=region.contact.name, when=format_when(parse_slot_key(booking.slot), lang),
-            place=meeting_place(region, lang, booking.phone),
-        )  # fmt: skip
-
-    async def daily_purge(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        counts = self.engine.store.purge(datetime.now(UTC), self.config.retention_days)
-        log.info("daily purge: %s", counts)
-
-    # --- staff ------------------------------------------------------------------------------------
-
-    async def tell_admins(self, text: str) -> None:
-        if self.application is None:
-            return
-        for chat_id in self.config.admin_chats:
-            for part in split_text(text):
-                await with_retries("admin message", self.application.bot.send_message, chat_id, part)
-
-    def reload(self) -> list[str]:
-        """Load the content again; on problems keep the last good content. Returns the problems."""
-        try:
-            self.engine.knowledge = Knowledge.load(self.config.content_dir, cache_dir=self.config.cache_dir)
-        except ContentError as exc:
-            return [str(p) for p in exc.problems]
-        except OSError as exc:  # the directory vanished or is unreadable mid-edit
-            return [f"{self.config.content_dir}: {exc.strerror}"]
-        return []
-
-    async def admin_reload(self, chat_id: int) -> None:
-        problems = await asyncio.to_thread(self.reload)
-        text = ("Innehållet är omladdat." if not problems else
-                "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems))  # fmt: skip
-        assert self.application is not None
-        for part in split_text(text):
-            await with_retries("reload answer", self.application.bot.send_message, chat_id, part)
-
     async def admin_stats(self, chat_id: int) -> None:
         from bot.stats.report import labels  # the statistics modules, imported when asked for
         from bot.stats.telegram import send_stats
@@ -396,24 +273,11 @@ class TelegramChannel:
         await send_stats(self.application.bot, chat_id, self.engine.store, self.engine.clock(),
                          **labels(self.engine.knowledge.content))  # fmt: skip
 
-    async def watch_content(self) -> None:
-        """Reload when content files change: a valid change takes effect within seconds."""
-        from watchfiles import awatch
-
-        try:
-            async for _changes in awatch(self.config.content_dir, debounce=400, step=100, recursive=True):
-                problems = await asyncio.to_thread(self.reload)
-                if problems:
-                    log.warning("content change rejected: %d problem(s)", len(problems))
-                    await self.tell_admins(
-                        "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems)
-                    )
-                else:
-                    log.info("content reloaded")
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("content watcher stopped")
+    async def admin_reload(self, chat_id: int) -> None:
+        text = await self.runtime.admin_reload()
+        assert self.application is not None
+        for part in split_text(text):
+            await with_retries("reload answer", self.application.bot.send_message, chat_id, part)
 
 
 @dataclass
@@ -421,10 +285,3 @@ class _ChatLock:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
 
-
-class TelegramNotifier:
-    def __init__(self, channel: TelegramChannel) -> None:
-        self.channel = channel
-
-    def notify(self, notification: Notification) -> None:
-        self.channel.deliver_notification(notification)

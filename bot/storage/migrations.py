@@ -51,14 +51,47 @@ MIGRATIONS: list[str] = [
         secret BLOB NOT NULL
     );
     """,
+    # 2: the outbox (notifications and reminders, sent after the change commits) and leases (one sweeper)
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,      -- one change, one row: enqueuing it again changes nothing
+        kind TEXT NOT NULL,            -- notification, reminder, report, ...
+        transport TEXT NOT NULL,       -- telegram, email
+        recipient TEXT NOT NULL,       -- chat id or e-mail address
+        conversation TEXT,             -- whose it is, so /delete can drop a pending reminder
+        payload TEXT NOT NULL,         -- JSON, emptied once sent
+        at_most_once INTEGER NOT NULL DEFAULT 0,  -- 1: a send cut short by a crash is not repeated
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'dropped', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due TEXT NOT NULL,             -- ISO UTC: not before
+        claimed_until TEXT,            -- while 'sending': another process may take it over after this
+        created TEXT NOT NULL,
+        finished TEXT,
+        error TEXT                     -- the last failure's short reason (never message text)
+    );
+    CREATE INDEX outbox_due ON outbox (status, due);
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,         -- e.g. "sweeper": only its holder sweeps reminders and purges
+        holder TEXT NOT NULL,
+        expires TEXT NOT NULL          -- ISO UTC
+    );
+    """,
 ]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to the newest schema, one transaction per step. Returns the version."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    """Bring the database to the newest schema, one transaction per step. Returns the version.
+
+    The version is read inside the write transaction: two processes starting together on a new state
+    directory queue on the lock, and the second finds the work done instead of creating the tables again."""
+    while True:
         conn.execute("BEGIN IMMEDIATE")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version >= len(MIGRATIONS):
+            conn.execute("COMMIT")
+            break
+        number, script = version + 1, MIGRATIONS[version]
         try:
             for statement in script.split(";"):
                 if statement.strip():

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -47,6 +48,26 @@ class Booking:
 
     def info(self) -> BookingInfo:
         return BookingInfo(self.id, self.region, self.slot, self.name, self.phone)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message to send once the change that made it has committed (see bot/notify)."""
+
+    key: str  # one change, one key: enqueuing the same key again is a no-op
+    kind: str  # notification, reminder, report
+    transport: str  # telegram, email
+    recipient: str
+    payload: dict[str, Any]
+    conversation: str | None = None
+    at_most_once: bool = False  # reminders: better none than two after a crash mid-send
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    item: OutboxItem
+    attempts: int  # including the one now claimed
 
 
 def _key_at(moment: datetime) -> str:
@@ -143,6 +164,11 @@ class Store:
             upcoming = self.bookings_of(conversation, now)
             self.db.execute("DELETE FROM bookings WHERE conversation = ?", [conversation])
             self.db.execute("DELETE FROM conversations WHERE key = ?", [conversation])
+            # Reminders not yet sent go too; the developer's notices (the cancellations) still go out.
+            self.db.execute(
+                "DELETE FROM outbox WHERE conversation = ? AND kind = 'reminder' AND status IN ('pending', 'sending')",
+                [conversation],
+            )
         return upcoming
 
     # --- bookings -------------------------------------------------------------------------------
@@ -300,4 +326,114 @@ class Store:
             counts["conversations"] = self.db.execute(
                 "DELETE FROM conversations WHERE updated < ?", [cutoff.isoformat()]
             ).rowcount
+            counts["outbox"] = self.db.execute(
+                "DELETE FROM outbox WHERE status IN ('sent', 'dropped', 'failed') AND finished < ?",
+                [cutoff.isoformat()],
+            ).rowcount
         return counts
+
+    # --- outbox and leases ----------------------------------------------------------------------
+
+    def enqueue(self, items: list[OutboxItem], now: datetime, due: datetime | None = None) -> int:
+        """Add messages to send (in the caller's transaction, if any). Returns how many were new."""
+        added = 0
+        when = due.astimezone(UTC).isoformat() if due else ""  # "": at once (sorts before every time)
+        with self.transaction():
+            for item in items:
+                added += self.db.execute(
+                    "INSERT OR IGNORE INTO outbox (key, kind, transport, recipient, conversation, payload, "
+                    "at_most_once, due, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [item.key, item.kind, item.transport, item.recipient, item.conversation,
+                     json.dumps(item.payload, ensure_ascii=False), int(item.at_most_once), when,
+                     now.astimezone(UTC).isoformat()],
+                ).rowcount  # fmt: skip
+        return added
+
+    def claim_outbox(self, transports: list[str], now: datetime, claim_for: timedelta,
+                     limit: int = 20) -> list[OutboxEntry]:  # fmt: skip
+        """Take due messages for these transports to send. A claim is atomic, so two processes never send
+        the same row; one left 'sending' by a crashed process is taken over after `claim_for`, unless it is
+        at-most-once (a reminder): that one is closed as 'dropped' instead of being sent a second time."""
+        if not transports:
+            return []
+        stamp = now.astimezone(UTC).isoformat()
+        marks = ", ".join("?" * len(transports))
+        entries: list[OutboxEntry] = []
+        with self.transaction():
+            rows = self.db.execute(
+                "SELECT id, key, kind, transport, recipient, conversation, payload, at_most_once, status, "
+                f"attempts FROM outbox WHERE transport IN ({marks}) AND ((status = 'pending' AND due <= ?) "
+                "OR (status = 'sending' AND claimed_until < ?)) ORDER BY due, id LIMIT ?",
+                [*transports, stamp, stamp, limit],
+            ).fetchall()
+            until = (now + claim_for).astimezone(UTC).isoformat()
+            for (id_, key, kind, transport, recipient, conversation, payload, once, status, attempts) in rows:
+                if status == "sending" and once:
+                    self.db.execute(
+                        "UPDATE outbox SET status = 'dropped', payload = '{}', finished = ?, "
+                        "error = 'interrupted mid-send' WHERE id = ?", [stamp, id_])  # fmt: skip
+                    continue
+                self.db.execute(
+                    "UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
+                    [until, id_],
+                )
+                item = OutboxItem(key, kind, transport, recipient, json.loads(payload), conversation, bool(once))
+                entries.append(OutboxEntry(id_, item, attempts + 1))
+        return entries
+
+    def outbox_done(self, entry_id: int, now: datetime, status: str = "sent", error: str | None = None) -> None:
+        """Sent, dropped (not worth trying again) or failed (gave up): the payload's personal data goes."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET status = ?, payload = '{}', finished = ?, claimed_until = NULL, error = ? "
+                "WHERE id = ?", [status, now.astimezone(UTC).isoformat(), error, entry_id])  # fmt: skip
+
+    def outbox_retry(self, entry_id: int, due: datetime, error: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET status = 'pending', due = ?, claimed_until = NULL, error = ? WHERE id = ?",
+                [due.astimezone(UTC).isoformat(), error, entry_id],
+            )
+
+    def drop_outbox(self, transport: str, recipient: str, kind: str, now: datetime, error: str) -> int:
+        """Close every unsent message of a kind to one recipient (a person who blocked the bot)."""
+        with self.transaction():
+            return self.db.execute(
+                "UPDATE outbox SET status = 'dropped', payload = '{}', finished = ?, error = ? "
+                "WHERE transport = ? AND recipient = ? AND kind = ? AND status = 'pending'",
+                [now.astimezone(UTC).isoformat(), error, transport, recipient, kind],
+            ).rowcount
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
+        return {status: count for status, count in rows}
+
+    def next_outbox_due(self, transports: list[str]) -> datetime | None:
+        if not transports:
+            return None
+        marks = ", ".join("?" * len(transports))
+        with self._lock:
+            row = self.db.execute(
+                f"SELECT MIN(COALESCE(claimed_until, due)) FROM outbox WHERE transport IN ({marks}) "
+                "AND status IN ('pending', 'sending')", transports).fetchone()  # fmt: skip
+        if not row or row[0] is None:
+            return None
+        return datetime.fromisoformat(row[0]) if row[0] else datetime.min.replace(tzinfo=UTC)
+
+    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the named lease; True while `holder` has it. A lease not renewed expires."""
+        stamp = now.astimezone(UTC).isoformat()
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "holder = excluded.holder, expires = excluded.expires "
+                "WHERE leases.holder = excluded.holder OR leases.expires < ?",
+                [name, holder, (now + ttl).astimezone(UTC).isoformat(), stamp],
+            )
+            row = self.db.execute("SELECT holder FROM leases WHERE name = ?", [name]).fetchone()
+        return bool(row and row[0] == holder)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])

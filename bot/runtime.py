@@ -1,0 +1,210 @@
+"""What runs around the dialog in every channel: content reload, the outbox (staff notices, reminders),
+the daily purge and the admins' actions. Telegram (`socialbot run`), the web (`socialbot web`), or both as
+two processes on one state directory each start one Runtime.
+
+Several processes share one database, so the sweeps that must happen once (queueing reminders, the daily
+purge) are done only by the holder of the "sweeper" lease, a row in the database that its holder renews
+and that expires when the holder dies. Delivery is safe from every process: rows are claimed atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from bot.booking.slots import parse_slot_key
+from bot.config import Config
+from bot.content import ContentError
+from bot.engine import Engine, Notification
+from bot.knowledge import Knowledge
+from bot.notify.delivery import Delivery, Transport
+from bot.notify.messages import notification_items, reminder_item
+from bot.storage import Booking, OutboxItem
+
+log = logging.getLogger(__name__)
+REMINDERS = (("2h", timedelta(hours=2)), ("24h", timedelta(hours=24)))  # nearest first
+SWEEPER, PURGE = "sweeper", "daily-purge"
+
+
+def due_reminder(booking: Booking, now: datetime) -> str | None:
+    """Which reminder is due for the booking now, if one is and it has not been sent."""
+    start = parse_slot_key(booking.slot)
+    done = set(booking.reminded.split(","))
+    if now >= start:
+        return None
+    for which, before in REMINDERS:
+        if now >= start - before:
+            return None if which in done else which
+    return None
+
+
+class Runtime:
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        transports: Mapping[str, Transport] | None = None,
+        *,
+        sweep_interval: float = 60.0,
+        retry_base: float = 2.0,
+        watch: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.transports = dict(transports or {})
+        self.sweep_interval = sweep_interval
+        self.watch = watch
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.delivery = Delivery(engine.store, self.transports, retry_base=retry_base,
+                                 on_blocked=self._blocked)  # fmt: skip
+        engine.outbox = self.outbox_items
+        engine.notifier = self
+        self._tasks: list[asyncio.Task[None]] = []
+        self._watcher: threading.Thread | None = None
+        self._watch_stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # --- the outbox -------------------------------------------------------------------------------
+
+    def outbox_items(self, notification: Notification, now: datetime) -> list[OutboxItem]:
+        return notification_items(notification, self.engine.knowledge.content, now,
+                                  chats=self.config.notify_chats, emails=self.config.notify_emails,
+                                  mail="email" in self.transports)  # fmt: skip
+
+    def notify(self, notification: Notification) -> None:
+        """Called by the engine after a change committed its outbox rows: deliver them now."""
+        self.delivery.wake()
+
+    def _blocked(self, item: OutboxItem) -> None:
+        """A person blocked the bot: no more reminders for that booking (the first 403 is the last)."""
+        booking_id = item.payload.get("booking") if item.kind == "reminder" else None
+        if isinstance(booking_id, str):
+            for which, _ in REMINDERS:
+                self.engine.store.mark_reminded(booking_id, which)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._tasks = [asyncio.create_task(self.delivery.run(), name="outbox"),
+                       asyncio.create_task(self._sweep_loop(), name="sweeper")]  # fmt: skip
+        if self.watch:
+            self._watch_stop.clear()
+            # A daemon thread, stoppable: it never keeps the process alive after SIGTERM.
+            self._watcher = threading.Thread(target=self._watch_content, name="content-watcher", daemon=True)
+            self._watcher.start()
+
+    async def stop(self) -> None:
+        self._watch_stop.set()
+        self.delivery.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        with contextlib.suppress(Exception):
+            self.engine.store.release_lease(SWEEPER, self.holder)
+        if self._watcher is not None:
+            self._watcher.join(timeout=2)
+            self._watcher = None
+
+    # --- sweeps: reminders and the daily purge ----------------------------------------------------
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.sweep)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweep failed")
+            await asyncio.sleep(self.sweep_interval)
+
+    def sweep(self) -> bool:
+        """Queue due reminders and purge once a day, if this process holds the sweeper lease."""
+        store = self.engine.store
+        real_now = datetime.now(UTC)
+        ttl = timedelta(seconds=max(30.0, 3 * self.sweep_interval))
+        if not store.acquire_lease(SWEEPER, self.holder, real_now, ttl):
+            return False
+        queued = self.queue_reminders()
+        if queued:
+            self.delivery.wake()
+        # The purge lease is never released: it lapses after a day, and whoever sweeps then purges again.
+        if store.acquire_lease(PURGE, self.holder, real_now, timedelta(days=1)):
+            counts = store.purge(self.engine.clock(), self.config.retention_days)
+            log.info("daily purge: %s", counts)
+        return True
+
+    def queue_reminders(self) -> int:
+        """Reminders come from the database: a restart loses none, and a move re-arms them."""
+        store, now, queued = self.engine.store, self.engine.clock(), 0
+        content = self.engine.knowledge.content
+        for booking in store.upcoming(now):
+            which = due_reminder(booking, now)
+            if which is None:
+                continue
+            item = reminder_item(booking, which, content)
+            with store.transaction():
+                if item is not None:
+                    queued += store.enqueue([item], now)
+                store.mark_reminded(booking.id, which)
+        return queued
+
+    # --- content ----------------------------------------------------------------------------------
+
+    def reload(self) -> list[str]:
+        """Load the content again; on problems keep the last good content. Returns the problems."""
+        try:
+            self.engine.knowledge = Knowledge.load(self.config.content_dir, cache_dir=self.config.cache_dir)
+        except ContentError as exc:
+            return [str(p) for p in exc.problems]
+        except OSError as exc:  # the directory vanished or is unreadable mid-edit
+            return [f"{self.config.content_dir}: {exc.strerror}"]
+        return []
+
+    async def admin_reload(self) -> str:
+        """/reload from an admin: the answer to show them."""
+        problems = await asyncio.to_thread(self.reload)
+        if not problems:
+            return "Innehållet är omladdat."
+        return "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems)
+
+    def _watch_content(self) -> None:
+        """Reload when content files change: a valid change takes effect within seconds."""
+        from watchfiles import watch
+
+        try:
+            for _changes in watch(self.config.content_dir, debounce=400, step=100, recursive=True,
+                                  stop_event=self._watch_stop, rust_timeout=500, yield_on_timeout=False):  # fmt: skip
+                problems = self.reload()
+                if problems:
+                    log.warning("content change rejected: %d problem(s)", len(problems))
+                    self.tell_admins("Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems))
+                else:
+                    log.info("content reloaded")
+        except Exception:
+            log.exception("content watcher stopped")
+
+    # --- staff ------------------------------------------------------------------------------------
+
+    def tell_admins(self, text: str) -> None:
+        """A message to the admin chats, through the outbox (so the process with Telegram sends it)."""
+        now = datetime.now(UTC)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        items = [OutboxItem(f"admin:{chat}:{digest}:{now:%Y%m%dT%H%M%S}", "admin", "telegram", str(chat),
+                            {"text": text}) for chat in sorted(self.config.admin_chats)]  # fmt: skip
+        if not items:
+            log.warning("no admin chat configured for: %s", text.splitlines()[0])
+            return
+        self.engine.store.enqueue(items, now)
+        self.delivery.wake()

@@ -80,6 +80,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: stdout)")
     p.set_defaults(func=cmd_stats)
 
+    p = sub.add_parser("review", help="turn the questions the bot could not answer into content")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument(
+        "--list", action="store_true", help="print the groups: N<TAB>asked K times<TAB>example"
+    )
+    action.add_argument("--assign", nargs=2, metavar=("N", "TOPIC"), help="add group N's example to TOPIC")
+    action.add_argument(
+        "--out-of-scope", type=int, metavar="N", help="add group N's example to the out-of-scope ones"
+    )
+    action.add_argument("--dismiss", type=int, metavar="N", help="drop group N from the list")
+    p.add_argument("--json", action="store_true", help="with --list: one JSON document")
+    p.add_argument("--lang", help="the example's language (default: as its words say, else the chat's)")
+    p.set_defaults(func=cmd_review)
+
     p = sub.add_parser("purge", help="delete personal data older than the retention period")
     p.set_defaults(func=cmd_purge)
     return parser
@@ -247,6 +261,68 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     finally:
         store.close()
     return 0
+
+
+def cmd_review(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from bot import review
+
+    now = datetime.now(UTC)
+    store = _store(config)
+    try:
+        if args.list:
+            groups = review.current_groups(store)
+            review.save_listing(config.state_dir, groups, now)
+            if args.json:
+                print(json.dumps([g.to_dict() for g in groups], ensure_ascii=False, indent=1))
+            else:
+                for g in groups:
+                    print(f"{g.number}\tasked {g.asked} times\t{g.example}")
+                if not groups:
+                    print("No unanswered questions to review.", file=sys.stderr)
+            return 0
+        if not (args.assign or args.out_of_scope is not None or args.dismiss is not None):
+            knowledge = _knowledge(config)
+            if knowledge is None:
+                return 1
+            return review.walk(store, config.content_dir, config.state_dir, knowledge.matcher, knowledge.content,
+                               sys.stdin, sys.stdout, now)  # fmt: skip
+        number = (
+            args.assign[0] if args.assign else args.out_of_scope if args.dismiss is None else args.dismiss
+        )
+        if not str(number).isdigit():
+            print(
+                f"socialbot: N must be a group number from `socialbot review --list`, not '{number}'",
+                file=sys.stderr,
+            )
+            return 2
+        group = review.find_group(store, config.state_dir, int(number), now)
+        if group is None:
+            print(
+                f"socialbot: there is no group {number} (any more): see `socialbot review --list`",
+                file=sys.stderr,
+            )
+            return 2
+        if args.dismiss is not None:
+            store.delete_unanswered(group.ids)
+            print(f"dismissed group {group.number}: '{group.example}'")
+            return 0
+        knowledge = _knowledge(config)
+        if knowledge is None:
+            return 1
+        target = args.assign[1] if args.assign else None
+        lang = review.example_lang(group, knowledge.matcher, args.lang)
+        try:
+            written = review.add_example(config.content_dir, target, group.example, lang,
+                                         also=lambda: store.delete_unanswered(group.ids))  # fmt: skip
+        except review.ReviewError as exc:
+            print(f"socialbot: {exc}", file=sys.stderr)
+            return 1
+        print(written.describe())
+        return 0
+    finally:
+        store.close()
 
 
 def cmd_purge(args: argparse.Namespace, config: Config) -> int:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.content.loader import ContentError, load_content
 from bot.content.model import Content
 from bot.content.problems import Problem
+
+if TYPE_CHECKING:
+    from bot.matching import TopicMatcher
 
 
 @dataclass(frozen=True)
@@ -33,10 +37,11 @@ def validate(directory: Path | str) -> Report:
     return Report(content, sorted(routing_problems(content)))
 
 
-def routing_problems(content: Content) -> list[Problem]:
+def routing_problems(content: Content, matcher: TopicMatcher | None = None) -> list[Problem]:
+    """Every example that `matcher` (by default one trained on `content`) would not answer with its own topic."""
     from bot.matching import TopicMatcher
 
-    matcher = TopicMatcher(content)
+    matcher = matcher or TopicMatcher(content)
     problems = []
     for topic in content.topics.values():
         for lang, examples in topic.examples.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -264,25 +264,35 @@ def _weeks(first: date, last: date) -> list[str]:
     return weeks
 
 
-def group_unanswered(texts: Iterable[str], threshold: int = SIMILAR) -> list[tuple[str, int]]:
-    """(example, times asked) per group of similar questions, most frequent first.
+def cluster_unanswered(texts: Sequence[str], threshold: int = SIMILAR) -> list[list[int]]:
+    """The indices of `texts` per group of similar questions, most asked first.
 
     Texts are folded (case, accents, punctuation) and then clustered greedily, most frequent first: each
-    joins the most similar existing group when rapidfuzz's token_set_ratio reaches `threshold`. The example
-    is the group's most common wording.
+    joins the most similar existing group when rapidfuzz's token_set_ratio reaches `threshold`.
     """
-    wordings: dict[str, Counter[str]] = defaultdict(Counter)
-    for text in texts:
-        wordings[fold(text)][" ".join(text.split())] += 1
-    groups: dict[str, Counter[str]] = {}  # representative folded text -> wordings
-    for key in sorted(wordings, key=lambda k: (-wordings[k].total(), k)):
+    by_fold: dict[str, list[int]] = defaultdict(list)
+    for index, text in enumerate(texts):
+        by_fold[fold(text)].append(index)
+    groups: dict[str, list[int]] = {}  # representative folded text -> members
+    for key in sorted(by_fold, key=lambda k: (-len(by_fold[k]), k)):
         best = process.extractOne(key, list(groups), scorer=fuzz.token_set_ratio, score_cutoff=threshold)
         if key and best and best[0]:
-            groups[best[0]].update(wordings[key])
+            groups[best[0]] += by_fold[key]
         else:
-            groups.setdefault(key, Counter()).update(wordings[key])
-    result = [(counter.most_common(1)[0][0], counter.total()) for counter in groups.values()]
-    return sorted(result, key=lambda group: -group[1])
+            groups.setdefault(key, []).extend(by_fold[key])
+    return sorted(groups.values(), key=lambda members: -len(members))
+
+
+def example_of(texts: Iterable[str]) -> str:
+    """A group's example: its most common wording (whitespace evened out)."""
+    return Counter(" ".join(text.split()) for text in texts).most_common(1)[0][0]
+
+
+def group_unanswered(texts: Iterable[str], threshold: int = SIMILAR) -> list[tuple[str, int]]:
+    """(example, times asked) per group of similar questions (`cluster_unanswered`), most frequent first."""
+    texts = list(texts)
+    return [(example_of(texts[i] for i in members), len(members))
+            for members in cluster_unanswered(texts, threshold)]  # fmt: skip
 
 
 # --- the report --------------------------------------------------------------------------------------

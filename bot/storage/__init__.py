@@ -1,5 +1,13 @@
 """Where conversations, bookings and anonymous statistics are kept (SQLite under state/)."""
 
-from bot.storage.sqlite import Booking, OutboxEntry, OutboxItem, SlotUnavailable, Store, open_store
+from bot.storage.sqlite import (
+    Booking,
+    OutboxEntry,
+    OutboxItem,
+    SlotUnavailable,
+    Store,
+    Unanswered,
+    open_store,
+)
 
-__all__ = ["Booking", "OutboxEntry", "OutboxItem", "SlotUnavailable", "Store", "open_store"]
+__all__ = ["Booking", "OutboxEntry", "OutboxItem", "SlotUnavailable", "Store", "Unanswered", "open_store"]

@@ -13,7 +13,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -68,6 +68,17 @@ class OutboxEntry:
     id: int
     item: OutboxItem
     attempts: int  # including the one now claimed
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A kept question the bot could not answer, scrubbed of personal data."""
+
+    id: int
+    day: str  # UTC, 2026-11-23
+    region: str | None
+    lang: str | None  # the chat's language when it was asked
+    text: str
 
 
 def _key_at(moment: datetime) -> str:
@@ -306,6 +317,20 @@ class Store:
                     "text": text,
                 },
             )
+
+    def unanswered_questions(self) -> list[Unanswered]:
+        """Every kept question the bot could not answer, oldest first (for `socialbot review`)."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT rowid, day, region, lang, text FROM unanswered ORDER BY rowid"
+            ).fetchall()
+        return [Unanswered(*row) for row in rows]
+
+    def delete_unanswered(self, ids: Iterable[int]) -> int:
+        """Drop questions staff have dealt with; returns how many were still there."""
+        ids = list(ids)
+        with self.transaction():
+            return sum(self.db.execute("DELETE FROM unanswered WHERE rowid = ?", [i]).rowcount for i in ids)
 
     def purge(self, now: datetime, retention_days: int) -> dict[str, int]:
         """Delete what is older than the retention period; aggregate counts in `events` stay."""

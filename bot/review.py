@@ -1,0 +1,348 @@
+"""`socialbot review`: turning what the bot could not answer into content, without a programmer.
+
+The kept (scrubbed) questions the bot could not answer are grouped as in the statistics and numbered, newest
+group first. Staff add a group's example to a topic (in the example's language) or to the out-of-scope
+examples, or dismiss it; either way the group leaves the list.
+
+A write goes through ruamel.yaml's round trip, so every comment, the key order and the quoting of the file
+stay as they were: the file only gains a line. Then the content is checked exactly as `socialbot validate`
+does (loading, and every example routed through a freshly trained matcher); if anything fails, the file gets
+its old bytes back and staff read why. The numbers that `--list` printed are kept for a while under the state
+directory, so `--assign 3 ...` means the group shown as 3 even if new questions arrived or another group was
+handled in between.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.content import ContentError, load_content
+from bot.content.model import Content
+from bot.content.validator import routing_problems
+from bot.matching import TopicMatcher
+from bot.matching.normalize import fold
+from bot.stats.report import EXAMPLE_CHARS, cluster_unanswered, example_of
+from bot.storage import Store, Unanswered
+
+OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
+LISTING_FILE = "review-list.json"  # the numbers last shown: only question ids, never their text
+LISTING_TTL = timedelta(hours=12)  # an older listing is not what staff have in front of them any more
+
+
+class ReviewError(Exception):
+    """A write that did not happen, with a message for staff saying why and what to do."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """Similar unanswered questions, as `review` shows them."""
+
+    number: int
+    example: str
+    asked: int
+    last: str  # the day it was last asked (UTC, YYYY-MM-DD)
+    lang: str | None  # the chat language most of them were asked in
+    ids: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "asked": self.asked, "example": self.example, "last": self.last,
+                "lang": self.lang}  # fmt: skip
+
+
+def group_questions(questions: Sequence[Unanswered]) -> list[Group]:
+    """Groups of similar questions (as the statistics group them), numbered 1... newest first."""
+    texts = [q.text[:EXAMPLE_CHARS] for q in questions]
+    clusters = cluster_unanswered(texts)
+    clusters.sort(key=lambda members: -max(questions[i].id for i in members))  # ids grow with time
+    groups = []
+    for number, members in enumerate(clusters, 1):
+        langs = Counter(questions[i].lang for i in members if questions[i].lang)
+        groups.append(
+            Group(
+                number=number,
+                example=example_of(texts[i] for i in members),
+                asked=len(members),
+                last=max(questions[i].day for i in members),
+                lang=langs.most_common(1)[0][0] if langs else None,
+                ids=tuple(sorted(questions[i].id for i in members)),
+            )
+        )
+    return groups
+
+
+def current_groups(store: Store) -> list[Group]:
+    return group_questions(store.unanswered_questions())
+
+
+def save_listing(state_dir: Path, groups: Sequence[Group], now: datetime) -> None:
+    """Remember which questions each number stood for, so that the next command means the same group."""
+    listing = {
+        "made": now.astimezone(UTC).isoformat(),
+        "groups": {str(g.number): list(g.ids) for g in groups},
+    }
+    state_dir.mkdir(parents=True, exist_ok=True)
+    _replace(state_dir / LISTING_FILE, json.dumps(listing).encode())
+
+
+def find_group(store: Store, state_dir: Path, number: int, now: datetime) -> Group | None:
+    """Group `number` as last listed (within `LISTING_TTL`), or else as numbered now. None: no such group,
+    or all its questions were dealt with since."""
+    questions = store.unanswered_questions()
+    try:
+        listing = json.loads((state_dir / LISTING_FILE).read_text(encoding="utf-8"))
+        made = datetime.fromisoformat(listing["made"])
+        listed = listing["groups"]
+    except (OSError, ValueError, KeyError, TypeError):
+        listing = None
+    if listing is None or now - made > LISTING_TTL:
+        return next((g for g in group_questions(questions) if g.number == number), None)
+    ids = set(listed.get(str(number), ()))
+    members = [q for q in questions if q.id in ids]
+    if not members:
+        return None
+    found = group_questions(members)
+    merged = found[0]  # the listed questions may regroup a little once some are gone: keep them as one
+    return Group(number, merged.example, len(members), max(q.day for q in members), merged.lang,
+                 tuple(q.id for q in members))  # fmt: skip
+
+
+# --- writing into the content --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Written:
+    """An example added to the content, checked."""
+
+    file: str  # relative to the content directory
+    line: int
+    lang: str
+    text: str
+    target: str | None  # the topic id, None for the out-of-scope examples
+    routes_to: str | None  # what the matcher trained on the new content answers it with (None: no answer)
+    score: float
+    content: Content
+    matcher: TopicMatcher
+
+    def describe(self) -> str:
+        where = f"the topic '{self.target}'" if self.target else "the out-of-scope examples"
+        now = (
+            f"the topic '{self.routes_to}'" if self.routes_to else "no topic (the bot says it does not know)"
+        )
+        return (f"added '{self.text}' ({self.lang}) to {where} at {self.file}:{self.line}; "
+                f"the bot now answers it with {now} (score {self.score:.2f})")  # fmt: skip
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # round trip: comments, key order and quoting survive
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long line that was one line
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the content's style: "  sv:\n    - example"
+    yaml.representer.add_representer(
+        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
+    return yaml
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write `data` to `path` all at once: a reader (the running bot) sees the old file or the new, never half."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _only_added(before: str, after: str) -> list[int]:
+    """The (1-based) numbers of the lines `after` adds to `before`; raises if anything else changed."""
+    added: list[int] = []
+    matcher = difflib.SequenceMatcher(a=before.splitlines(True), b=after.splitlines(True), autojunk=False)
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag == "insert":
+            added += range(j1 + 1, j2 + 1)
+        elif tag != "equal":
+            raise ReviewError("the file's layout could not be kept exactly; add the example by hand")
+    return added
+
+
+def example_text(text: str) -> str:
+    """One line, as an example is written: whitespace evened out, at most EXAMPLE_CHARS characters."""
+    return " ".join(text.split())[:EXAMPLE_CHARS].strip()
+
+
+def add_example(content_dir: Path, target: str | None, text: str, lang: str,
+                also: Callable[[], object] | None = None) -> Written:  # fmt: skip
+    """Add `text` as an example in `lang` to topic `target` (None: to the out-of-scope examples), then check the
+    content as `validate` does. On any failure the file is put back as it was and `ReviewError` says why.
+
+    `also` runs last, inside the same guard: when it fails (say, the database is locked), the write is undone too.
+    """
+    text = example_text(text)
+    if not text:
+        raise ReviewError("the question is empty once personal data is removed: nothing to add")
+    try:
+        content = load_content(content_dir)
+    except ContentError as exc:
+        raise ReviewError(_problems("the content has problems already; fix them first (socialbot validate)",
+                                    content_dir, exc.problems)) from exc  # fmt: skip
+    if target is None:
+        name, existing = OUT_OF_SCOPE_FILE, content.out_of_scope.get(lang, ())
+    elif target in content.topics:
+        topic = content.topics[target]
+        name, existing = topic.file, topic.examples.get(lang, ())
+    else:
+        close = difflib.get_close_matches(target, list(content.topics), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else " `socialbot export` lists the topics."
+        raise ReviewError(f"there is no topic '{target}'.{hint}")
+    if any(fold(e) == fold(text) for e in existing):
+        raise ReviewError(f"'{text}' is already an example in {name} ({lang}); nothing changed")
+
+    path = content_dir / name
+    original = path.read_bytes()
+    try:
+        written = _write_and_check(content_dir, path, name, original, target, text, lang)
+        if also is not None:
+            also()
+    except BaseException as exc:
+        if path.read_bytes() != original:
+            _replace(path, original)
+        if isinstance(exc, ReviewError):
+            raise ReviewError(f"{exc}\nNothing was changed: {name} is as it was.") from exc
+        if isinstance(exc, Exception):
+            raise ReviewError(f"the example could not be added ({type(exc).__name__}: {exc}).\n"
+                              f"Nothing was changed: {name} is as it was.") from exc  # fmt: skip
+        raise
+    return written
+
+
+def _write_and_check(content_dir: Path, path: Path, name: str, original: bytes, target: str | None, text: str,
+                     lang: str) -> Written:  # fmt: skip
+    yaml = _yaml()
+    before = original.decode("utf-8")
+    data = yaml.load(before)
+    examples = data["examples"]
+    if examples.get(lang) is None:
+        examples[lang] = []
+    examples[lang].append(text)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    added = _only_added(before, out.getvalue())
+    _replace(path, out.getvalue().encode("utf-8"))
+
+    try:  # the checks of `socialbot validate`, with one matcher trained for them and for the answer below
+        content = load_content(content_dir)
+    except ContentError as exc:
+        raise ReviewError(_problems("the content would not load with it", content_dir, exc.problems)) from exc
+    matcher = TopicMatcher(content)
+    problems = routing_problems(content, matcher)
+    if problems:
+        raise ReviewError(_problems("with it, `socialbot validate` fails", content_dir, problems))
+    match = matcher.match(text)
+    if target is None and match.topic is not None:
+        raise ReviewError(f"even as an out-of-scope example, '{text}' would be answered with the topic "
+                          f"'{match.topic}': add it to that topic instead, or dismiss it")  # fmt: skip
+    line = next((n for n in added if text in out.getvalue().splitlines()[n - 1]), added[-1] if added else 1)
+    return Written(name, line, lang, text, target, match.topic, match.score, content, matcher)
+
+
+def _problems(headline: str, content_dir: Path, problems: Sequence[object], limit: int = 10) -> str:
+    lines = [f"{headline}:"] + [f"  {content_dir}/{p}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more")
+    return "\n".join(lines)
+
+
+def example_lang(group: Group, matcher: TopicMatcher, lang: str | None = None) -> str:
+    """The language to file the example under: as asked for, else as its words say, else the chat's."""
+    return lang or matcher.language(group.example) or group.lang or "sv"
+
+
+# --- the interactive walk -----------------------------------------------------------------------------
+
+HELP = ("  1-3 or a topic id = add it to that topic · o = out of scope · d = dismiss · "
+        "s or Enter = skip · q = quit")  # fmt: skip
+
+
+def walk(store: Store, content_dir: Path, state_dir: Path, matcher: TopicMatcher, content: Content,
+         stdin: TextIO, stdout: TextIO, now: datetime) -> int:  # fmt: skip
+    """Go through the groups newest first, asking what to do with each. Works with piped stdin too."""
+    groups = current_groups(store)
+    save_listing(state_dir, groups, now)
+    if not groups:
+        print("No unanswered questions to review.", file=stdout)
+        return 0
+    done = 0
+    for group in groups:
+        ranking = [topic for topic, _ in matcher.match(group.example).ranking]
+        _show(group, len(groups), matcher, content, ranking, stdout)
+        while True:
+            print("> ", end="", file=stdout, flush=True)
+            line = stdin.readline()
+            if not line or line.strip().lower() == "q":
+                print(f"\n{done} group(s) handled.", file=stdout)
+                return 0
+            answer = line.strip()
+            if answer.lower() in ("", "s"):
+                break
+            try:
+                if answer.lower() == "d":
+                    store.delete_unanswered(group.ids)
+                    print(f"  dismissed: '{group.example}'", file=stdout)
+                else:
+                    target = None if answer.lower() == "o" else _topic_choice(answer, ranking)
+                    lang = example_lang(group, matcher)
+                    print("  checking the content (as `socialbot validate` does)...", file=stdout, flush=True)
+                    written = add_example(content_dir, target, group.example, lang,
+                                          also=partial(store.delete_unanswered, group.ids))  # fmt: skip
+                    matcher, content = written.matcher, written.content
+                    print(f"  ok: {written.describe()}", file=stdout)
+            except ReviewError as exc:
+                print(f"  not done: {exc}", file=stdout)
+                print(HELP, file=stdout)
+                continue
+            done += 1
+            break
+    print(f"\nThat was all. {done} group(s) handled.", file=stdout)
+    return 0
+
+
+def _topic_choice(answer: str, ranking: Sequence[str]) -> str:
+    if answer.isdigit():
+        if 1 <= int(answer) <= len(ranking):
+            return ranking[int(answer) - 1]
+        raise ReviewError(f"there is no suggestion {answer}")
+    return answer
+
+
+def _show(group: Group, total: int, matcher: TopicMatcher, content: Content, ranking: Sequence[str],
+          stdout: TextIO) -> None:  # fmt: skip
+    match = matcher.match(group.example)
+    times = "once" if group.asked == 1 else f"{group.asked} times"
+    print(f"\n[{group.number}/{total}] asked {times}, last {group.last}"
+          f"{f' (chat in {group.lang})' if group.lang else ''}", file=stdout)  # fmt: skip
+    print(f"  “{group.example}”", file=stdout)
+    if match.topic:
+        print(f"  The bot now answers it with '{match.topic}' (score {match.score:.2f}).", file=stdout)
+    else:
+        print("  The bot still has no answer for it.", file=stdout)
+    for i, topic in enumerate(ranking, 1):
+        title = content.topics[topic].title.get("sv", topic) if topic in content.topics else topic
+        print(f"    {i}) {topic}: {title}", file=stdout)
+    print(HELP, file=stdout)

@@ -1,0 +1,193 @@
+"""`socialbot review`: unanswered questions become content, on a copy of the real content, byte for byte."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import review
+from bot.knowledge import Knowledge
+from bot.storage import open_store
+from tests.conftest import CONTENT, ROOT
+from tests.transcript import Clock, TestBot
+
+CARPENTER = "could I try being a carpenter for a while"  # on topic (work training), in English
+
+
+def socialbot(content: Path, state: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--content", str(content), "--state", str(state), *args],
+        cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+
+
+def files(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    copy = tmp_path / "content"
+    shutil.copytree(CONTENT, copy)
+    return copy
+
+
+def record(state: Path, *questions: tuple[str, str], start: datetime | None = None) -> None:
+    """Questions kept as unanswered, one an hour from `start`, as the engine keeps them (text, chat language)."""
+    store = open_store(state)
+    moment = start or datetime(2026, 11, 23, 9, tzinfo=UTC)
+    try:
+        for text, lang in questions:
+            store.record_unanswered(now=moment, region="sundsvall", lang=lang, text=text)
+            moment += timedelta(hours=1)
+    finally:
+        store.close()
+
+
+def test_a_fallback_in_a_conversation_reaches_the_review_list(knowledge: Knowledge, tmp_path: Path,
+                                                               clock: Clock) -> None:  # fmt: skip
+    state = tmp_path / "state"
+    bot = TestBot(knowledge, state, clock)
+    try:
+        bot.onboard("sv", "sundsvall")
+        bot.send("vad blir det för väder imorgon, jag heter Anna Svensson")
+        clock.advance(days=1)
+        bot.send("Vad blir det för väder imorgon?")
+        bot.send("vad kostar busskortet")
+    finally:
+        bot.close()
+    listed = socialbot(CONTENT, state, "review", "--list")
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert lines[0] == ["1", "asked 1 times", "vad kostar busskortet"]  # newest first
+    assert lines[1][:2] == ["2", "asked 2 times"] and "väder" in lines[1][2]
+    assert "Anna" not in listed.stdout and "Svensson" not in listed.stdout  # scrubbed, as the engine keeps it
+    as_json = json.loads(socialbot(CONTENT, state, "review", "--list", "--json").stdout)
+    assert [(g["number"], g["asked"], g["lang"]) for g in as_json] == [(1, 1, "sv"), (2, 2, "sv")]
+    assert as_json[0]["example"] == "vad kostar busskortet"
+
+
+def test_assign_adds_exactly_one_line_in_the_examples_language(content: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    record(state, (CARPENTER, "sv"), ("kan jag bli tandläkare", "sv"), (CARPENTER + "?", "sv"),
+           ("vad blir det för väder", "sv"))  # fmt: skip
+    before = files(content)
+    listed = socialbot(content, state, "review", "--list").stdout.splitlines()
+    assert listed[1] == f"2\tasked 2 times\t{CARPENTER}"
+    record(state, ("en helt ny fråga om glass", "sv"), start=datetime(2026, 11, 24, 9, tzinfo=UTC))
+
+    result = socialbot(content, state, "review", "--assign", "2", "work-training")
+
+    assert result.returncode == 0, result.stderr
+    assert "the bot now answers it with the topic 'work-training'" in result.stdout
+    after = files(content)
+    changed = [name for name in before if before[name] != after[name]]
+    assert changed == ["topics/work-training.yaml"] and set(after) == set(before)
+    old = before["topics/work-training.yaml"].decode().splitlines(keepends=True)
+    new = after["topics/work-training.yaml"].decode().splitlines(keepends=True)
+    assert len(new) == len(old) + 1
+    added = next(i for i, (a, b) in enumerate(zip([*old, ""], new, strict=False)) if a != b)
+    assert new[added] == f"    - {CARPENTER}\n"
+    assert new[:added] + new[added + 1 :] == old  # every other byte as it was: comments, order, quoting
+    # in the English list (the chat was Swedish, the question is not), right after its last example
+    assert old[added - 1].startswith("    - ") and not old[added].startswith("    - ")
+    assert next(line for line in reversed(old[:added]) if not line.startswith("    ")) == "  en:\n"
+    assert f"topics/work-training.yaml:{added + 1};" in result.stdout
+
+    # the numbers still mean what --list showed, although a new question arrived since
+    remaining = socialbot(content, state, "review", "--list").stdout
+    assert CARPENTER not in remaining and "tandläkare" in remaining and "glass" in remaining
+
+
+def test_a_failing_write_leaves_the_file_untouched(content: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    record(state, ("vad blir det för väder imorgon", "sv"))
+    before = files(content)
+
+    result = socialbot(content, state, "review", "--assign", "1", "funding")
+
+    assert result.returncode == 1
+    assert "topics/funding.yaml:" in result.stderr and "would" in result.stderr  # FILE:LINE: why
+    assert "Nothing was changed: topics/funding.yaml is as it was." in result.stderr
+    assert files(content) == before
+    assert "vad blir det för väder imorgon" in socialbot(content, state, "review", "--list").stdout
+
+
+def test_the_write_is_undone_when_the_list_cannot_be_updated(content: Path) -> None:
+    before = files(content)
+
+    def database_fails() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(review.ReviewError, match="disk full") as failure:
+        review.add_example(content, "work-training", CARPENTER, "en", also=database_fails)
+    assert "is as it was" in str(failure.value)
+    assert files(content) == before
+
+
+def test_unknown_topic_duplicate_and_unknown_group_are_clear_messages(content: Path, tmp_path: Path) -> None:
+    before = files(content)
+    with pytest.raises(review.ReviewError, match="Did you mean work-training"):
+        review.add_example(content, "work-trainig", CARPENTER, "en")
+    with pytest.raises(review.ReviewError, match=r"already an example in topics/work-training\.yaml"):
+        review.add_example(content, "work-training", "Praktik ?", "sv")
+    state = tmp_path / "state"
+    record(state, ("praktik?", "sv"))
+    missing = socialbot(content, state, "review", "--dismiss", "7")
+    assert missing.returncode == 2 and "no group 7" in missing.stderr
+    dismissed = socialbot(content, state, "review", "--dismiss", "1")
+    assert dismissed.returncode == 0 and "praktik?" in dismissed.stdout
+    assert socialbot(content, state, "review", "--list").stdout == ""
+    assert files(content) == before
+
+
+def test_interactive_walk_newest_first_out_of_scope_dismiss_and_skip(content: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    record(state, ("hur bokar jag tvättstugan", "sv"), ("kan jag ta med min hund", "sv"),
+           ("vad kostar en pizza på stan", "sv"))  # fmt: skip
+    before = files(content)
+    knowledge = Knowledge.load(content)
+    store = open_store(state)
+    out = io.StringIO()
+    try:
+        review.walk(store, content, state, knowledge.matcher, knowledge.content,
+                    io.StringIO("o\nbogus\nd\n\n"), out, datetime.now(UTC))  # fmt: skip
+        left = [q.text for q in store.unanswered_questions()]
+    finally:
+        store.close()
+    text = out.getvalue()
+    assert text.index("pizza") < text.index("hund") < text.index("tvättstugan")  # newest first
+    assert "to the out-of-scope examples at out_of_scope.yaml:" in text
+    assert "not done: there is no topic 'bogus'" in text and "dismissed: 'kan jag ta med min hund'" in text
+    assert left == ["hur bokar jag tvättstugan"]  # skipped, so still to review
+    after = files(content)
+    assert [n for n in before if before[n] != after[n]] == ["out_of_scope.yaml"]
+    old = before["out_of_scope.yaml"].decode().splitlines(keepends=True)
+    new = after["out_of_scope.yaml"].decode().splitlines(keepends=True)
+    assert [line for line in new if line not in old] == ["    - vad kostar en pizza på stan\n"]
+    assert len(new) == len(old) + 1
+
+
+def test_every_content_file_survives_the_round_trip_byte_for_byte() -> None:
+    """What `review` relies on: the files it writes come back from ruamel.yaml exactly as they were."""
+    yaml = review._yaml()
+    for path in [*sorted((CONTENT / "topics").glob("*.yaml")), CONTENT / review.OUT_OF_SCOPE_FILE]:
+        text = path.read_text(encoding="utf-8")
+        out = io.StringIO()
+        yaml.dump(yaml.load(text), out)
+        assert out.getvalue() == text, path.name
+
+
+def test_only_added_refuses_any_other_change() -> None:
+    assert review._only_added("a\nb\n", "a\nx\nb\n") == [2]
+    with pytest.raises(review.ReviewError, match="layout"):
+        review._only_added("a: 'x'\nb\n", 'a: "x"\nb\nc\n')

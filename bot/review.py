@@ -31,8 +31,7 @@ from bot.content import ContentError, load_content
 from bot.content.model import Content
 from bot.content.validator import routing_problems
 from bot.matching import TopicMatcher
-from bot.matching.normalize import fold
-from bot.stats.report import EXAMPLE_CHARS, cluster_unanswered, example_of
+from bot.stats.report import EXAMPLE_CHARS, cluster_unanswered, example_of, question_key
 from bot.storage import Store, Unanswered
 
 OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
@@ -202,22 +201,11 @@ def add_example(content_dir: Path, target: str | None, text: str, lang: str,
     except ContentError as exc:
         raise ReviewError(_problems("the content has problems already; fix them first (socialbot validate)",
                                     content_dir, exc.problems)) from exc  # fmt: skip
-    if target is None:
-        name, existing = OUT_OF_SCOPE_FILE, content.out_of_scope.get(lang, ())
-    elif target in content.topics:
-        topic = content.topics[target]
-        name, existing = topic.file, topic.examples.get(lang, ())
-    else:
-        close = difflib.get_close_matches(target, list(content.topics), n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else " `socialbot export` lists the topics."
-        raise ReviewError(f"there is no topic '{target}'.{hint}")
-    if any(fold(e) == fold(text) for e in existing):
-        raise ReviewError(f"'{text}' is already an example in {name} ({lang}); nothing changed")
-
+    name, where = _place(content_dir, content, target, lang)
     path = content_dir / name
     original = path.read_bytes()
     try:
-        written = _write_and_check(content_dir, path, name, original, target, text, lang)
+        written = _write_and_check(content_dir, path, name, where, original, target, text, lang)
         if also is not None:
             also()
     except BaseException as exc:
@@ -232,15 +220,41 @@ def add_example(content_dir: Path, target: str | None, text: str, lang: str,
     return written
 
 
-def _write_and_check(content_dir: Path, path: Path, name: str, original: bytes, target: str | None, text: str,
-                     lang: str) -> Written:  # fmt: skip
+def _place(content_dir: Path, content: Content, target: str | None, lang: str) -> tuple[str, tuple[str, ...]]:
+    """The file and the keys of the list the example goes in: a topic's (or the out-of-scope) examples in Swedish
+    and English are in its own file, a translation's in languages/<lang>.yaml."""
+    if target is not None and target not in content.topics:
+        close = difflib.get_close_matches(target, list(content.topics), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else " `socialbot export` lists the topics."
+        raise ReviewError(f"there is no topic '{target}'.{hint}")
+    name = OUT_OF_SCOPE_FILE if target is None else content.topics[target].file
+    if lang in ("sv", "en"):
+        return name, ("examples", lang)
+    translation = f"languages/{lang}.yaml"
+    if target is not None and (content_dir / translation).is_file():
+        return translation, ("topics", target, "examples")
+    raise ReviewError(f"the content has no {'out-of-scope ' if target is None else ''}examples in '{lang}' "
+                      "to add to: choose another language with --lang (sv or en)")  # fmt: skip
+
+
+def _write_and_check(content_dir: Path, path: Path, name: str, where: tuple[str, ...], original: bytes,
+                     target: str | None, text: str, lang: str) -> Written:  # fmt: skip
     yaml = _yaml()
     before = original.decode("utf-8")
     data = yaml.load(before)
-    examples = data["examples"]
-    if examples.get(lang) is None:
-        examples[lang] = []
-    examples[lang].append(text)
+    parent = data
+    for key in where[:-1]:
+        if not isinstance(parent, dict) or not isinstance(parent.get(key), dict):
+            raise ReviewError(f"{name} has no '{key}' to add the example to; add it by hand")
+        parent = parent[key]
+    if parent.get(where[-1]) is None:
+        parent[where[-1]] = []
+    examples = parent[where[-1]]
+    if not isinstance(examples, list):
+        raise ReviewError(f"{name}: '{'.'.join(where)}' is not a list; add the example by hand")
+    if any(question_key(str(e)) == question_key(text) for e in examples):
+        raise ReviewError(f"'{text}' is already an example in {name} ({lang})")
+    examples.append(text)
     out = io.StringIO()
     yaml.dump(data, out)
     added = _only_added(before, out.getvalue())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -191,3 +192,22 @@ def test_only_added_refuses_any_other_change() -> None:
     assert review._only_added("a\nb\n", "a\nx\nb\n") == [2]
     with pytest.raises(review.ReviewError, match="layout"):
         review._only_added("a: 'x'\nb\n", 'a: "x"\nb\nc\n')
+
+
+def test_an_example_in_a_translated_language_goes_to_its_language_file(content: Path) -> None:
+    before = files(content)
+    text = "ابي اسوي تدريب عمل في شركة اجتماعية"
+    written = review.add_example(content, "work-training", text, "ar")
+    after = files(content)
+    assert written.file == "languages/ar.yaml"
+    assert [n for n in before if before[n] != after[n]] == ["languages/ar.yaml"]
+    old = before["languages/ar.yaml"].decode().splitlines(keepends=True)
+    new = after["languages/ar.yaml"].decode().splitlines(keepends=True)
+    assert (
+        new[written.line - 1] == f"      - {text}\n" and new[: written.line - 1] + new[written.line :] == old
+    )
+    topic_line = next(line for line in reversed(new[: written.line]) if re.match(r"  [\w-]+:$", line))
+    assert topic_line == "  work-training:\n"
+    with pytest.raises(review.ReviewError, match="no examples in 'so'"):
+        review.add_example(content, "work-training", "shaqo tababar", "so")
+    assert files(content) == after

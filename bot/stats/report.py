@@ -264,6 +264,12 @@ def _weeks(first: date, last: date) -> list[str]:
     return weeks
 
 
+def question_key(text: str) -> str:
+    """What two questions share when they are the same question: the folded words, or for a script that folding
+    leaves nothing of (Arabic, Cyrillic...), the lower-cased text."""
+    return fold(text) or " ".join(text.casefold().split())
+
+
 def cluster_unanswered(texts: Sequence[str], threshold: int = SIMILAR) -> list[list[int]]:
     """The indices of `texts` per group of similar questions, most asked first.
 
@@ -272,7 +278,7 @@ def cluster_unanswered(texts: Sequence[str], threshold: int = SIMILAR) -> list[l
     """
     by_fold: dict[str, list[int]] = defaultdict(list)
     for index, text in enumerate(texts):
-        by_fold[fold(text)].append(index)
+        by_fold[question_key(text)].append(index)
     groups: dict[str, list[int]] = {}  # representative folded text -> members
     for key in sorted(by_fold, key=lambda k: (-len(by_fold[k]), k)):
         best = process.extractOne(key, list(groups), scorer=fuzz.token_set_ratio, score_cutoff=threshold)

@@ -208,6 +208,6 @@ def test_an_example_in_a_translated_language_goes_to_its_language_file(content: 
     )
     topic_line = next(line for line in reversed(new[: written.line]) if re.match(r"  [\w-]+:$", line))
     assert topic_line == "  work-training:\n"
-    with pytest.raises(review.ReviewError, match="no examples in 'so'"):
-        review.add_example(content, "work-training", "shaqo tababar", "so")
+    with pytest.raises(review.ReviewError, match="no examples in 'de'"):
+        review.add_example(content, "work-training", "kann ich ein Praktikum machen", "de")
     assert files(content) == after

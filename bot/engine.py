@@ -190,6 +190,7 @@ class Engine:
             isinstance(e, Record) and e.action in ("question", "fallback") for e in effects
         ):
             effects.insert(0, Record(event_kind))  # every message counts, even a button press
+        stand_in: str | None = None
         with self.store.transaction():
             for effect in effects:
                 if isinstance(effect, CreateBooking):
@@ -217,20 +218,23 @@ class Engine:
                 elif isinstance(effect, DeleteEverything):
                     for booking in self.store.delete_conversation(conversation, now):
                         notifications.append(Notification("cancelled", booking))
+                    # the chat's events keep counting, but under a stand-in that links them to nothing
+                    stand_in = self.store.unlink_events(conversation, now)
                 elif isinstance(effect, Record):
-                    self._record(conversation, effect, region, lang, now)
+                    self._record(conversation, effect, region, lang, now, stand_in)
             if self.outbox is not None and notifications:
                 # In the same transaction as the booking: a crash after the commit loses no notice.
                 self.store.enqueue([item for n in notifications for item in self.outbox(n, now)], now)
             if after is not None:
                 self.store.save_state(conversation, after, now)
+        if stand_in is not None:
+            self.store.scrub_disk()  # nothing of the deleted chat left in the WAL once /delete has answered
         return notifications
 
-    def _record(
-        self, conversation: str, record: Record, region: str | None, lang: str | None, now: datetime
-    ) -> None:
+    def _record(self, conversation: str, record: Record, region: str | None, lang: str | None, now: datetime,
+                stand_in: str | None = None) -> None:  # fmt: skip
         self.store.record_event(
-            conversation_hash=self.store.conversation_hash(conversation, now),
+            conversation_hash=stand_in or self.store.conversation_hash(conversation, now),
             now=now, region=region, lang=lang, channel=self.channel,
             action=record.action, topic=record.topic, band=record.band,
         )  # fmt: skip

@@ -3,11 +3,20 @@ and after /delete nothing at all. Unanswered questions are scrubbed before they 
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import timedelta
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from bot.dialog.model import State
+from bot.privacy.keys import KEY_FILE
+from bot.storage import open_store
 from bot.storage.migrations import MIGRATIONS
-from tests.transcript import TestBot
+from bot.storage.sqlite import DB_NAME, StoreReplaced
+from tests.transcript import TestBot, all_text
 
 PHONE = "070-123 45 67"
 PERSONAL_TABLES = {"conversations", "bookings"}  # the only places a chat key or phone may be
@@ -37,7 +46,7 @@ def test_every_table_is_free_of_personal_data_outside_state_and_bookings(testbot
     for who in people:
         _converse(testbot, who)
     tables = _tables(testbot)
-    assert {"events", "unanswered", "hash_keys", "conversations", "bookings"} <= set(tables)
+    assert {"events", "unanswered", "conversations", "bookings"} <= set(tables)
     digits = re.sub(r"\D", "", PHONE)
     for table in tables:
         if table in PERSONAL_TABLES:
@@ -102,9 +111,99 @@ def test_monthly_hash_keys_unlink_months(testbot: TestBot) -> None:
     assert november == testbot.store.conversation_hash("telegram:5", now + timedelta(days=1))
     december = testbot.store.conversation_hash("telegram:5", now + timedelta(days=40))
     assert november != december
+    key_file = testbot.state_dir / KEY_FILE
+    assert json.loads(key_file.read_text())["month"] == (now + timedelta(days=40)).strftime("%Y-%m")
     testbot.store.purge(now + timedelta(days=40), retention_days=90)
-    months = [m for (m,) in testbot.store.db.execute("SELECT month FROM hash_keys").fetchall()]
-    assert months == [(now + timedelta(days=40)).strftime("%Y-%m")], "last month's key is gone for good"
+    assert testbot.store.conversation_hash("telegram:5", now + timedelta(days=41)) == december
+
+
+def test_the_hashing_key_lives_outside_the_database_in_a_private_file(testbot: TestBot) -> None:
+    _converse(testbot, "telegram:42")
+    key_file = testbot.state_dir / KEY_FILE
+    key = bytes.fromhex(json.loads(key_file.read_text())["key"])
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    testbot.store.scrub_disk()
+    on_disk = b"".join(p.read_bytes() for p in testbot.state_dir.glob(f"{DB_NAME}*"))
+    assert key not in on_disk and key.hex().encode() not in on_disk
+    assert "hash_keys" not in _tables(testbot)
+
+
+def test_no_key_is_kept_beyond_its_month(testbot: TestBot) -> None:
+    """The daily purge replaces last month's key even when nobody has written since."""
+    testbot.onboard()
+    key_file = testbot.state_dir / KEY_FILE
+    old_key = json.loads(key_file.read_text())["key"]
+    next_month = testbot.clock() + timedelta(days=31)
+    testbot.store.purge(next_month, retention_days=90)
+    stored = json.loads(key_file.read_text())
+    assert stored["month"] == next_month.strftime("%Y-%m") and stored["key"] != old_key
+    assert old_key not in "".join(p.read_text() for p in testbot.state_dir.iterdir() if p.is_file()
+                                  and not p.name.startswith(DB_NAME))  # fmt: skip
+
+
+def test_after_delete_no_event_can_be_linked_to_the_chat(testbot: TestBot) -> None:
+    _converse(testbot, "telegram:42")
+    _converse(testbot, "telegram:43")
+    now = testbot.clock()
+
+    def linked(who: str) -> int:
+        digest = testbot.store.conversation_hash(who, now)
+        return testbot.store.db.execute(
+            "SELECT count(*) FROM events WHERE conversation = ?", [digest]
+        ).fetchone()[0]
+
+    assert linked("telegram:42") > 10
+    conversations = testbot.store.db.execute("SELECT count(DISTINCT conversation) FROM events").fetchone()[0]
+    testbot.send("/delete", "telegram:42")
+    testbot.press("Ja, radera allt", "telegram:42")
+    assert linked("telegram:42") == 0, "the deleted chat's events still carry its hash"
+    assert linked("telegram:43") > 10, "other chats keep theirs"
+    after = testbot.store.db.execute("SELECT count(DISTINCT conversation) FROM events").fetchone()[0]
+    assert after == conversations, "the deleted chat still counts as one conversation"
+
+
+def test_nothing_of_a_deleted_chat_is_left_in_the_database_files(testbot: TestBot) -> None:
+    testbot.onboard(conversation="telegram:42")
+    testbot.book_first_slot(name="Zlatanbritt", phone=PHONE, conversation="telegram:42")
+    files = list(testbot.state_dir.glob(f"{DB_NAME}*"))
+    assert b"Zlatanbritt" in b"".join(p.read_bytes() for p in files)
+    testbot.send("/delete", "telegram:42")
+    testbot.press("Ja, radera allt", "telegram:42")
+    # read the files as they are on disk right after the command returned, WAL included
+    raw = b"".join(p.read_bytes() for p in testbot.state_dir.glob(f"{DB_NAME}*"))
+    for secret in ("Zlatanbritt", "701234567", "123 45 67"):
+        assert secret.encode() not in raw, f"{secret!r} is still on disk"
+
+
+def test_state_directory_and_database_are_private(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    store = open_store(state)
+    store.save_state("telegram:1", State(), datetime.now(UTC))
+    try:
+        assert stat.S_IMODE(state.stat().st_mode) == 0o700
+        for path in state.glob(f"{DB_NAME}*"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    finally:
+        store.close()
+    loose = tmp_path / "loose"
+    loose.mkdir(mode=0o755)
+    (loose / DB_NAME).touch(mode=0o644)
+    open_store(loose).close()
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o700
+    assert stat.S_IMODE((loose / DB_NAME).stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_database_deleted_or_replaced_under_the_bot_is_refused(testbot: TestBot, how: str) -> None:
+    testbot.onboard()
+    path = testbot.state_dir / DB_NAME
+    path.unlink()
+    if how == "replaced":
+        open_store(testbot.state_dir).close()  # a fresh, empty database at the same path
+    with pytest.raises(StoreReplaced):
+        testbot.store.save_state("test:1", State(), testbot.clock())
+    replies = testbot.send("vad är lönebidrag")
+    assert "försök igen" in all_text(replies).lower() or "try again" in all_text(replies).lower()
 
 
 def test_schema_is_versioned(testbot: TestBot) -> None:

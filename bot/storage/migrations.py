@@ -77,6 +77,11 @@ MIGRATIONS: list[str] = [
         expires TEXT NOT NULL          -- ISO UTC
     );
     """,
+    # 3: the statistics' hashing key moves out of the database (bot.privacy.keys): beside the events it linked them
+    # back to chats
+    """
+    DROP TABLE hash_keys;
+    """,
 ]
 
 

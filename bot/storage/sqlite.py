@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -24,14 +26,21 @@ import sqlite_utils
 
 from bot.booking.slots import slot_key
 from bot.dialog.model import BookingInfo, State
+from bot.privacy.keys import MonthlyKey
 from bot.storage.migrations import migrate
 
+log = logging.getLogger(__name__)
 DB_NAME = "socialbot.sqlite3"
 _INSERTS: dict[tuple[str, tuple[str, ...], str | None], str] = {}  # SQL text per table and column set
 
 
 class SlotUnavailable(Exception):
     """The slot was booked by someone else first."""
+
+
+class StoreReplaced(sqlite3.DatabaseError):
+    """The database file was deleted or replaced under the running bot: writing on would write into the void
+    (an unlinked file) or mix two databases, so every transaction is refused until a restart."""
 
 
 @dataclass(frozen=True)
@@ -86,23 +95,58 @@ def _key_at(moment: datetime) -> str:
     return slot_key(moment.astimezone(UTC).replace(second=0, microsecond=0))
 
 
+def private_dir(directory: Path) -> Path:
+    """The state directory, created 0700 (and tightened to it): it holds personal data and the statistics key."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if directory.stat().st_mode & 0o077:
+        os.chmod(directory, 0o700)
+    return directory
+
+
 def open_store(state_dir: Path | str) -> Store:
-    directory = Path(state_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    return Store(directory / DB_NAME)
+    return Store(private_dir(Path(state_dir)) / DB_NAME)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        on_disk = self.path != ":memory:"
+        if on_disk:
+            # 0600 from the first byte; SQLite gives the -wal and -shm files the database's mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.chmod(self.path, 0o600)
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, never corrupt
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
         self.version = migrate(conn)
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()  # one connection, possibly shared by threads: one user at a time
         self._depth = 0
+        self._identity = _identity(self.path) if on_disk else None
+        self.keys = MonthlyKey(Path(self.path).parent if on_disk else None)
+
+    def check_file(self) -> None:
+        """Raise StoreReplaced when the file at our path is no longer the one we opened."""
+        if self._identity is not None and _identity(self.path) != self._identity:
+            raise StoreReplaced(f"the database file {self.path} was deleted or replaced while the bot ran")
+
+    def scrub_disk(self) -> None:
+        """Move everything from the WAL into the database file and empty the WAL, so that deleted data (overwritten
+        there by secure_delete) is not left in old WAL frames. Called right after /delete."""
+        with self._lock:
+            busy, _, _ = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:  # a reader (a statistics report) holds an old snapshot: the next checkpoint finishes it
+            log.warning("WAL checkpoint after a deletion was blocked by a reader")
 
     def close(self) -> None:
         self.db.conn.close()
@@ -118,6 +162,7 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
+            self.check_file()
             conn = self.db.conn
             conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
@@ -181,6 +226,18 @@ class Store:
                 [conversation],
             )
         return upcoming
+
+    def unlink_events(self, conversation: str, now: datetime) -> str:
+        """Give the conversation's events this month a random stand-in for its hash, so they still count as one
+        conversation but nothing (not even the key) links them to the chat any more. Earlier months' keys are
+        already gone. Returns the stand-in, for events recorded in the same step."""
+        stand_in = secrets.token_hex(8)
+        with self.transaction():
+            self.db.execute(
+                "UPDATE events SET conversation = ? WHERE conversation = ? AND hour >= ?",
+                [stand_in, self.conversation_hash(conversation, now), now.astimezone(UTC).strftime("%Y-%m")],
+            )
+        return stand_in
 
     # --- bookings -------------------------------------------------------------------------------
 
@@ -266,18 +323,9 @@ class Store:
     # --- anonymous statistics -------------------------------------------------------------------
 
     def conversation_hash(self, conversation: str, now: datetime) -> str:
-        """A keyed hash whose key changes every month, so months cannot be linked to each other or to a chat."""
-        month = now.astimezone(UTC).strftime("%Y-%m")
-        with self._lock:
-            row = self.db.execute("SELECT secret FROM hash_keys WHERE month = ?", [month]).fetchone()
-            if row is None:
-                with self.transaction():
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO hash_keys (month, secret) VALUES (?, ?)",
-                        [month, secrets.token_bytes(32)],
-                    )
-                row = self.db.execute("SELECT secret FROM hash_keys WHERE month = ?", [month]).fetchone()
-        return hmac.new(row[0], conversation.encode(), hashlib.sha256).hexdigest()[:16]
+        """A keyed hash whose key changes every month, so months cannot be linked to each other or to a chat.
+        The key is kept outside the database (bot.privacy.keys)."""
+        return hmac.new(self.keys.key(now), conversation.encode(), hashlib.sha256).hexdigest()[:16]
 
     def record_event(
         self,
@@ -345,9 +393,7 @@ class Store:
                 "DELETE FROM bookings WHERE (slot < ? OR status = 'cancelled') AND updated < ?",
                 [_key_at(cutoff), cutoff.isoformat()],
             ).rowcount
-            counts["hash_keys"] = self.db.execute(
-                "DELETE FROM hash_keys WHERE month < ?", [now.astimezone(UTC).strftime("%Y-%m")]
-            ).rowcount
+            counts["hash_keys"] = int(self.keys.expire(now))
             counts["conversations"] = self.db.execute(
                 "DELETE FROM conversations WHERE updated < ?", [cutoff.isoformat()]
             ).rowcount

@@ -13,6 +13,7 @@ from bot.engine import Engine
 from bot.knowledge import Knowledge
 from bot.runtime import PURGE, SWEEPER, Runtime
 from bot.storage import open_store
+from bot.storage.migrations import MIGRATIONS
 from tests.conftest import CONTENT, ROOT
 from tests.transcript import Clock
 
@@ -28,7 +29,7 @@ def test_processes_starting_together_on_a_new_state_directory_do_not_race(tmp_pa
             _, err = process.communicate(timeout=60)
             assert process.returncode == 0, err
         store = open_store(state)
-        assert store.version == 2
+        assert store.version == len(MIGRATIONS)
         store.close()
 
 

@@ -110,8 +110,13 @@ def send_mail(settings: SmtpSettings, to: Sequence[str], subject: str, body: str
             if settings.security == "starttls":
                 smtp.starttls(context=context)
             if settings.user:
-                smtp.login(settings.user, settings.password or "")
+                try:
+                    smtp.login(settings.user, settings.password or "")
+                except smtplib.SMTPServerDisconnected as exc:  # some servers hang up on a refused login
+                    raise MailError("login refused (disconnected)", temporary=False) from exc
             refused = smtp.send_message(message)
+    except MailError:
+        raise
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"login refused ({exc.smtp_code})", temporary=False) from exc
     except smtplib.SMTPRecipientsRefused as exc:

@@ -108,7 +108,7 @@ class Delivery:
 
     def _failed(self, entry: OutboxEntry, failure: SendFailed) -> None:
         item, now = entry.item, self.clock()
-        if failure.blocked:
+        if failure.blocked and item.kind == "reminder":  # staff chats are retried: they may start the bot
             log.info("outbox %s (%s): the recipient has blocked the bot; dropping their %ss",
                      entry.id, item.transport, item.kind)  # fmt: skip
             self.store.outbox_done(entry.id, now, "dropped", failure.reason)

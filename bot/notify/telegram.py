@@ -63,7 +63,7 @@ class TelegramTransport:
             wait = exc.retry_after.total_seconds() if isinstance(exc.retry_after, timedelta) else exc.retry_after
             raise SendFailed("flood wait", retry_after=float(wait)) from exc
         except Forbidden as exc:
-            raise SendFailed("blocked by the recipient", temporary=False, blocked=True) from exc
+            raise SendFailed("blocked by the recipient", blocked=True) from exc
         except InvalidToken as exc:
             raise SendFailed("the bot token was refused") from exc
         except BadRequest as exc:

@@ -171,6 +171,7 @@ class Engine:
         context = Context(
             content=self.knowledge.content,
             matcher=self.knowledge.matcher,
+            crisis=self.knowledge.crisis,
             view=self.view(conversation, now),
             new_id=lambda: secrets.token_urlsafe(6),
             retention_days=self.settings.retention_days,

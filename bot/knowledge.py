@@ -7,12 +7,14 @@ from pathlib import Path
 
 from bot.content import Content, load_content
 from bot.matching import TopicMatcher
+from bot.safety.crisis import CrisisDetector, detector_for
 
 
 @dataclass(frozen=True)
 class Knowledge:
     content: Content
     matcher: TopicMatcher
+    crisis: CrisisDetector | None = None
 
     @classmethod
     def load(cls, directory: Path | str, cache_dir: Path | None = None) -> Knowledge:
@@ -21,7 +23,7 @@ class Knowledge:
         With `cache_dir`, the trained matcher is kept there and reused while the content is unchanged.
         """
         content = load_content(directory)
-        return cls(content, TopicMatcher(content, cache_dir=cache_dir))
+        return cls(content, TopicMatcher(content, cache_dir=cache_dir), detector_for(content))
 
     def people(self) -> list[str]:
         """Names of the people in the content, which the statistics must never keep."""

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from bot.booking.slots import Availability
 from bot.content import schema
 from bot.content.catalogue import ACTION_TOPICS, REGIONS, REQUIRED_TOPICS
-from bot.content.model import PLACEHOLDER, PLACEHOLDERS, Contact, Content, Listing, Region, Topic
+from bot.content.model import PLACEHOLDER, PLACEHOLDERS, Contact, Content, Crisis, Listing, Region, Topic
 from bot.content.problems import Problem
 from bot.content.yamlfile import YamlFile, YamlSyntaxError, read_yaml
 
@@ -41,6 +41,10 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
     region_files = _parse_all(directory, "regions", schema.RegionFile, problems)
     synonyms = _parse_one(directory, "synonyms.yaml", schema.SynonymsFile, problems)
     out_of_scope = _parse_one(directory, "out_of_scope.yaml", schema.OutOfScopeFile, problems)
+    crisis = _parse_one(directory, "crisis.yaml", schema.CrisisFile, problems)
+    if crisis is None and not (directory / "crisis.yaml").exists():
+        problems.append(Problem("crisis.yaml", 0, "the crisis file is missing: the bot must always be able "
+                                "to answer a person in crisis"))  # fmt: skip
 
     regions = {model.id: _region(model) for _, model in region_files}
     topics = {model.id: _topic(model, file) for file, model in topic_files}
@@ -59,6 +63,7 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
             else {}
         ),
         directory=directory,
+        crisis=_crisis(*crisis) if crisis else None,
     )
 
 
@@ -219,6 +224,23 @@ def _region(model: schema.RegionFile) -> Region:
 
 def _listing(model: schema.Organisation) -> Listing:
     return Listing(model.name, {"sv": model.what.sv, "en": model.what.en}, model.contact)
+
+
+def _crisis(file: YamlFile, model: schema.CrisisFile) -> Crisis:
+    parts = {"signals": model.signals, "examples": model.examples, "not_crisis": model.not_crisis}
+    return Crisis(
+        answer=dict(model.answer),
+        signals={lang: tuple(items) for lang, items in model.signals.items()},
+        examples={lang: tuple(items) for lang, items in model.examples.items()},
+        not_crisis={lang: tuple(items) for lang, items in model.not_crisis.items()},
+        file=file.name,
+        lines={
+            (part, lang, i): file.line_of((part, lang, i))
+            for part, by_lang in parts.items()
+            for lang, items in by_lang.items()
+            for i in range(len(items))
+        },
+    )
 
 
 def _topic(model: schema.TopicFile, file: YamlFile) -> Topic:

@@ -99,12 +99,28 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Crisis:
+    """The crisis answer and what detects a crisis (content/crisis.yaml); see bot/safety/crisis.py."""
+
+    answer: Mapping[Lang, str]
+    signals: Mapping[Lang, tuple[str, ...]]
+    examples: Mapping[Lang, tuple[str, ...]]
+    not_crisis: Mapping[Lang, tuple[str, ...]]
+    file: str = "crisis.yaml"
+    lines: Mapping[tuple[str, Lang, int], int] = field(default_factory=dict)  # (part, lang, i) -> line
+
+    def line(self, part: str, lang: Lang, index: int) -> int:
+        return self.lines.get((part, lang, index), 1)
+
+
+@dataclass(frozen=True)
 class Content:
     topics: Mapping[str, Topic]
     regions: Mapping[str, Region]
     synonyms: Mapping[str, str] = field(default_factory=dict)
     out_of_scope: Mapping[Lang, tuple[str, ...]] = field(default_factory=dict)
     directory: Path | None = None
+    crisis: Crisis | None = None  # None only in hand-built test content; load_content requires it
     languages: tuple[Lang, ...] = ("sv", "en")
 
     @cached_property

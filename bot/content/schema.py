@@ -176,6 +176,41 @@ class SynonymsFile(Strict):
     synonyms: dict[str, NonEmpty]
 
 
+CRISIS_MIN_EXAMPLES = 20
+LANG_CODE = r"^[a-z]{2,3}$"
+LangCode = Annotated[str, Field(pattern=LANG_CODE)]
+
+
+def _needs_sv_en(value: dict[str, list[str]] | dict[str, str], what: str) -> None:
+    for lang in ("sv", "en"):
+        if not value.get(lang):
+            raise ValueError(f"'{what}' needs a Swedish (sv) and an English (en) part")
+
+
+class CrisisFile(Strict):
+    """content/crisis.yaml: the answer to a crisis and what tells the bot that a message is one."""
+
+    id: Literal["crisis"]
+    kind: Literal["crisis"]
+    title: Title
+    answer: dict[LangCode, NonEmpty]
+    signals: dict[LangCode, list[NonEmpty]]
+    examples: dict[LangCode, list[NonEmpty]]
+    not_crisis: dict[LangCode, list[NonEmpty]] = {}
+    source: NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)]
+    reviewed: date
+
+    @model_validator(mode="after")
+    def _sv_and_en(self) -> CrisisFile:
+        _needs_sv_en(self.answer, "answer")
+        _needs_sv_en(self.signals, "signals")
+        for lang in ("sv", "en"):
+            count = len(self.examples.get(lang, []))
+            if count < CRISIS_MIN_EXAMPLES:
+                raise ValueError(f"only {count} examples in '{lang}': write at least {CRISIS_MIN_EXAMPLES}")
+        return self
+
+
 class OutOfScopeExamples(Strict):
     sv: list[NonEmpty] = []
     en: list[NonEmpty] = []

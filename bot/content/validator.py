@@ -34,7 +34,9 @@ def validate(directory: Path | str) -> Report:
         content = load_content(directory)
     except ContentError as exc:
         return Report(None, exc.problems)
-    return Report(content, sorted(routing_problems(content)))
+    from bot.safety.crisis import crisis_problems
+
+    return Report(content, sorted(routing_problems(content) + crisis_problems(content)))
 
 
 def routing_problems(content: Content, matcher: TopicMatcher | None = None) -> list[Problem]:

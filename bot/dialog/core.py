@@ -48,6 +48,7 @@ from bot.dialog.model import (
 )
 from bot.matching import Match, Matcher
 from bot.matching.normalize import fold
+from bot.safety.crisis import CrisisDetector, CrisisHit
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 MAX_TEXT = 2000  # longer messages are read from the start; the matcher reads even less
@@ -96,6 +97,7 @@ class Context:
     new_id: Callable[[], str] = field(default=lambda: "b0")  # the engine passes a random id maker
     retention_days: int = 90
     capabilities: Capabilities = TELEGRAM  # what the channel can keep; the engine sets it
+    crisis: CrisisDetector | None = None  # notices a person in crisis, before anything else
 
 
 def step(state: State | None, event: Event, ctx: Context) -> Outcome:
@@ -333,6 +335,11 @@ class _Turn:
             self.my_bookings()
         elif data == "cancel":
             self.cancel_flow()
+        elif data == "resume":
+            if self.state.flow == "idle":
+                self.main_menu()
+            else:
+                self.remind_flow()
         elif data == "none":
             self.say(self.t("none_of_them", contact_name=self.region.contact.name), self.fallback_choices())
         else:
@@ -388,6 +395,10 @@ class _Turn:
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT]
             self.say(self.t("too_long"))
+        crisis = self.ctx.crisis.check(text) if self.ctx.crisis else None
+        if crisis is not None:
+            self.crisis(crisis)
+            return
         folded = fold(text)
         if self.state.lang is None:
             detected = self.ctx.matcher.language(text) if folded else None
@@ -510,6 +521,33 @@ class _Turn:
             self.say(self.t("did_you_mean"), choices)
             return
         self.show_topic(self.ctx.content.topics[match.topic], match)
+
+    def crisis(self, hit: CrisisHit) -> None:
+        """The numbers first, calmly; an offer of a person; and whatever we were doing kept as it was."""
+        self.effects.append(Record("crisis"))  # counted, never with the text
+        crisis = self.ctx.content.crisis
+        answers = crisis.answer if crisis else texts.CRISIS_FALLBACK
+        langs = [hit.lang] if hit.lang in answers else []
+        if self.state.lang is not None:
+            langs.append(self.state.lang)
+        elif hit.lang not in ("sv", "en"):  # before a language is chosen: also the two we speak
+            langs += ["sv", "en"]
+        langs = list(dict.fromkeys(lang for lang in langs if lang in answers)) or ["sv"]
+        lang = self.state.lang or ("en" if langs[0] == "en" else "sv")
+        parts = [answers[code].strip() for code in langs]
+        if self.state.region is not None:
+            contact = self.region.contact
+            parts.append(texts.text("crisis_contact", lang, contact_name=contact.name,
+                                    contact_role=contact.role[lang], contact_phone=contact.phone))  # fmt: skip
+        choices = [Choice(texts.text("menu_person", lang), "topic:contact")]
+        if self.state.flow != "idle":
+            parts.append(texts.text("crisis_flow_kept", lang))
+            choices += [Choice(texts.text("button_continue", lang), "resume"), *self.reprompt_choices()]
+        elif self.state.lang is None:
+            choices += [Choice(name, f"lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]
+        else:
+            choices += self.menu_choices()
+        self.say("\n\n".join(parts), choices)
 
     def fallback(self) -> None:
         region = self.region

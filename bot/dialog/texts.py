@@ -44,6 +44,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "button_contact": {"sv": "Kontakt", "en": "Contact"},
     "button_mybookings": {"sv": "Mina bokningar", "en": "My bookings"},
     "button_cancel": {"sv": "Avbryt", "en": "Cancel"},
+    "button_continue": {"sv": "Fortsätt", "en": "Continue"},
     "button_none": {"sv": "Inget av dem", "en": "None of them"},
     "did_you_mean": {
         "sv": "Jag är inte säker på vad du menar. Menar du något av det här?",
@@ -116,6 +117,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "nothing_to_cancel": {
         "sv": "Vi håller inte på med något just nu.",
         "en": "We are not in the middle of anything right now.",
+    },
+    "crisis_contact": {
+        "sv": "Vill du prata med någon här? {contact_name}, {contact_role}, nås på {contact_phone}.",
+        "en": "Would you like to talk to someone here? {contact_name}, {contact_role}, on {contact_phone}.",
+    },
+    "crisis_flow_kept": {
+        "sv": "Det vi höll på med finns kvar. Vi kan fortsätta när du vill.",
+        "en": "What we were doing is still here. We can go on whenever you want.",
     },
     # --- booking ---------------------------------------------------------------------------------
     "book_intro": {
@@ -252,6 +261,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Påminnelse: du har ett möte med {contact_name} {when}. {place}",
         "en": "Reminder: you have a meeting with {contact_name} on {when}. {place}",
     },
+}
+
+# Said in a crisis only if the content's crisis file is missing (load_content refuses that; a safety net).
+CRISIS_FALLBACK = {
+    "sv": "Är någon i fara: ring 112. Självmordslinjen: 90101. Kvinnofridslinjen: 020-50 50 50. Vård: 1177.",
+    "en": "If someone is in danger: call 112. Suicide line: 90101. Kvinnofridslinjen: 020-50 50 50. Health care: 1177.",
 }
 
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}

@@ -1,0 +1,1 @@
+"""Safety: noticing a person in crisis before anything else."""

@@ -1,0 +1,314 @@
+"""Noticing a crisis (suicide or self-harm, violence or threats, an acute medical emergency) in any message.
+
+Recall comes first: a crisis answer sent to someone who did not need it costs a moment; a "Sorry, I don't
+know that" sent to someone who wrote that they do not want to live is the worst the bot can do. Two ways
+in, both written by staff in content/crisis.yaml:
+
+- signals: short phrases. A message holding a signal's words in order (a word or two in between, small
+  typos, longer word forms) is a crisis. Phrases in scripts without a case-insensitive Latin spelling
+  (Arabic, Persian, Tigrinya, Cyrillic) are found as text, ignoring spaces, since those spellings vary in
+  where words are split (Persian "می‌خواهم" / "میخواهم" / "می خواهم").
+- examples: whole sentences. A message whose character n-grams are close enough to an example is a
+  crisis. "Close enough" is a threshold chosen by cross-validation over the content alone: each example
+  left out in turn against the others, every topic example, out-of-scope example and look-alike
+  (not_crisis) as the ordinary messages; the threshold lets at most `ORDINARY_RATE` of those through.
+
+Text is normalised across scripts (unlike the matcher's ASCII fold, which drops non-Latin letters).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.content.model import Content, Crisis
+from bot.content.problems import Problem
+
+MAX_GAP = 2  # words allowed between two words of a signal
+ORDINARY_RATE = 0.005  # share of the content's ordinary sentences the example threshold may catch
+MIN_THRESHOLD = 0.35  # never closer than this counts as "close", whatever the content says
+GRAMS = (3, 4, 5)
+
+_SPECIAL = str.maketrans({
+    "æ": "ae", "ø": "o", "ß": "ss", "ð": "d", "þ": "th", "ł": "l", "œ": "oe",
+    # Arabic and Persian letters written in more than one way
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ي": "ی", "ك": "ک", "ؤ": "و", "ئ": "ی",
+    "ـ": None, "\u200c": None, "\u200d": None,  # tatweel, zero-width (non-)joiner
+    "'": None, "’": None, "ʼ": None, "`": None,  # apostrophes inside words: б'є, don't
+})  # fmt: skip
+_NOT_WORD = re.compile(r"[\W_]+")
+_LATIN = re.compile(r"^[a-z0-9 ]*$")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents or marks, words of any script separated by single spaces."""
+    text = unicodedata.normalize("NFKD", text.casefold()).translate(_SPECIAL)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFC", text).translate(_SPECIAL)
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+def _squeeze(word: str) -> str:
+    """'jaaaag' -> 'jaag': a letter held down is still the same word."""
+    return re.sub(r"(.)\1{2,}", r"\1\1", word)
+
+
+# --- signals -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signal:
+    text: str  # as written in content
+    lang: str
+    words: tuple[str, ...]  # normalised; empty for a non-Latin signal
+    squashed: str  # normalised without spaces, for non-Latin signals
+    line: int = 0
+
+    @classmethod
+    def of(cls, text: str, lang: str, line: int = 0) -> Signal:
+        norm = normalise(text)
+        if _LATIN.match(norm):
+            return cls(text, lang, tuple(norm.split()), "", line)
+        return cls(text, lang, (), norm.replace(" ", ""), line)
+
+    def found_in(self, words: tuple[str, ...], squashed: str) -> bool:
+        if not self.words:
+            return bool(self.squashed) and self.squashed in squashed
+        return _in_order(self.words, words)
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_matches(wanted: str, word: str) -> bool:
+    """The same word, a longer form of a long word, or one typo away (two for long words)."""
+    if word == wanted:
+        return True
+    if len(wanted) >= 6 and word.startswith(wanted):
+        return True  # sjalvmord -> sjalvmordstankar, misshandla -> misshandlar
+    if len(wanted) < 5 or abs(len(word) - len(wanted)) > 2:
+        return False
+    return _distance(wanted, word, 2 if len(wanted) >= 9 else 1)
+
+
+def _distance(a: str, b: str, limit: int) -> bool:
+    """Whether the edit distance (with swaps of neighbours) between a and b is at most `limit`."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return False
+        previous2, previous = previous, current
+    return previous[-1] <= limit
+
+
+def _in_order(wanted: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    """Every wanted word, in order, with at most MAX_GAP other words between two of them."""
+    for start, word in enumerate(words):
+        if not _word_matches(wanted[0], word):
+            continue
+        position, ok = start, True
+        for next_word in wanted[1:]:
+            window = words[position + 1 : position + 2 + MAX_GAP]
+            found = next((k for k, w in enumerate(window) if _word_matches(next_word, w)), None)
+            if found is None:
+                ok = False
+                break
+            position += 1 + found
+        if ok:
+            return True
+    return False
+
+
+# --- examples ------------------------------------------------------------------------------------
+
+
+def _grams(norm: str) -> dict[str, float]:
+    """Character n-grams of each word (with its edges), counted sublinearly."""
+    counts: dict[str, int] = defaultdict(int)
+    for word in norm.split():
+        padded = f" {_squeeze(word)} "
+        for n in GRAMS:
+            for i in range(len(padded) - n + 1):
+                counts[padded[i : i + n]] += 1
+    return {g: 1.0 + math.log(c) for g, c in counts.items()}
+
+
+class _ExampleIndex:
+    """TF-IDF vectors of the crisis examples, with an inverted index for a fast nearest example."""
+
+    def __init__(self, examples: list[str], background: list[dict[str, float]]) -> None:
+        docs = [_grams(normalise(t)) for t in examples]
+        frequency: dict[str, int] = defaultdict(int)
+        for vector in docs + background:
+            for gram in vector:
+                frequency[gram] += 1
+        total = len(docs) + len(background)
+        self.idf = {g: math.log((1 + total) / (1 + f)) + 1.0 for g, f in frequency.items()}
+        self.default_idf = math.log(1 + total) + 1.0
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, vector in enumerate(docs):
+            for gram, weight in self._unit(vector).items():
+                self.postings[gram].append((index, weight))
+        self.size = len(docs)
+
+    def _unit(self, vector: dict[str, float]) -> dict[str, float]:
+        weighted = {g: w * self.idf.get(g, self.default_idf) for g, w in vector.items()}
+        norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+        return {g: w / norm for g, w in weighted.items()}
+
+    def scores(self, grams: dict[str, float]) -> dict[int, float]:
+        """Cosine similarity to each example that shares at least one n-gram."""
+        totals: dict[int, float] = defaultdict(float)
+        postings = self.postings
+        for gram, weight in self._unit(grams).items():
+            for index, example_weight in postings.get(gram, ()):
+                totals[index] += weight * example_weight
+        return totals
+
+    def nearest(self, text: str | dict[str, float], leave_out: int | None = None) -> tuple[float, int | None]:
+        scores = self.scores(_grams(normalise(text)) if isinstance(text, str) else text)
+        if leave_out is not None:
+            scores.pop(leave_out, None)
+        if not scores:
+            return 0.0, None
+        best = max(scores, key=scores.__getitem__)
+        return scores[best], best
+
+
+# --- the detector --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrisisHit:
+    lang: str  # the language of the signal or example that matched: the answer can follow it
+    how: str  # "signal" or "example"
+    what: str  # the signal or example, for tests and `socialbot validate`; never logged with the message
+
+
+@dataclass(frozen=True)
+class Calibration:
+    threshold: float
+    examples_caught: int  # crisis examples caught by a signal or another example (themselves left out)
+    examples: int
+    ordinary_caught: int  # ordinary sentences of the content over the threshold
+    ordinary: int
+
+
+class CrisisDetector:
+    def __init__(self, crisis: Crisis, ordinary: list[str]) -> None:
+        self.signals = tuple(
+            Signal.of(text, lang, crisis.line("signals", lang, i))
+            for lang, items in crisis.signals.items()
+            for i, text in enumerate(items)
+        )
+        self.examples = [(lang, text) for lang, items in crisis.examples.items() for text in items]
+        ordinary_grams = [_grams(normalise(t)) for t in ordinary]
+        self.index = _ExampleIndex([text for _, text in self.examples], ordinary_grams)
+        self.calibration = self._calibrate(ordinary_grams)
+
+    @property
+    def threshold(self) -> float:
+        return self.calibration.threshold
+
+    def _calibrate(self, ordinary: list[dict[str, float]]) -> Calibration:
+        """The lowest threshold that lets at most ORDINARY_RATE of the content's ordinary sentences
+        through; recall is then measured on the crisis examples, each left out in turn."""
+        ordinary_scores = sorted((self.index.nearest(t)[0] for t in ordinary), reverse=True)
+        allowed = int(len(ordinary_scores) * ORDINARY_RATE)
+        above = ordinary_scores[allowed] if allowed < len(ordinary_scores) else 0.0
+        threshold = max(MIN_THRESHOLD, above + 1e-6)
+        caught = sum(
+            1
+            for i, (_, text) in enumerate(self.examples)
+            if self.signal_in(text) or self.index.nearest(text, i)[0] >= threshold
+        )
+        over = sum(1 for s in ordinary_scores if s >= threshold)
+        return Calibration(threshold, caught, len(self.examples), over, len(ordinary_scores))
+
+    def check(self, text: str) -> CrisisHit | None:
+        norm = normalise(text)
+        if not norm:
+            return None
+        words = tuple(_squeeze(w) for w in norm.split())
+        squashed = norm.replace(" ", "")
+        for signal in self.signals:
+            if signal.found_in(words, squashed):
+                return CrisisHit(signal.lang, "signal", signal.text)
+        score, best = self.index.nearest(text)
+        if best is not None and score >= self.threshold:
+            lang, example = self.examples[best]
+            return CrisisHit(lang, "example", example)
+        return None
+
+    def signal_in(self, text: str) -> Signal | None:
+        norm = normalise(text)
+        words = tuple(_squeeze(w) for w in norm.split())
+        squashed = norm.replace(" ", "")
+        return next((s for s in self.signals if s.found_in(words, squashed)), None)
+
+
+def ordinary_sentences(content: Content) -> Iterator[tuple[str, str, int, str]]:
+    """(file, lang, line, text) of every sentence the content says is NOT a crisis."""
+    for topic in content.topics.values():
+        for lang, examples in topic.examples.items():
+            for i, text in enumerate(examples):
+                yield topic.file, lang, topic.example_lines.get((lang, i), 1), text
+    for lang, examples in content.out_of_scope.items():
+        for text in examples:
+            yield "out_of_scope.yaml", lang, 0, text
+    if content.crisis:
+        for lang, examples in content.crisis.not_crisis.items():
+            for i, text in enumerate(examples):
+                yield content.crisis.file, lang, content.crisis.line("not_crisis", lang, i), text
+
+
+def detector_for(content: Content) -> CrisisDetector | None:
+    if content.crisis is None:
+        return None
+    ordinary = [text for _, _, _, text in ordinary_sentences(content)]
+    crisis = content.crisis
+    # Calibrating takes a moment: the same content loaded again in one process reuses the detector.
+    key = repr((sorted(crisis.signals.items()), sorted(crisis.examples.items()), crisis.lines, ordinary))
+    if key not in _DETECTORS:
+        if len(_DETECTORS) >= 4:
+            _DETECTORS.pop(next(iter(_DETECTORS)))
+        _DETECTORS[key] = CrisisDetector(crisis, ordinary)
+    return _DETECTORS[key]
+
+
+_DETECTORS: dict[str, CrisisDetector] = {}
+
+
+def crisis_problems(content: Content, detector: CrisisDetector | None = None) -> list[Problem]:
+    """A signal that catches an ordinary sentence (a topic example or a look-alike) is a content mistake:
+    reported at both lines, so staff can make the signal longer or reword the example."""
+    detector = detector or detector_for(content)
+    if detector is None or content.crisis is None:
+        return []
+    problems = []
+    for file, _lang, line, text in ordinary_sentences(content):
+        signal = detector.signal_in(text)
+        if signal is not None:
+            problems.append(
+                Problem(
+                    content.crisis.file,
+                    signal.line,
+                    f"the crisis signal '{signal.text}' also catches the ordinary sentence '{text}' "
+                    f"({file}:{line}): make the signal more precise",
+                )
+            )
+    return problems
+
+
+def caught(detector: CrisisDetector, texts: Iterable[str]) -> list[str]:
+    return [text for text in texts if detector.check(text) is not None]

@@ -1,0 +1,144 @@
+"""Help in a crisis, before anything else (issue 10): the numbers, an offer of a person, the conversation kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.content import load_content
+from bot.content.validator import validate
+from bot.knowledge import Knowledge
+from bot.safety.crisis import detector_for, normalise
+from tests.conftest import CONTENT
+from tests.transcript import TestBot
+
+NUMBERS = ("112", "90101", "020-50 50 50", "1177")
+
+
+def assert_crisis_answer(testbot: TestBot) -> None:
+    for number in NUMBERS:
+        assert number in testbot.text, testbot.text
+    assert "topic:contact" in {c.data for c in testbot.choices}
+
+
+def crisis_events(testbot: TestBot) -> int:
+    rows = testbot.store.db.execute("select count(*) from events where action = 'crisis'").fetchone()
+    return int(rows[0])
+
+
+@pytest.mark.parametrize("first", ["jag vill inte leva längre", "vill inte finnas", "he hits me",
+                                   "orkar inte mer", "i want to kill myself"])  # fmt: skip
+def test_a_crisis_as_the_very_first_message_gets_the_numbers(testbot: TestBot, first: str) -> None:
+    testbot.send(first)
+    assert_crisis_answer(testbot)
+    assert "Sorry" not in testbot.text and "vet jag tyvärr inte" not in testbot.text
+    state = testbot.store.load_state("test:1")
+    assert state is not None and state.lang is None  # nothing chosen for them
+    # the language can still be chosen right away
+    assert {"lang:sv", "lang:en"} <= {c.data for c in testbot.choices}
+
+
+def test_in_the_middle_of_a_booking_the_booking_is_kept(testbot: TestBot) -> None:
+    testbot.onboard("sv", "sundsvall")
+    testbot.send("/book")
+    slot = testbot.slot_choices()[0].data
+    testbot.press_data(slot)
+    assert "förnamn" in testbot.text
+    testbot.send("jag är rädd för min man")
+    assert_crisis_answer(testbot)
+    assert "Magnus Riklander" in testbot.text  # the region's own contact is offered
+    assert "finns kvar" in testbot.text
+    state = testbot.store.load_state("test:1")
+    assert state is not None and state.flow == "booking.name" and state.data.get("slot") == slot.removeprefix("slot:")
+    assert state.data.get("name") is None  # the message was not taken as a name
+    testbot.press("Fortsätt")
+    assert "förnamn" in testbot.text
+    testbot.send("Anna")
+    assert "Hur vill du" in testbot.text
+
+
+def test_english_conversation_gets_english_help(testbot: TestBot) -> None:
+    testbot.onboard("en", "vastervik")
+    testbot.send("my boyfriend beats me and I am scared to go home")
+    assert_crisis_answer(testbot)
+    assert "Kvinnofridslinjen" in testbot.text and "Elisabeth Johansson" in testbot.text
+    assert "Det du skriver" not in testbot.text
+
+
+def test_a_crisis_is_counted_anonymously_and_its_text_is_never_kept(testbot: TestBot) -> None:
+    testbot.onboard("sv", "sundsvall")
+    testbot.send("jag vill ta livet av mig")
+    assert crisis_events(testbot) == 1
+    unanswered = testbot.store.db.execute("select count(*) from unanswered").fetchone()[0]
+    assert unanswered == 0
+
+
+def test_ordinary_questions_are_not_crisis(testbot: TestBot) -> None:
+    testbot.onboard("sv", "sundsvall")
+    for question in ("hur funkar lönebidrag", "jag orkar inte jobba heltid, vad finns det för stöd",
+                     "vad är arbetsträning", "kan jag få rehabilitering efter en stroke"):  # fmt: skip
+        testbot.send(question)
+        assert "90101" not in testbot.text, question
+    assert crisis_events(testbot) == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jag vill inte leva langre", "sjalvmord", "sjävmordstankar", "JAG ORKAR INTE MER", "vill int finnas",
+     "jag är så himla rädd för min elaka man", "he is hitting me", "i dont wanna live anymore",
+     "زوجي يضربني", "میخوام بمیرم", "хочу померти", "waxaan doonayaa inaan is dilo"],
+)
+def test_misspelled_indirect_and_other_languages_are_caught(knowledge: Knowledge, text: str) -> None:
+    assert knowledge.crisis is not None and knowledge.crisis.check(text) is not None, text
+
+
+def test_normalise_keeps_every_script() -> None:
+    assert normalise("Jag ÄR rädd!!") == "jag ar radd"
+    assert normalise("می‌خواهم") == normalise("میخواهم")
+    assert normalise("б'є мене") == "бє мене"
+
+
+def test_threshold_comes_from_the_content_and_is_reported(knowledge: Knowledge) -> None:
+    calibration = knowledge.crisis.calibration
+    assert 0.3 < calibration.threshold < 1
+    assert calibration.ordinary_caught <= 0.01 * calibration.ordinary
+    assert calibration.examples_caught >= 0.9 * calibration.examples
+
+
+def test_a_signal_that_catches_a_topic_example_is_a_content_problem(tmp_path: Path) -> None:
+    import shutil
+
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    crisis = target / "crisis.yaml"
+    crisis.write_text(crisis.read_text(encoding="utf-8").replace("    - suicid\n", "    - lönebidrag\n"),
+                      encoding="utf-8")  # fmt: skip
+    report = validate(target)
+    messages = [str(p) for p in report.problems]
+    assert any(m.startswith("crisis.yaml:") and "'lönebidrag'" in m and "topics/" in m for m in messages), messages
+
+
+def test_missing_crisis_file_or_english_answer_is_a_clear_problem(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.content import ContentError
+
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    text = (target / "crisis.yaml").read_text(encoding="utf-8")
+    (target / "crisis.yaml").unlink()
+    with pytest.raises(ContentError) as missing:
+        load_content(target)
+    assert "crisis.yaml:0: the crisis file is missing" in str(missing.value)
+    (target / "crisis.yaml").write_text(text.replace("\n  en: |\n    What you write", "\n  xx: |\n    What you write"),
+                                        encoding="utf-8")  # fmt: skip
+    with pytest.raises(ContentError) as no_english:
+        load_content(target)
+    assert "crisis.yaml:" in str(no_english.value) and "English (en)" in str(no_english.value)
+
+
+def test_detector_for_content_without_crisis_file_is_none(knowledge: Knowledge) -> None:
+    from dataclasses import replace
+
+    assert detector_for(replace(knowledge.content, crisis=None)) is None

@@ -33,6 +33,7 @@ MAX_GAP = 2  # words allowed between two words of a signal
 ORDINARY_RATE = 0.005  # share of the content's ordinary sentences the example threshold may catch
 MIN_THRESHOLD = 0.35  # never closer than this counts as "close", whatever the content says
 GRAMS = (3, 4, 5)
+MIN_WORDS_FOR_EXAMPLES = 3  # "hjälp" alone is a request for the help text, not a sentence like an example
 
 _SPECIAL = str.maketrans({
     "æ": "ae", "ø": "o", "ß": "ss", "ð": "d", "þ": "th", "ł": "l", "œ": "oe",
@@ -214,16 +215,20 @@ class CrisisDetector:
         self.examples = [(lang, text) for lang, items in crisis.examples.items() for text in items]
         ordinary_grams = [_grams(normalise(t)) for t in ordinary]
         self.index = _ExampleIndex([text for _, text in self.examples], ordinary_grams)
-        self.calibration = self._calibrate(ordinary_grams)
+        self.calibration = self._calibrate(ordinary, ordinary_grams)
 
     @property
     def threshold(self) -> float:
         return self.calibration.threshold
 
-    def _calibrate(self, ordinary: list[dict[str, float]]) -> Calibration:
+    def _calibrate(self, texts: list[str], ordinary: list[dict[str, float]]) -> Calibration:
         """The lowest threshold that lets at most ORDINARY_RATE of the content's ordinary sentences
         through; recall is then measured on the crisis examples, each left out in turn."""
-        ordinary_scores = sorted((self.index.nearest(t)[0] for t in ordinary), reverse=True)
+        ordinary_scores = sorted(
+            (self.index.nearest(grams)[0] for text, grams in zip(texts, ordinary, strict=True)
+             if len(text.split()) >= MIN_WORDS_FOR_EXAMPLES),
+            reverse=True,
+        )  # fmt: skip
         allowed = int(len(ordinary_scores) * ORDINARY_RATE)
         above = ordinary_scores[allowed] if allowed < len(ordinary_scores) else 0.0
         threshold = max(MIN_THRESHOLD, above + 1e-6)
@@ -244,6 +249,8 @@ class CrisisDetector:
         for signal in self.signals:
             if signal.found_in(words, squashed):
                 return CrisisHit(signal.lang, "signal", signal.text)
+        if len(words) < MIN_WORDS_FOR_EXAMPLES:
+            return None
         score, best = self.index.nearest(text)
         if best is not None and score >= self.threshold:
             lang, example = self.examples[best]

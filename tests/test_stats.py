@@ -23,7 +23,7 @@ import pytest
 import bot.stats.report as report_module
 from bot.knowledge import Knowledge
 from bot.stats import build_report
-from bot.stats.render import render, to_csv, to_html, to_json, to_table
+from bot.stats.render import CHARTS, render, to_csv, to_html, to_json, to_table
 from bot.stats.report import HIDDEN, SUPPRESSED, Report, group_unanswered
 from bot.storage import Store
 from tests.conftest import ROOT
@@ -253,7 +253,7 @@ def test_small_counts_everywhere_are_hidden(testbot: TestBot, knowledge: Knowled
 
 Cell = tuple[str, str, str]  # (section, row key, figure name); the summary's row key is ""
 COUNTS = ("conversations", "asked")  # a "<5" of these is 1-4; of events, anything from 1
-BREAKDOWNS = ("by_region", "by_lang", "by_week")
+BREAKDOWNS = ("by_region", "by_lang", "by_week", "by_channel", "by_month")
 
 
 def published(report: Report) -> dict[Cell, object]:
@@ -277,8 +277,15 @@ def sums(report: Report) -> list[tuple[list[Cell], list[Cell], bool]]:
 
     groups = []
     for section in BREAKDOWNS:
-        groups += [(total(n), column(section, n), False) for n in ("messages", "fallbacks", "bookings")]
-        groups.append((total("conversations"), column(section, "conversations"), True))
+        # a reader takes the conversations that booked as split between rows: one booking, one region...
+        groups += [
+            (total(n), column(section, n), False) for n in ("messages", "fallbacks", "bookings", "booked")
+        ]
+        # ... and knows that a conversation has one channel and one month (the hash key's)
+        union = section not in ("by_channel", "by_month")
+        groups.append((total("conversations"), column(section, "conversations"), union))
+    groups += [(total(n), column("by_month", n), False) for n in ("returning", "crisis")]
+    groups += [(total(n), column("helpful", n), False) for n in ("helpful", "not_helpful")]
     groups += [
         (total("bookings"), column("bookings", "made") + [c for c in column("by_region", "bookings") if c[1] == "-"],
          False),
@@ -419,9 +426,10 @@ TEXTS = ("Vad blir det för väder?", "Kan jag ta med min hund?", "Var ligger ko
 
 
 def event(store: Store, who: str, week: int, action: str, region: str | None = "sundsvall", lang: str | None = "sv",
-          topic: str | None = None, band: str | None = None, day: int = 0, text: str = TEXTS[0]) -> None:  # fmt: skip
+          topic: str | None = None, band: str | None = None, day: int = 0, text: str = TEXTS[0],
+          channel: str = "telegram") -> None:  # fmt: skip
     now = MONDAY + timedelta(weeks=week, days=day)
-    store.record_event(conversation_hash=who, now=now, region=region, lang=lang, channel="telegram", action=action,
+    store.record_event(conversation_hash=who, now=now, region=region, lang=lang, channel=channel, action=action,
                        topic=topic, band=band)  # fmt: skip
     if action == "fallback":
         store.record_unanswered(now=now, region=region, lang=lang, text=text)
@@ -433,21 +441,25 @@ def built(store: Store) -> Report:
 
 
 def few_and_many(store: Store) -> None:
-    """Six conversations in Sundsvall, in Swedish, in week 45, and two in Västervik, in English, in week 47:
-    each of the two is a "<5" beside a shown figure in every breakdown."""
+    """Six conversations in Sundsvall, in Swedish, on Telegram, in week 45 (November), and two in Västervik, in
+    English, in the web chat, in week 50 (December): each of the two is a "<5" beside a shown figure in every
+    breakdown. Each says whether an answer helped, returns the next day and gets the crisis numbers."""
     for n in range(8):
         many = n < 6
-        where = {"region": "sundsvall" if many else "vastervik", "lang": "sv" if many else "en"}
-        week, who = (0 if many else 2), f"c{n}"
-        event(store, who, week, "question", topic="wage-subsidy" if many else "work-training",
-              band="high" if many else "medium", **where)  # fmt: skip
-        store.record_event(conversation_hash=who, now=MONDAY + timedelta(weeks=week, hours=1), channel="telegram",
-                           action="fallback", band="low", **where)  # fmt: skip
-        store.record_unanswered(now=MONDAY + timedelta(weeks=week), text=TEXTS[0 if many else 1], **where)
+        where = {"region": "sundsvall" if many else "vastervik", "lang": "sv" if many else "en",
+                 "channel": "telegram" if many else "web"}  # fmt: skip
+        week, who, topic = (0 if many else 5), f"c{n}", "wage-subsidy" if many else "work-training"
+        event(store, who, week, "question", topic=topic, band="high" if many else "medium", **where)
+        store.record_event(conversation_hash=who, now=MONDAY + timedelta(weeks=week, hours=1), action="fallback",
+                           band="low", **where)  # fmt: skip
+        store.record_unanswered(now=MONDAY + timedelta(weeks=week), text=TEXTS[0 if many else 1],
+                                region=where["region"], lang=where["lang"])  # fmt: skip
         event(store, who, week, "booking", **where)
+        event(store, who, week, "helpful", topic=topic, day=1, **where)
+        event(store, who, week, "crisis", day=1, **where)
 
 
-@pytest.mark.parametrize("section", ["topics", "unanswered", "bands", "bookings", *BREAKDOWNS])
+@pytest.mark.parametrize("section", ["topics", "unanswered", "bands", "bookings", "helpful", *BREAKDOWNS])
 def test_no_breakdown_gives_a_hidden_figure_back(tmp_path: Path, section: str) -> None:
     store = Store(tmp_path / "stats.db")
     few_and_many(store)
@@ -490,16 +502,17 @@ def test_a_hidden_figure_between_two_five_is_not_pinned(tmp_path: Path) -> None:
 def random_store(store: Store, rng: random.Random) -> None:
     for n in range(rng.randint(1, 40)):
         who, region, lang = f"c{n}", rng.choice(["sundsvall", "vastervik"]), rng.choice(["sv", "en"])
-        for _ in range(rng.randint(1, 3)):  # visits
-            week, day = rng.randrange(4), rng.randrange(7)
+        channel = rng.choice(["telegram", "web", "web"])
+        for _ in range(rng.randint(1, 3)):  # visits, in November and December
+            week, day = rng.randrange(6), rng.randrange(7)
             event(store, who, week, "command", region=None, lang=None, day=day)
             for _ in range(rng.randint(0, 4)):
-                action = rng.choice(
-                    ["question", "question", "fallback", "button", "booking", "moved", "cancelled"]
-                )
-                topic = rng.choice(["wage-subsidy", "work-training", "cv"]) if action == "question" else None
+                action = rng.choice(["question", "question", "fallback", "button", "booking", "moved", "cancelled",
+                                     "helpful", "unhelpful", "crisis"])  # fmt: skip
+                rated = ("question", "helpful", "unhelpful")
+                topic = rng.choice(["wage-subsidy", "work-training", "cv"]) if action in rated else None
                 band = rng.choice(["high", "medium", "low"]) if action in ("question", "fallback") else None
-                event(store, who, week, action, region, lang, topic, band, day, rng.choice(TEXTS))
+                event(store, who, week, action, region, lang, topic, band, day, rng.choice(TEXTS), channel)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -509,6 +522,78 @@ def test_no_hidden_figure_can_be_worked_out_from_random_statistics(tmp_path: Pat
     report, before, raw = reports(lambda: built(store))
     hidden_everywhere_the_same(report, before)
     assert recovered(report, raw) == {}
+    store.close()
+
+
+def evidence(store: Store) -> None:
+    """November: six conversations on Telegram in Sundsvall, in Swedish, ask, book, come back the next day and
+    say whether the answer helped (five yes, one no); two in the web chat in Västervik, in English, ask once, one
+    says it helped and one gets the crisis numbers. December: five web conversations ask and book in Västervik."""
+    for n in range(6):
+        event(store, f"t{n}", 0, "question", topic="wage-subsidy", band="high")
+        event(store, f"t{n}", 0, "booking")
+        event(store, f"t{n}", 0, "helpful" if n < 5 else "unhelpful", topic="wage-subsidy", day=1)
+    web = {"region": "vastervik", "lang": "en", "channel": "web"}
+    event(store, "w0", 1, "question", topic="work-training", band="high", **web)
+    event(store, "w0", 1, "helpful", topic="work-training", **web)
+    event(store, "w1", 1, "crisis", **web)
+    for n in range(5):
+        event(store, f"d{n}", 5, "question", topic="work-training", band="high", **web)
+        event(store, f"d{n}", 5, "booking", **web)
+
+
+def test_evidence_for_the_funders(tmp_path: Path) -> None:
+    store = Store(tmp_path / "stats.db")
+    evidence(store)
+    report, before, raw = reports(lambda: built(store))
+    summary = raw.to_dict()["summary"]
+    assert {n: summary[n] for n in ("booked", "returning", "crisis", "helpful", "not_helpful")} == {
+        "booked": 11, "returning": 6, "crisis": 1, "helpful": 6, "not_helpful": 1}  # fmt: skip
+    booked = {s: {r.key: r["booked"].public for r in raw.section(s)} for s in BREAKDOWNS}
+    assert booked["by_region"] == {"sundsvall": 6, "vastervik": 5}
+    assert booked["by_lang"] == {"sv": 6, "en": 5}
+    assert booked["by_channel"] == {"telegram": 6, "web": 5}
+    assert booked["by_month"] == {"2026-11": 6, "2026-12": 5}
+    november = row(raw.by_month, "2026-11")
+    assert (november["conversations"].public, november["returning"].public, november["crisis"].public) == (
+        8,
+        6,
+        1,
+    )
+    assert {r.key: (r["helpful"].public, r["not_helpful"].public) for r in raw.helpful} == {
+        "wage-subsidy": (5, 1), "work-training": (1, 0)}  # fmt: skip
+
+    # published: what rests on 1-4 conversations is "<5", and nothing hidden can be worked out from the rest
+    assert (
+        report.summary["crisis"].public == SUPPRESSED
+        and row(report.by_month, "2026-11")["crisis"].public == "<5"
+    )
+    assert report.summary["not_helpful"].public == SUPPRESSED
+    assert row(report.helpful, "work-training")["helpful"].public == SUPPRESSED
+    assert report.summary["booked"].public == 11 and row(report.by_channel, "web")["booked"].public == 5
+    assert row(report.by_month, "2026-11")["returning"].public == 6
+    hidden_everywhere_the_same(report, before)
+    assert recovered(report, raw) == {}
+    # 6 helpful in all, 5 of them about wage subsidy: the 5 would give work training's 1 back, so it is hidden too
+    assert row(report.helpful, "wage-subsidy")["helpful"].public == HIDDEN
+
+    data = json.loads(to_json(report))
+    assert data["summary"]["crisis"] == "<5" and data["summary"]["booked"] == 11
+    assert {r["key"]: r["booked"] for r in data["by_channel"]} == {"telegram": 6, "web": 5}
+    values = {(r["section"], r["key"]): r["value"] for r in csv.DictReader(io.StringIO(to_csv(report)))}
+    assert values["by_month", "2026-11/crisis"] == "<5" and values["by_month", "2026-12/booked"] == "5"
+    assert values["helpful", "work-training/helpful"] == "<5" and values["summary", "returning"] == "6"
+    table = to_table(report)
+    assert (
+        "Ledde till bokning" in table
+        and "Per kanal (Per channel)" in table
+        and "Per månad (Per month)" in table
+    )
+    crisis_line = next(line for line in table.splitlines() if line.strip().startswith("Krissvar"))
+    assert crisis_line.split()[-1] == "<5"
+    page = visible_text(to_html(report))
+    assert "Hjälpte svaret?" in page and "Krissvar" in page
+    assert "Ledde till bokning" in page and "Återkommande" in page and "webbchatt" in page
     store.close()
 
 
@@ -580,7 +665,7 @@ def test_every_format_through_the_cli(testbot: TestBot, seeded: Seeded, tmp_path
     result = socialbot_stats(state, "--format", "html", "--out", str(out))
     assert result.returncode == 0 and result.stdout == "", result.stderr
     page = out.read_text(encoding="utf-8")
-    assert page.startswith("<!doctype html>") and page.count("data:image/png;base64,") == 4
+    assert page.startswith("<!doctype html>") and page.count("data:image/png;base64,") == len(CHARTS)
 
     bad = socialbot_stats(state, "--since", "2026-12-02", "--until", "2026-12-01")
     assert bad.returncode == 2 and "--since" in bad.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from bot.knowledge import Knowledge
 from bot.stats.render import CHARTS, to_html
-from tests.test_stats import report_of, seed
+from tests.test_stats import evidence, report_of, seed
 from tests.transcript import Clock, TestBot
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,6 +55,7 @@ def test_report_renders_in_headless_chromium(testbot: TestBot, knowledge: Knowle
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("chromium is not installed (.ci/run installs it)")
     seed(testbot, clock)
+    evidence(testbot.store)  # helpful per topic, crisis answers, bookings per month and channel
     report = tmp_path / "report.html"
     report.write_text(to_html(report_of(testbot, knowledge)), encoding="utf-8")
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure as Chart
 
 FORMATS = ("table", "json", "csv", "html")
-CHARTS = ("weekly", "topics", "fallback", "bookings")
+CHARTS = ("weekly", "topics", "fallback", "bookings", "booked", "helpful")
 
 # Swedish for the reader, English beside it for the funders' reports.
 SECTION_TITLES = {
@@ -34,6 +34,9 @@ SECTION_TITLES = {
     "by_region": ("Per kommun", "Per region"),
     "by_lang": ("Per språk", "Per language"),
     "by_week": ("Per vecka", "Per ISO week"),
+    "by_channel": ("Per kanal", "Per channel"),
+    "by_month": ("Per månad", "Per month"),
+    "helpful": ("Hjälpte svaret?", "Did the answer help?"),
 }
 CELL_TITLES = {
     "conversations": ("Samtal", "conversations"),
@@ -46,6 +49,11 @@ CELL_TITLES = {
     "moved": ("Flyttade", "moved"),
     "cancelled": ("Avbokade", "cancelled"),
     "asked": ("Ställd", "asked"),
+    "booked": ("Ledde till bokning", "led to a booking"),
+    "returning": ("Återkommande", "returning"),
+    "crisis": ("Krissvar", "crisis answers"),
+    "helpful": ("Hjälpte", "helpful"),
+    "not_helpful": ("Hjälpte inte", "not helpful"),
 }
 ROW_TITLES = {
     "topics": ("Ämne", "topic"),
@@ -54,6 +62,9 @@ ROW_TITLES = {
     "by_region": ("Kommun", "region"),
     "by_lang": ("Språk", "language"),
     "by_week": ("Vecka", "week"),
+    "by_channel": ("Kanal", "channel"),
+    "by_month": ("Månad", "month"),
+    "helpful": ("Ämne", "topic"),
 }
 BAND_NAMES = {"high": "hög (high)", "medium": "mellan (medium)", "low": "låg (low)"}
 CHART_TITLES = {
@@ -61,6 +72,8 @@ CHART_TITLES = {
     "topics": ("Vanligaste ämnena", "Top topics, questions"),
     "fallback": ("Andel frågor utan svar per vecka", "Fallback rate per week"),
     "bookings": ("Bokningar per kommun", "Bookings per region"),
+    "booked": ("Samtal som ledde till bokning, per månad", "Conversations that led to a booking, per month"),
+    "helpful": ("Hjälpte svaret? Per ämne", "Did the answer help? Per topic"),
 }
 COLORS = ("#1f5f8b", "#e07b39", "#5b8c4a", "#a23b3b")
 
@@ -131,7 +144,8 @@ def to_table(report: Report) -> str:
     lines += _heading("summary")
     summary = [(f"{CELL_TITLES[k][0]} ({CELL_TITLES[k][1]})", str(f)) for k, f in report.summary.items()]
     lines += _columns([("", "")], summary)[1:]
-    for section in ("topics", "bands", "bookings", "by_region", "by_lang", "by_week"):
+    for section in ("topics", "helpful", "bands", "bookings", "by_region", "by_lang", "by_channel", "by_week",
+                    "by_month"):  # fmt: skip
         rows = report.section(section)
         if not rows:
             continue
@@ -227,6 +241,34 @@ def chart(report: Report, kind: str) -> Chart:
         _whole_numbers(ax.xaxis)
         ax.set_xlabel("Frågor (questions)", fontsize=11)
         ax.margins(x=0.12)
+        return chart
+    if kind == "helpful":
+        chart, ax = _new_chart(kind, height=1.8 + 0.55 * max(len(report.helpful), 1))
+        rows = report.helpful
+        if not rows:
+            _empty(ax)
+            return chart
+        for i, name in enumerate(("helpful", "not_helpful")):
+            _bars(ax, [y + (i - 0.5) * 0.38 for y in range(len(rows))], [r[name] for r in rows], width=0.38,
+                  color=COLORS[2 if i == 0 else 3], label=f"{CELL_TITLES[name][0]} ({CELL_TITLES[name][1]})",
+                  horizontal=True)  # fmt: skip
+        ax.set_yticks(range(len(rows)), [_short(r.label) for r in rows])
+        ax.invert_yaxis()
+        _whole_numbers(ax.xaxis)
+        ax.legend(fontsize=10, frameon=False)
+        ax.margins(x=0.15)
+        return chart
+    if kind == "booked":
+        chart, ax = _new_chart(kind)
+        rows = report.by_month
+        if not rows:
+            _empty(ax)
+            return chart
+        _bars(ax, list(range(len(rows))), [r["booked"] for r in rows], width=0.6, color=COLORS[2],
+              label="Ledde till bokning")  # fmt: skip
+        ax.set_xticks(range(len(rows)), [r.label for r in rows])
+        _whole_numbers(ax.yaxis)
+        ax.margins(y=0.15)
         return chart
     if kind == "bookings":
         chart, ax = _new_chart(kind)
@@ -336,7 +378,9 @@ def _html_table(section: str, rows: Sequence[Row]) -> str:
     )
     body = []
     for row in rows:
-        nowrap = " class='k'" if section == "by_week" else ""  # "2026-W48" must not break at its hyphen
+        nowrap = (
+            " class='k'" if section in ("by_week", "by_month") else ""
+        )  # "2026-W48" must not break at its hyphen
         cells = f"<td{nowrap}>{_e(_label(section, row))}</td>"
         if extra:
             cells += f"<td>{_e(row.details.get('developer', ''))}</td>"
@@ -383,9 +427,11 @@ def to_html(report: Report) -> str:
     parts += [_html_chart(report, "weekly")]
     parts += [_h2("topics"), _html_chart(report, "topics"), table("topics")]
     parts += [_h2("unanswered"), _html_unanswered(report.unanswered)]
+    parts += [_h2("helpful"), _html_chart(report, "helpful"), table("helpful")]
     parts += [_h2("bookings"), _html_chart(report, "bookings"), table("bookings")]
+    parts += [_h2("by_month"), _html_chart(report, "booked"), table("by_month")]
     parts += [_h2("by_week"), _html_chart(report, "fallback"), table("by_week")]
-    for section in ("by_region", "by_lang", "bands"):
+    for section in ("by_region", "by_lang", "by_channel", "bands"):
         parts += [_h2(section), table(section)]
     notes = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
     parts.append(f"<h2>Noter<small lang='en'>Notes</small></h2><ol class='notes'>{notes}</ol>")

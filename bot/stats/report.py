@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -39,6 +39,9 @@ LANG_NAMES = {"sv": "svenska", "en": "engelska"}
 NOT_CHOSEN = "-"  # key for events before a region or language was chosen
 NOT_CHOSEN_LABEL = "ej vald"
 BOOKING_ACTIONS = ("booking", "moved", "cancelled")
+CRISIS = "crisis"  # the crisis numbers were given (the dialog records it, anonymously)
+FEEDBACK = {"helpful": "helpful", "unhelpful": "not_helpful"}  # the "did this help?" action -> its figure
+CHANNEL_NAMES = {"telegram": "Telegram", "web": "webbchatt", "terminal": "terminal"}
 
 NOTES = (
     "Samtal räknas per kalendermånad och summeras: nyckeln som anonymiserar samtalen byts varje månad, så den"
@@ -55,6 +58,12 @@ NOTES = (
     "Ett samtal räknas i varje kommun, språk och vecka där det skrev något, så raderna summerar inte till"
     " totalen. Dagar och veckor i svensk tid. (A conversation counts in every region, language and week it"
     " was active in; days and weeks in Swedish time.)",
+    "Ledde till bokning = samtal där en bokning gjordes. Återkommande = samtal som skrev på minst två olika dagar"
+    " samma månad. Månader följer nyckelbytet (UTC), så ett samtal hör till exakt en månad. Kris = gånger boten"
+    " gav krisnumren. Hjälpte / hjälpte inte = svar på frågan ”Hjälpte det här?” efter ett svar. (Led to a"
+    " booking = conversations in which a booking was made; returning = conversations active on two or more days"
+    " of a month; months follow the key rotation, in UTC; crisis = times the crisis numbers were given;"
+    " helpful / not helpful = answers to “Did this help?”.)",
 )
 
 
@@ -131,14 +140,19 @@ class Row:
                 **{name: figure.public for name, figure in self.cells.items()}}  # fmt: skip
 
 
-SECTIONS = ("topics", "unanswered", "bookings", "by_region", "by_lang", "by_week", "bands")
+SECTIONS = ("topics", "unanswered", "bookings", "by_region", "by_lang", "by_week", "bands", "by_channel", "by_month",
+            "helpful")  # fmt: skip
+BREAKDOWNS = ("by_region", "by_lang", "by_week", "by_channel", "by_month")
 
 
 @dataclass(frozen=True)
 class Report:
     since: date | None  # the first day counted (None: no data and no limit)
     until: date | None  # the last day counted
-    summary: dict[str, Figure]  # conversations, messages, questions, fallbacks, fallback_rate, bookings
+    summary: dict[
+        str, Figure
+    ]  # conversations, messages, questions, fallbacks, fallback_rate, bookings, booked,
+    # returning, crisis, helpful, not_helpful
     topics: tuple[Row, ...]  # questions, conversations
     bands: tuple[Row, ...]  # questions (answered and not) per matcher score band
     unanswered: tuple[Row, ...]  # asked; key and label are the example
@@ -146,6 +160,11 @@ class Report:
     by_region: tuple[Row, ...]  # conversations, messages, fallbacks, fallback_rate, bookings
     by_lang: tuple[Row, ...]
     by_week: tuple[Row, ...]
+    by_channel: tuple[Row, ...] = ()  # as by_region, per channel (telegram, web...)
+    by_month: tuple[Row, ...] = ()  # as by_region, plus returning and crisis, per month of the hash key
+    helpful: tuple[
+        Row, ...
+    ] = ()  # helpful, not_helpful per topic: every topic that got an answer to "did it help?"
     notes: tuple[str, ...] = NOTES
 
     def section(self, name: str) -> tuple[Row, ...]:
@@ -186,6 +205,7 @@ class _Event:
     action: str
     topic: str | None
     band: str | None
+    channel: str = "-"
 
 
 def _connect(store: Store) -> sqlite3.Connection:
@@ -200,17 +220,18 @@ def _events(conn: sqlite3.Connection, since: date | None, until: date | None) ->
     low = (since - timedelta(days=1)).isoformat() if since else ""
     high = (until + timedelta(days=2)).isoformat() if until else "~"
     rows = conn.execute(
-        "SELECT hour, conversation, region, lang, action, topic, band FROM events WHERE hour >= ? AND hour < ?",
+        "SELECT hour, conversation, region, lang, action, topic, band, channel FROM events"
+        " WHERE hour >= ? AND hour < ?",
         [low, high],
     ).fetchall()
     events = []
-    for hour, conversation, region, lang, action, topic, band in rows:
+    for hour, conversation, region, lang, action, topic, band, channel in rows:
         moment = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
         day = moment.astimezone(ZONE).date()
         if (since and day < since) or (until and day > until):
             continue
         events.append(_Event(day, (hour[:7], conversation), region or NOT_CHOSEN, lang or NOT_CHOSEN,
-                             action, topic, band))  # fmt: skip
+                             action, topic, band, channel or "-"))  # fmt: skip
     return events
 
 
@@ -333,10 +354,21 @@ def build_report(
 
     everyone, messages, questions, fallbacks, asked, bookings = (_Tally() for _ in range(6))
     topics, bands, booking_actions = _Tally(), _Tally(), _Tally()
-    dims = {"region": lambda e: e.region, "lang": lambda e: e.lang, "week": lambda e: iso_week(e.day)}
+    booked, crisis, feedback = _Tally(), _Tally(), _Tally()
+    days_active: defaultdict[tuple[str, str], set[date]] = defaultdict(set)
+    dims: dict[str, Callable[[_Event], str]] = {
+        "region": lambda e: e.region,
+        "lang": lambda e: e.lang,
+        "week": lambda e: iso_week(e.day),
+        "channel": lambda e: e.channel,
+        "month": lambda e: e.who[0],  # the hash key's month: a conversation belongs to exactly one
+    }
     for e in events:
+        days_active[e.who].add(e.day)
         keys = [None, *((dim, get(e)) for dim, get in dims.items())]
         for key in keys:
+            if e.action == "booking":
+                booked.add(key, e.who)
             everyone.add(key, e.who)
             if e.action in MESSAGE_ACTIONS:
                 messages.add(key, e.who)
@@ -354,22 +386,34 @@ def build_report(
             bands.add(e.band or "low", e.who)
         if e.action in BOOKING_ACTIONS:
             booking_actions.add((e.region, e.action), e.who)
+        if e.action == CRISIS:
+            crisis.add(None, e.who)
+            crisis.add(("month", e.who[0]), e.who)
+        if e.action in FEEDBACK:
+            feedback.add((FEEDBACK[e.action], None), e.who)
+            if e.topic:
+                feedback.add((FEEDBACK[e.action], e.topic), e.who)
+    returning = _Tally()
+    for who, active in days_active.items():
+        if len(active) >= 2:
+            returning.add(None, who)
+            returning.add(("month", who[0]), who)
 
     def breakdown(dim: str, keys: Iterable[str], label: Mapping[str, str]) -> tuple[Row, ...]:
-        return tuple(
-            Row(
-                key,
-                label.get(key, key),
-                {
-                    "conversations": everyone.conversations((dim, key)),
-                    "messages": messages.events((dim, key)),
-                    "fallbacks": fallbacks.events((dim, key)),
-                    "fallback_rate": _rate(fallbacks, asked, (dim, key)),
-                    "bookings": bookings.events((dim, key)),
-                },
-            )
-            for key in keys
-        )
+        def cells(key: tuple[str, str]) -> dict[str, Figure]:
+            figures = {
+                "conversations": everyone.conversations(key),
+                "messages": messages.events(key),
+                "fallbacks": fallbacks.events(key),
+                "fallback_rate": _rate(fallbacks, asked, key),
+                "bookings": bookings.events(key),
+                "booked": booked.conversations(key),
+            }
+            if dim == "month":
+                figures |= {"returning": returning.conversations(key), "crisis": crisis.events(key)}
+            return figures
+
+        return tuple(Row(key, label.get(key, key), cells((dim, key))) for key in keys)
 
     seen = {dim: {key[1] for key in everyone.count if key and key[0] == dim} for dim in dims}
     regions = _ordered([*developers, *region_names], seen["region"])
@@ -392,6 +436,11 @@ def build_report(
             "fallbacks": fallbacks.events(),
             "fallback_rate": _rate(fallbacks, asked),
             "bookings": bookings.events(),
+            "booked": booked.conversations(),
+            "returning": returning.conversations(),
+            "crisis": crisis.events(),
+            "helpful": feedback.events(("helpful", None)),
+            "not_helpful": feedback.events(("not_helpful", None)),
         },
         topics=_top_topics(topics, topic_titles),
         bands=tuple(Row(band, band, {"questions": bands.events(band)}) for band in BANDS),
@@ -412,6 +461,9 @@ def build_report(
         by_region=breakdown("region", regions, region_labels),
         by_lang=breakdown("lang", langs, {**LANG_NAMES, NOT_CHOSEN: NOT_CHOSEN_LABEL}),
         by_week=breakdown("week", weeks, {}),
+        by_channel=breakdown("channel", sorted(seen["channel"]), CHANNEL_NAMES),
+        by_month=breakdown("month", sorted(seen["month"]), {}),
+        helpful=_helpful(feedback, topic_titles),
     )
     return protect(report)
 
@@ -421,6 +473,15 @@ def _ordered(known: list[str], seen: set[str]) -> list[str]:
     keys = list(dict.fromkeys(known))
     keys += sorted(seen - set(keys) - {NOT_CHOSEN})
     return [*keys, NOT_CHOSEN] if NOT_CHOSEN in seen else keys
+
+
+def _helpful(feedback: _Tally, titles: Mapping[str, str]) -> tuple[Row, ...]:
+    """Every topic someone said an answer helped or did not help with, by title (the order tells nothing)."""
+    rated = {str(key[1]) for key in feedback.count if isinstance(key, tuple) and key[1] is not None}
+    return tuple(
+        Row(t, titles.get(t, t), {name: feedback.events((name, t)) for name in ("helpful", "not_helpful")})
+        for t in sorted(rated, key=lambda t: (titles.get(t, t), t))
+    )
 
 
 def _top_topics(topics: _Tally, titles: Mapping[str, str]) -> tuple[Row, ...]:
@@ -472,7 +533,12 @@ def _top_topics(topics: _Tally, titles: Mapping[str, str]) -> tuple[Row, ...]:
 # part is left to hide.
 
 Cell = tuple[str, int, str]  # (section, row index, figure name); the summary is ("summary", 0, name)
-COUNTS = ("conversations", "asked")  # figures that count conversations or askings: a "<5" one is 1-4
+COUNTS = (
+    "conversations",
+    "asked",
+    "booked",
+    "returning",
+)  # they count conversations or askings: a "<5" is 1-4
 
 
 @dataclass(frozen=True)
@@ -496,11 +562,16 @@ def _groups(report: Report) -> list[_Group]:
         return tuple(("summary", 0, name) for name in names)
 
     groups = []
-    for section in ("by_region", "by_lang", "by_week"):
+    for section in BREAKDOWNS:
         groups += [
-            _Group(total(name), column(section, name)) for name in ("messages", "fallbacks", "bookings")
+            _Group(total(name), column(section, name))
+            for name in ("messages", "fallbacks", "bookings", "booked")
         ]
-        groups.append(_Group(total("conversations"), column(section, "conversations"), union=True))
+        # a conversation has one channel and one month, but may write in several regions, languages and weeks
+        union = section not in ("by_channel", "by_month")
+        groups.append(_Group(total("conversations"), column(section, "conversations"), union=union))
+    groups += [_Group(total(name), column("by_month", name)) for name in ("returning", "crisis")]
+    groups += [_Group(total(name), column("helpful", name)) for name in ("helpful", "not_helpful")]
     groups.append(_Group(total("questions"), column("topics", "questions")))
     groups.append(_Group(total("fallbacks"), column("unanswered", "asked")))
     groups.append(_Group(total("questions", "fallbacks"), column("bands", "questions")))
@@ -648,7 +719,7 @@ def protect(report: Report) -> Report:
     summary_rate = ("summary", 0, "fallback_rate")
     if is_hidden(("summary", 0, "questions")) or is_hidden(("summary", 0, "fallbacks")):
         hidden.add(summary_rate)
-    for section in ("by_region", "by_lang", "by_week"):
+    for section in BREAKDOWNS:
         hidden |= {(section, i, "fallback_rate") for i in range(len(report.section(section)))
                    if is_hidden((section, i, "fallbacks"))}  # fmt: skip
     region_index = {row.key: i for i, row in enumerate(report.by_region)}
@@ -681,6 +752,9 @@ def protect(report: Report) -> Report:
         by_region=rows("by_region"),
         by_lang=rows("by_lang"),
         by_week=rows("by_week"),
+        by_channel=rows("by_channel"),
+        by_month=rows("by_month"),
+        helpful=rows("helpful"),
         notes=report.notes,
     )
 

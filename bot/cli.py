@@ -78,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=date.fromisoformat, help="to this day, included (YYYY-MM-DD)")
     p.add_argument("--format", choices=("table", "json", "csv", "html"), default="table")
     p.add_argument("--out", help="file to write (default: stdout)")
+    p.add_argument(
+        "--mail",
+        action="store_true",
+        help="e-mail the monthly report (last month, or --since/--until) to SOCIALBOT_REPORT_EMAIL",
+    )
+    p.add_argument("--to", help="with --mail: this address instead of SOCIALBOT_REPORT_EMAIL")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("review", help="turn the questions the bot could not answer into content")
@@ -339,6 +345,8 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     if args.since and args.until and args.since > args.until:
         print("socialbot: --since is after --until", file=sys.stderr)
         return 2
+    if args.mail:
+        return _mail_report(args, config)
     knowledge = _knowledge(config)
     if knowledge is None:
         return 1
@@ -355,6 +363,41 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
             out.write(text)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _mail_report(args: argparse.Namespace, config: Config) -> int:
+    """`stats --mail`: the monthly report, sent now over SMTP (the settings the bot's notifications use)."""
+    from bot.mail import MailAttachment, MailError, SmtpSettings, send_mail
+    from bot.stats.monthly import monthly_mail, previous_month
+
+    try:
+        settings = SmtpSettings.from_env()
+    except ValueError as exc:
+        print(f"socialbot: {exc}", file=sys.stderr)
+        return 2
+    recipients = [args.to] if args.to else list(config.report_emails)
+    if settings is None or not recipients:
+        print("socialbot: set SOCIALBOT_SMTP_HOST (and SOCIALBOT_MAIL_FROM) and SOCIALBOT_REPORT_EMAIL, or --to "
+              "(see README.md)", file=sys.stderr)  # fmt: skip
+        return 2
+    last_month = previous_month(datetime.now(UTC).date())
+    first, last = args.since or last_month[0], args.until or last_month[1]
+    knowledge = _knowledge(config)
+    if knowledge is None:
+        return 1
+    store = _store(config)
+    try:
+        mail = monthly_mail(store, knowledge.content, first, last)
+    finally:
+        store.close()
+    try:
+        send_mail(settings, recipients, mail.subject, mail.body,
+                  attachments=[MailAttachment(mail.filename, mail.html.encode("utf-8"), "text/html")])  # fmt: skip
+    except MailError as exc:
+        print(f"socialbot: the report could not be sent: {exc}", file=sys.stderr)
+        return 1
+    print(f"sent the report for {first.isoformat()} – {last.isoformat()} to {', '.join(recipients)}")
     return 0
 
 

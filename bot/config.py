@@ -26,6 +26,7 @@ class Config:
     notify_chats: dict[str, int] = field(default_factory=dict)  # region -> the business developer's chat
     # region -> the business developer's e-mail (default: the region's contact e-mail in the content)
     notify_emails: dict[str, str] = field(default_factory=dict)
+    report_emails: tuple[str, ...] = ()  # the project leader(s): the monthly statistics report
 
     @property
     def cache_dir(self) -> Path:
@@ -52,4 +53,7 @@ class Config:
             admin_chats=_ids(env.get("SOCIALBOT_ADMIN_CHATS")),
             notify_chats=notify,
             notify_emails=emails,
+            report_emails=tuple(
+                a.strip() for a in env.get("SOCIALBOT_REPORT_EMAIL", "").split(",") if "@" in a
+            ),
         )

@@ -18,7 +18,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.booking.slots import parse_slot_key
 from bot.config import Config
@@ -71,6 +71,7 @@ class Runtime:
         self._watcher: threading.Thread | None = None
         self._watch_stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._reported: set[date] = set()  # months whose report this process has queued (or found queued)
 
     # --- the outbox -------------------------------------------------------------------------------
 
@@ -143,7 +144,27 @@ class Runtime:
         if store.acquire_lease(PURGE, self.holder, real_now, timedelta(days=1)):
             counts = store.purge(self.engine.clock(), self.config.retention_days)
             log.info("daily purge: %s", counts)
+        if self.queue_monthly_report(self.engine.clock()):
+            self.delivery.wake()
         return True
+
+    def queue_monthly_report(self, now: datetime) -> int:
+        """Last month's statistics to the project leader, once, from the first working day of the month."""
+        from bot.stats.monthly import due_month, monthly_mail, outbox_items
+
+        month = due_month(now)
+        if month is None or month[0] in self._reported or not self.config.report_emails:
+            return 0
+        if "email" not in self.transports:
+            log.warning("SOCIALBOT_REPORT_EMAIL is set but no SMTP server: the monthly report is not sent")
+            self._reported.add(month[0])
+            return 0
+        mail = monthly_mail(self.engine.store, self.engine.knowledge.content, *month)
+        queued = self.engine.store.enqueue(outbox_items(mail, self.config.report_emails), now)
+        self._reported.add(month[0])  # queued now or before (the key names the month): not built again here
+        if queued:
+            log.info("monthly report for %s queued", mail.month)
+        return queued
 
     def queue_reminders(self) -> int:
         """Reminders come from the database: a restart loses none, and a move re-arms them."""
@@ -189,7 +210,9 @@ class Runtime:
                 problems = self.reload()
                 if problems:
                     log.warning("content change rejected: %d problem(s)", len(problems))
-                    self.tell_admins("Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems))
+                    self.tell_admins(
+                        "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems)
+                    )
                 else:
                     log.info("content reloaded")
         except Exception:

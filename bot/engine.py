@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -135,8 +134,9 @@ class Engine:
     def handle(self, conversation: str, event: Event) -> list[Reply]:
         """One event in, the replies out. Storage trouble gets an apology, never a crash or half a change."""
         try:
-            return self._handle(conversation, event)
-        except sqlite3.Error as exc:
+            with self.store.conversation_lock(conversation):  # its next message waits, in every worker
+                return self._handle(conversation, event)
+        except self.store.errors as exc:
             # Locked by another process beyond the wait, disk full, I/O error: the transaction was rolled
             # back, so nothing is half written; the person is asked to try again.
             log.error("storage error while handling an event: %s", type(exc).__name__)

@@ -9,11 +9,11 @@ from pathlib import Path
 from bot.dialog.model import ButtonPress
 from bot.engine import Engine
 from bot.knowledge import Knowledge
-from bot.storage import Store
+from bot.storage import SQLiteStore
 from tests.transcript import Clock, RecordingNotifier, TestBot
 
 
-class RacingStore(Store):
+class RacingStore(SQLiteStore):
     """A real store whose read of taken slots waits until both people have read: the worst interleaving."""
 
     def __init__(self, path: Path, barrier: threading.Barrier) -> None:

@@ -25,7 +25,7 @@ from bot.knowledge import Knowledge
 from bot.stats import build_report
 from bot.stats.render import CHARTS, render, to_csv, to_html, to_json, to_table
 from bot.stats.report import HIDDEN, SUPPRESSED, Report, group_unanswered
-from bot.storage import Store
+from bot.storage import SQLiteStore, Store
 from tests.conftest import ROOT
 from tests.transcript import Clock, TestBot
 
@@ -461,7 +461,7 @@ def few_and_many(store: Store) -> None:
 
 @pytest.mark.parametrize("section", ["topics", "unanswered", "bands", "bookings", "helpful", *BREAKDOWNS])
 def test_no_breakdown_gives_a_hidden_figure_back(tmp_path: Path, section: str) -> None:
-    store = Store(tmp_path / "stats.db")
+    store = SQLiteStore(tmp_path / "stats.db")
     few_and_many(store)
     report, before, raw = reports(lambda: built(store))
     summed = {c for totals, parts, _ in sums(before) for c in totals + parts}
@@ -478,7 +478,7 @@ def test_no_breakdown_gives_a_hidden_figure_back(tmp_path: Path, section: str) -
 
 
 def test_a_rate_does_not_give_its_hidden_fallbacks_back(tmp_path: Path) -> None:
-    store = Store(tmp_path / "stats.db")
+    store = SQLiteStore(tmp_path / "stats.db")
     for n in range(8):  # 8 questions, 2 of them unanswered: 25 %, and 0.25 * 6 / 0.75 = 2
         event(store, f"c{n}", 0, "question" if n < 6 else "fallback", topic="wage-subsidy", band="high")
     report, before, raw = reports(lambda: built(store))
@@ -490,7 +490,7 @@ def test_a_rate_does_not_give_its_hidden_fallbacks_back(tmp_path: Path) -> None:
 
 def test_a_hidden_figure_between_two_five_is_not_pinned(tmp_path: Path) -> None:
     """5 shown and 5 ".." beside a "<5" of 3 in 13: the ".." is at most the 5 shown, so 13 - 5 - 5 = 3."""
-    store = Store(tmp_path / "stats.db")
+    store = SQLiteStore(tmp_path / "stats.db")
     for n, topic in enumerate(["wage-subsidy"] * 5 + ["cv"] * 5 + ["work-training"] * 3):
         event(store, f"c{n}", 0, "question", topic=topic, band="high")
     report, _, raw = reports(lambda: built(store))
@@ -517,7 +517,7 @@ def random_store(store: Store, rng: random.Random) -> None:
 
 @pytest.mark.parametrize("seed", range(40))
 def test_no_hidden_figure_can_be_worked_out_from_random_statistics(tmp_path: Path, seed: int) -> None:
-    store = Store(tmp_path / "stats.db")
+    store = SQLiteStore(tmp_path / "stats.db")
     random_store(store, random.Random(seed))
     report, before, raw = reports(lambda: built(store))
     hidden_everywhere_the_same(report, before)

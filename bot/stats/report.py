@@ -8,7 +8,6 @@ hides more figures ("..") wherever a hidden one could be worked out from a total
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -208,22 +207,11 @@ class _Event:
     channel: str = "-"
 
 
-def _connect(store: Store) -> sqlite3.Connection:
-    """A read-only connection of our own: the report never writes and never waits for the bot's lock."""
-    if store.path == ":memory:":
-        return store.db.conn
-    return sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, check_same_thread=False)
-
-
-def _events(conn: sqlite3.Connection, since: date | None, until: date | None) -> list[_Event]:
+def _events(store: Store, since: date | None, until: date | None) -> list[_Event]:
     # Hours are UTC; a day's margin each side, then the exact cut in Swedish time below.
     low = (since - timedelta(days=1)).isoformat() if since else ""
     high = (until + timedelta(days=2)).isoformat() if until else "~"
-    rows = conn.execute(
-        "SELECT hour, conversation, region, lang, action, topic, band, channel FROM events"
-        " WHERE hour >= ? AND hour < ?",
-        [low, high],
-    ).fetchall()
+    rows = store.events_between(low, high)
     events = []
     for hour, conversation, region, lang, action, topic, band, channel in rows:
         moment = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
@@ -235,11 +223,8 @@ def _events(conn: sqlite3.Connection, since: date | None, until: date | None) ->
     return events
 
 
-def _unanswered(conn: sqlite3.Connection, since: date | None, until: date | None) -> list[tuple[date, str]]:
-    rows = conn.execute(
-        "SELECT day, text FROM unanswered WHERE day >= ? AND day <= ?",
-        [since.isoformat() if since else "", until.isoformat() if until else "~"],
-    ).fetchall()
+def _unanswered(store: Store, since: date | None, until: date | None) -> list[tuple[date, str]]:
+    rows = store.unanswered_between(since.isoformat() if since else "", until.isoformat() if until else "~")
     return [(date.fromisoformat(day), text) for day, text in rows]
 
 
@@ -340,13 +325,8 @@ def build_report(
     """
     developers = developers or {}
     region_names = region_names or {}
-    conn = _connect(store)
-    try:
-        events = _events(conn, since, until)
-        unanswered = _unanswered(conn, since, until)
-    finally:
-        if conn is not store.db.conn:
-            conn.close()
+    events = _events(store, since, until)
+    unanswered = _unanswered(store, since, until)
 
     days = [e.day for e in events] + [day for day, _ in unanswered]
     first = since or (min(days) if days else None)

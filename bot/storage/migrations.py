@@ -1,8 +1,32 @@
-"""Versioned schema migrations. Append to MIGRATIONS; never edit one that has shipped."""
+"""Versioned schema migrations, one description for every backend.
+
+Append to MIGRATIONS; never edit one that has shipped. Each step is SQL that SQLite and PostgreSQL both
+understand (TEXT, INTEGER, partial unique indexes, CHECK, ON CONFLICT), with a few `{words}` in braces for
+the types the two spell differently (DIALECTS below). Statements are separated by ";" (so no ";" inside a
+comment). Both backends run every step in its own transaction and re-read the version after taking the
+database's write lock, so processes starting together on a new database migrate it exactly once.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+DIALECTS: dict[str, dict[str, str]] = {
+    "sqlite": {
+        "bytes": "BLOB",
+        "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",  # an id that is never reused
+        "row_id": "",  # SQLite numbers every row itself (rowid)
+    },
+    "postgresql": {
+        "bytes": "BYTEA",
+        "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        "row_id": "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ",
+    },
+}
 
 MIGRATIONS: list[str] = [
     # 1: conversations, bookings, anonymous events, unanswered questions, hashing keys
@@ -40,7 +64,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_hour ON events (hour);
     CREATE TABLE unanswered (
-        day TEXT NOT NULL,
+        {row_id}day TEXT NOT NULL,
         region TEXT,
         lang TEXT,
         text TEXT NOT NULL             -- scrubbed of personal data before it is written
@@ -48,13 +72,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX unanswered_day ON unanswered (day);
     CREATE TABLE hash_keys (
         month TEXT PRIMARY KEY,        -- 2026-11: the key used for that month's conversation hashes
-        secret BLOB NOT NULL
+        secret {bytes} NOT NULL
     );
     """,
     # 2: the outbox (notifications and reminders, sent after the change commits) and leases (one sweeper)
     """
     CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id {serial},
         key TEXT NOT NULL UNIQUE,      -- one change, one row: enqueuing it again changes nothing
         kind TEXT NOT NULL,            -- notification, reminder, report, ...
         transport TEXT NOT NULL,       -- telegram, email
@@ -85,25 +109,48 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to the newest schema, one transaction per step. Returns the version.
+def statements(number: int, dialect: str) -> list[str]:
+    """The SQL statements of migration `number` (1-based) for one backend."""
+    script = MIGRATIONS[number - 1].format(**DIALECTS[dialect])
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
 
-    The version is read inside the write transaction: two processes starting together on a new state
-    directory queue on the lock, and the second finds the work done instead of creating the tables again."""
+
+def migrate_sqlite(conn: sqlite3.Connection) -> int:
+    """Bring an SQLite database to the newest schema, one transaction per step. Returns the version."""
     while True:
-        conn.execute("BEGIN IMMEDIATE")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version >= len(MIGRATIONS):
-            conn.execute("COMMIT")
-            break
-        number, script = version + 1, MIGRATIONS[version]
+        conn.execute("BEGIN IMMEDIATE")  # the write lock first, then the version: a second process waits
         try:
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= len(MIGRATIONS):
+                conn.execute("COMMIT")
+                return version
+            for statement in statements(version + 1, "sqlite"):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+# Any fixed number: the advisory lock that makes PostgreSQL workers starting together migrate once.
+MIGRATION_LOCK = 0x50C1A1B07
+
+
+def migrate_postgresql(conn: psycopg.Connection) -> int:
+    """Bring a PostgreSQL schema to the newest version. DDL is transactional there, so each step is one
+    transaction, taken under an advisory lock: other workers wait and then find nothing left to do."""
+    while True:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            version = row[0] if row else 0
+            if version >= len(MIGRATIONS):
+                return version
+            for statement in statements(version + 1, "postgresql"):
+                conn.execute(statement)  # type: ignore[arg-type]  # our own SQL, not user input
+            if row:
+                conn.execute("UPDATE schema_version SET version = %s", [version + 1])
+            else:
+                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", [version + 1])

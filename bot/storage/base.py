@@ -1,0 +1,494 @@
+"""The storage interface and everything both backends share: the SQL is written once, with `?` for
+parameters, and each backend supplies a connection, its transactions and its locks.
+
+Guarantees every backend keeps (tests/test_storage_contract.py checks them on each):
+- `transaction()`: the writes inside happen together or not at all; nested use joins the outer one.
+- A slot is booked at most once: a unique index on (region, slot) of booked rows, not application code.
+- `conversation_lock(key)`: one conversation's messages are handled one at a time, by every process
+  sharing the store (SQLite: in this process; PostgreSQL: an advisory lock, across workers).
+- `claim_reminder` and `claim_lease`: of several workers asking at once, exactly one gets a yes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.booking.slots import slot_key
+from bot.dialog.model import BookingInfo, State
+from bot.privacy.keys import MonthlyKey
+
+BOOKING_COLUMNS = "id, conversation, region, slot, name, phone, lang, status, reminded"
+
+
+class SlotUnavailable(Exception):
+    """The slot was booked by someone else first."""
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: str
+    conversation: str
+    region: str
+    slot: str
+    name: str | None
+    phone: str | None
+    lang: str
+    status: str
+    reminded: str = ""
+
+    def info(self) -> BookingInfo:
+        return BookingInfo(self.id, self.region, self.slot, self.name, self.phone)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message to send once the change that made it has committed (see bot/notify)."""
+
+    key: str  # one change, one key: enqueuing the same key again is a no-op
+    kind: str  # notification, reminder, report
+    transport: str  # telegram, email
+    recipient: str
+    payload: dict[str, Any]
+    conversation: str | None = None
+    at_most_once: bool = False  # reminders: better none than two after a crash mid-send
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    item: OutboxItem
+    attempts: int  # including the one now claimed
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A kept question the bot could not answer, scrubbed of personal data."""
+
+    id: int
+    day: str  # UTC, 2026-11-23
+    region: str | None
+    lang: str | None  # the chat's language when it was asked
+    text: str
+
+
+def key_at(moment: datetime) -> str:
+    """The slot key of the minute `moment` falls in: slot keys sort as time, so this bounds queries."""
+    return slot_key(moment.astimezone(UTC).replace(second=0, microsecond=0))
+
+
+class Result:
+    """What a statement gave back, read before the connection goes back to its owner."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
+class Store(ABC):
+    """Conversations, bookings and anonymous statistics, on one backend."""
+
+    backend: str  # "sqlite" or "postgresql"
+    version: int  # the schema version after migrating
+    # The driver's errors (DB-API's `Error`): the engine apologises for these instead of crashing.
+    errors: tuple[type[Exception], ...]
+    # Appended to a SELECT that claims rows other workers may claim at the same moment: PostgreSQL locks
+    # the rows and skips those another worker holds; SQLite's write transaction serialises anyway.
+    skip_locked: str = ""
+    row_id = "id"  # the unanswered table's row number (SQLite: its implicit rowid)
+    keys: MonthlyKey  # the statistics' hashing key, kept outside the database (bot.privacy.keys)
+
+    # --- what a backend supplies ----------------------------------------------------------------
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside happen together or not at all. Nested use joins the outer transaction."""
+
+    @abstractmethod
+    def conversation_lock(self, conversation: str) -> AbstractContextManager[None]:
+        """Hold while handling one message: the conversation's next message waits for this one."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
+        """Run one statement (`?` for parameters) inside the current transaction, or on its own."""
+
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """The names of the application's tables (for the privacy tests and migrate-store)."""
+
+    @abstractmethod
+    def _is_unique_violation(self, exc: Exception) -> bool: ...
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query, for reports and tests."""
+        return self.execute(sql, params).fetchall()
+
+    def _insert(self, table: str, row: dict[str, object], replace_on: str | None = None) -> None:
+        """INSERT, or upsert on `replace_on`, with plain SQL that both backends understand."""
+        columns = tuple(row)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        if replace_on:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != replace_on)
+            sql += f" ON CONFLICT ({replace_on}) DO UPDATE SET {updates}"
+        self.execute(sql, list(row.values()))
+
+    # --- conversations --------------------------------------------------------------------------
+
+    def load_state(self, conversation: str) -> State | None:
+        row = self.execute("SELECT state FROM conversations WHERE key = ?", [conversation]).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except (TypeError, ValueError):
+            return State()  # a damaged row must not lock a person out: start afresh
+        return State.from_json(value) if isinstance(value, dict) else State()
+
+    def save_state(self, conversation: str, state: State, now: datetime) -> None:
+        with self.transaction():
+            self._insert(
+                "conversations",
+                {
+                    "key": conversation,
+                    "state": json.dumps(state.to_json(), ensure_ascii=False),
+                    "updated": now.isoformat(),
+                },
+                replace_on="key",
+            )
+
+    def delete_conversation(self, conversation: str, now: datetime) -> list[Booking]:
+        """Remove everything tied to the conversation. Returns its upcoming bookings (to notify about)."""
+        with self.transaction():
+            upcoming = self.bookings_of(conversation, now)
+            self.execute("DELETE FROM bookings WHERE conversation = ?", [conversation])
+            self.execute("DELETE FROM conversations WHERE key = ?", [conversation])
+            # Reminders not yet sent go too; the developer's notices (the cancellations) still go out.
+            self.execute(
+                "DELETE FROM outbox WHERE conversation = ? AND kind = 'reminder' AND status IN ('pending', 'sending')",
+                [conversation],
+            )
+        return upcoming
+
+    def unlink_events(self, conversation: str, now: datetime) -> str:
+        """Give the conversation's events this month a random stand-in for its hash, so they still count as one
+        conversation but nothing (not even the key) links them to the chat any more. Earlier months' keys are
+        already gone. Returns the stand-in, for events recorded in the same step."""
+        stand_in = secrets.token_hex(8)
+        with self.transaction():
+            self.execute(
+                "UPDATE events SET conversation = ? WHERE conversation = ? AND hour >= ?",
+                [stand_in, self.conversation_hash(conversation, now), now.astimezone(UTC).strftime("%Y-%m")],
+            )
+        return stand_in
+
+    @abstractmethod
+    def scrub_disk(self) -> None:
+        """Called right after /delete: make sure deleted rows are not left readable in the backend's files."""
+
+    # --- bookings -------------------------------------------------------------------------------
+
+    def taken(self, now: datetime) -> dict[str, frozenset[str]]:
+        """Booked slot keys from now on, per region."""
+        taken: dict[str, set[str]] = {}
+        rows = self.query("SELECT region, slot FROM bookings WHERE status = 'booked' AND slot >= ?", [key_at(now)])
+        for region, slot in rows:
+            taken.setdefault(region, set()).add(slot)
+        return {region: frozenset(slots) for region, slots in taken.items()}
+
+    def bookings_of(self, conversation: str, now: datetime) -> list[Booking]:
+        return self._bookings(
+            "conversation = ? AND status = 'booked' AND slot >= ? ORDER BY slot", [conversation, key_at(now)]
+        )
+
+    def upcoming(self, now: datetime, region: str | None = None) -> list[Booking]:
+        where, params = "status = 'booked' AND slot >= ?", [key_at(now)]
+        if region:
+            where, params = where + " AND region = ?", [*params, region]
+        return self._bookings(where + " ORDER BY slot, id", params)
+
+    def booking(self, booking_id: str) -> Booking | None:
+        found = self._bookings("id = ?", [booking_id])
+        return found[0] if found else None
+
+    def _bookings(self, where: str, params: Sequence[object]) -> list[Booking]:
+        return [Booking(*row) for row in self.query(f"SELECT {BOOKING_COLUMNS} FROM bookings WHERE {where}", params)]
+
+    def create_booking(self, booking: Booking, now: datetime) -> None:
+        row = {**booking.__dict__, "created": now.isoformat(), "updated": now.isoformat()}
+        with self.transaction():
+            try:
+                self._insert("bookings", row)
+            except self.errors as exc:
+                if self._is_unique_violation(exc):
+                    raise SlotUnavailable(booking.slot) from exc
+                raise
+
+    def cancel_booking(self, conversation: str, booking_id: str, now: datetime) -> Booking | None:
+        """Cancel one's own booking; someone else's id changes nothing and returns None."""
+        with self.transaction():
+            found = self._bookings("id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation])
+            if not found:
+                return None
+            self.execute(
+                "UPDATE bookings SET status = 'cancelled', updated = ? WHERE id = ?", [now.isoformat(), booking_id]
+            )
+        return found[0]
+
+    def move_booking(self, conversation: str, booking_id: str, slot: str, now: datetime) -> Booking | None:
+        with self.transaction():
+            found = self._bookings("id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation])
+            if not found:
+                return None
+            try:
+                self.execute(
+                    "UPDATE bookings SET slot = ?, reminded = '', updated = ? WHERE id = ?",
+                    [slot, now.isoformat(), booking_id],
+                )
+            except self.errors as exc:
+                if self._is_unique_violation(exc):
+                    raise SlotUnavailable(slot) from exc
+                raise
+        return found[0]
+
+    def claim_reminder(self, booking_id: str, which: str) -> bool:
+        """Mark reminder `which` ("24h", "2h") as sent; True only for the one caller that marked it, so of
+        several workers sweeping at once exactly one sends it. The reminded column is replaced in one
+        conditional UPDATE, which both backends run atomically per row."""
+        with self.transaction():
+            booking = self.booking(booking_id)
+            if booking is None or booking.status != "booked" or which in booking.reminded.split(","):
+                return False
+            reminded = ",".join(filter(None, [*booking.reminded.split(","), which]))
+            changed = self.execute(
+                "UPDATE bookings SET reminded = ? WHERE id = ? AND reminded = ?",
+                [reminded, booking_id, booking.reminded],
+            ).rowcount
+        return changed == 1
+
+    def mark_reminded(self, booking_id: str, which: str) -> None:
+        self.claim_reminder(booking_id, which)
+
+    # --- anonymous statistics -------------------------------------------------------------------
+
+    def conversation_hash(self, conversation: str, now: datetime) -> str:
+        """A keyed hash whose key changes every month, so months cannot be linked to each other or to a chat.
+        The key is kept outside the database (bot.privacy.keys)."""
+        return hmac.new(self.keys.key(now), conversation.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def record_event(
+        self,
+        *,
+        conversation_hash: str,
+        now: datetime,
+        region: str | None,
+        lang: str | None,
+        channel: str,
+        action: str,
+        topic: str | None = None,
+        band: str | None = None,
+    ) -> None:
+        with self.transaction():
+            self._insert(
+                "events",
+                {
+                    "hour": now.astimezone(UTC).strftime("%Y-%m-%dT%H"),
+                    "conversation": conversation_hash,
+                    "region": region,
+                    "lang": lang,
+                    "channel": channel,
+                    "action": action,
+                    "topic": topic,
+                    "band": band,
+                },
+            )
+
+    def record_unanswered(self, *, now: datetime, region: str | None, lang: str | None, text: str) -> None:
+        with self.transaction():
+            self._insert(
+                "unanswered",
+                {"day": now.astimezone(UTC).strftime("%Y-%m-%d"), "region": region, "lang": lang, "text": text},
+            )
+
+    def unanswered_questions(self) -> list[Unanswered]:
+        """Every kept question the bot could not answer, oldest first (for `socialbot review`)."""
+        rows = self.query(f"SELECT {self.row_id}, day, region, lang, text FROM unanswered ORDER BY {self.row_id}")
+        return [Unanswered(*row) for row in rows]
+
+    def delete_unanswered(self, ids: Iterable[int]) -> int:
+        """Drop questions staff have dealt with; returns how many were still there."""
+        with self.transaction():
+            return sum(
+                self.execute(f"DELETE FROM unanswered WHERE {self.row_id} = ?", [i]).rowcount for i in list(ids)
+            )
+
+    def events_between(self, low: str, high: str) -> list[tuple[Any, ...]]:
+        """(hour, conversation, region, lang, action, topic, band, channel) with low <= hour < high, for the report."""
+        return self.query(
+            "SELECT hour, conversation, region, lang, action, topic, band, channel FROM events WHERE hour >= ? AND hour < ?",
+            [low, high],
+        )
+
+    def unanswered_between(self, low: str, high: str) -> list[tuple[Any, ...]]:
+        """(day, text) with low <= day <= high, for the report."""
+        return self.query("SELECT day, text FROM unanswered WHERE day >= ? AND day <= ?", [low, high])
+
+    def purge(self, now: datetime, retention_days: int) -> dict[str, int]:
+        """Delete what is older than the retention period; aggregate counts in `events` stay."""
+        cutoff = now - timedelta(days=retention_days)
+        counts = {}
+        with self.transaction():
+            counts["unanswered"] = self.execute(
+                "DELETE FROM unanswered WHERE day < ?", [cutoff.astimezone(UTC).strftime("%Y-%m-%d")]
+            ).rowcount
+            # Finished or cancelled bookings lose their personal details; the row stays for the calendar.
+            counts["bookings"] = self.execute(
+                "DELETE FROM bookings WHERE (slot < ? OR status = 'cancelled') AND updated < ?",
+                [key_at(cutoff), cutoff.isoformat()],
+            ).rowcount
+            counts["hash_keys"] = int(self.keys.expire(now))
+            counts["conversations"] = self.execute(
+                "DELETE FROM conversations WHERE updated < ?", [cutoff.isoformat()]
+            ).rowcount
+            counts["outbox"] = self.execute(
+                "DELETE FROM outbox WHERE status IN ('sent', 'dropped', 'failed') AND finished < ?",
+                [cutoff.isoformat()],
+            ).rowcount
+        return counts
+
+    # --- outbox and leases ----------------------------------------------------------------------
+
+    def enqueue(self, items: list[OutboxItem], now: datetime, due: datetime | None = None) -> int:
+        """Add messages to send (in the caller's transaction, if any). Returns how many were new."""
+        added = 0
+        when = due.astimezone(UTC).isoformat() if due else ""  # "": at once (sorts before every time)
+        with self.transaction():
+            for item in items:
+                added += self.execute(
+                    "INSERT INTO outbox (key, kind, transport, recipient, conversation, payload, "
+                    "at_most_once, due, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                    [item.key, item.kind, item.transport, item.recipient, item.conversation,
+                     json.dumps(item.payload, ensure_ascii=False), int(item.at_most_once), when,
+                     now.astimezone(UTC).isoformat()],
+                ).rowcount  # fmt: skip
+        return added
+
+    def claim_outbox(self, transports: list[str], now: datetime, claim_for: timedelta,
+                     limit: int = 20) -> list[OutboxEntry]:  # fmt: skip
+        """Take due messages for these transports to send. A claim is atomic, so two processes never send
+        the same row; one left 'sending' by a crashed process is taken over after `claim_for`, unless it is
+        at-most-once (a reminder): that one is closed as 'dropped' instead of being sent a second time."""
+        if not transports:
+            return []
+        stamp = now.astimezone(UTC).isoformat()
+        marks = ", ".join("?" * len(transports))
+        entries: list[OutboxEntry] = []
+        with self.transaction():
+            rows = self.query(
+                "SELECT id, key, kind, transport, recipient, conversation, payload, at_most_once, status, "
+                f"attempts FROM outbox WHERE transport IN ({marks}) AND ((status = 'pending' AND due <= ?) "
+                f"OR (status = 'sending' AND claimed_until < ?)) ORDER BY due, id LIMIT ?{self.skip_locked}",
+                [*transports, stamp, stamp, limit],
+            )
+            until = (now + claim_for).astimezone(UTC).isoformat()
+            for (id_, key, kind, transport, recipient, conversation, payload, once, status, attempts) in rows:
+                if status == "sending" and once:
+                    self.execute(
+                        "UPDATE outbox SET status = 'dropped', payload = '{}', finished = ?, "
+                        "error = 'interrupted mid-send' WHERE id = ?", [stamp, id_])  # fmt: skip
+                    continue
+                self.execute(
+                    "UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
+                    [until, id_],
+                )
+                item = OutboxItem(key, kind, transport, recipient, json.loads(payload), conversation, bool(once))
+                entries.append(OutboxEntry(id_, item, attempts + 1))
+        return entries
+
+    def outbox_done(self, entry_id: int, now: datetime, status: str = "sent", error: str | None = None) -> None:
+        """Sent, dropped (not worth trying again) or failed (gave up): the payload's personal data goes."""
+        with self.transaction():
+            self.execute(
+                "UPDATE outbox SET status = ?, payload = '{}', finished = ?, claimed_until = NULL, error = ? "
+                "WHERE id = ?", [status, now.astimezone(UTC).isoformat(), error, entry_id])  # fmt: skip
+
+    def outbox_retry(self, entry_id: int, due: datetime, error: str) -> None:
+        with self.transaction():
+            self.execute(
+                "UPDATE outbox SET status = 'pending', due = ?, claimed_until = NULL, error = ? WHERE id = ?",
+                [due.astimezone(UTC).isoformat(), error, entry_id],
+            )
+
+    def drop_outbox(self, transport: str, recipient: str, kind: str, now: datetime, error: str) -> int:
+        """Close every unsent message of a kind to one recipient (a person who blocked the bot)."""
+        with self.transaction():
+            return self.execute(
+                "UPDATE outbox SET status = 'dropped', payload = '{}', finished = ?, error = ? "
+                "WHERE transport = ? AND recipient = ? AND kind = ? AND status = 'pending'",
+                [now.astimezone(UTC).isoformat(), error, transport, recipient, kind],
+            ).rowcount
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {status: count for status, count in self.query("SELECT status, COUNT(*) FROM outbox GROUP BY status")}
+
+    def next_outbox_due(self, transports: list[str]) -> datetime | None:
+        if not transports:
+            return None
+        marks = ", ".join("?" * len(transports))
+        row = self.execute(
+            f"SELECT MIN(COALESCE(claimed_until, due)) FROM outbox WHERE transport IN ({marks}) "
+            "AND status IN ('pending', 'sending')", transports).fetchone()  # fmt: skip
+        if not row or row[0] is None:
+            return None
+        return datetime.fromisoformat(row[0]) if row[0] else datetime.min.replace(tzinfo=UTC)
+
+    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the named lease; True while `holder` has it. A lease not renewed expires. One
+        conditional upsert: of several workers asking at once, the database lets exactly one through."""
+        stamp = now.astimezone(UTC).isoformat()
+        with self.transaction():
+            self.execute(
+                "INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "holder = excluded.holder, expires = excluded.expires "
+                "WHERE leases.holder = excluded.holder OR leases.expires < ?",
+                [name, holder, (now + ttl).astimezone(UTC).isoformat(), stamp],
+            )
+            row = self.execute("SELECT holder FROM leases WHERE name = ?", [name]).fetchone()
+        return bool(row and row[0] == holder)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self.transaction():
+            self.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
+
+    # --- whole tables, for migrate-store --------------------------------------------------------
+
+    def columns(self, table: str) -> list[str]:
+        """The table's column names in schema order."""
+        return [name for name, _ in self._describe(table)]
+
+    @abstractmethod
+    def _describe(self, table: str) -> list[tuple[str, str]]:
+        """(column, declared type) of each column of `table`."""
+
+    def rows(self, table: str, batch: int = 1000) -> Iterator[list[tuple[Any, ...]]]:
+        """Every row of `table`, in batches (all columns, in schema order)."""
+        columns = ", ".join(self.columns(table))
+        rows = self.query(f"SELECT {columns} FROM {table}")
+        for start in range(0, len(rows), batch):
+            yield rows[start : start + batch]

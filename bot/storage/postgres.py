@@ -1,0 +1,140 @@
+"""The PostgreSQL store: the shared database when several workers, on one machine or several, serve one bot.
+
+psycopg 3 with its connection pool. A connection is borrowed for one statement, or for as long as a
+transaction or a conversation lock lasts; while a thread holds one, every statement of that thread runs
+on it, so a message's reads and writes see one another. Conversation locks are session advisory locks
+(`pg_advisory_lock`): held by the database, released by it if a worker dies, and waited for by every
+other worker that gets the same conversation's next message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from bot.privacy.keys import MonthlyKey
+from bot.storage.base import Result, Store
+from bot.storage.migrations import migrate_postgresql
+
+LOCK_TIMEOUT = "10s"  # a conversation or row locked longer than this is an error and an apology, not a hang
+CONVERSATION_LOCKS = 0x50C1  # the first key of two-key advisory locks: this bot's conversations
+
+
+@lru_cache(maxsize=512)
+def _placeholders(sql: str) -> str:
+    """Our SQL uses `?` (SQLite's style); psycopg wants `%s`, and a literal % doubled."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def conversation_key(conversation: str) -> int:
+    """A stable signed 32-bit number per conversation, the second key of its advisory lock."""
+    return int.from_bytes(hashlib.blake2b(conversation.encode(), digest_size=4).digest(), "big", signed=True)
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+
+
+class PostgresStore(Store):
+    backend = "postgresql"
+    errors = (psycopg.Error,)
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, *, keys_dir: Path | None = None, min_size: int = 1, max_size: int = 10) -> None:
+        self.url = url
+        self.keys = MonthlyKey(keys_dir)
+        self.pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            configure=_configure,
+            open=False,
+            name="socialbot",
+        )
+        self.pool.open(wait=True, timeout=30)
+        self._local = threading.local()  # this thread's borrowed connection and transaction depth
+        with self._connection() as conn:
+            self.version = migrate_postgresql(conn)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """This thread's connection if it holds one, else one borrowed from the pool until the block ends."""
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        with self.pool.connection() as conn:
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._connection() as conn:
+            depth = getattr(self._local, "depth", 0)
+            self._local.depth = depth + 1
+            try:
+                if depth:
+                    yield
+                else:
+                    with conn.transaction():
+                        yield
+            finally:
+                self._local.depth = depth
+
+    @contextmanager
+    def conversation_lock(self, conversation: str) -> Iterator[None]:
+        with self._connection() as conn:
+            key = [CONVERSATION_LOCKS, conversation_key(conversation)]
+            conn.execute("SELECT pg_advisory_lock(%s, %s)", key)
+            try:
+                yield
+            finally:
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.rollback()  # never leave a half transaction behind on a pooled connection
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
+        with self._connection() as conn:
+            cursor = conn.execute(_placeholders(sql), list(params))  # type: ignore[arg-type]
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return Result(rows, cursor.rowcount)
+
+    def tables(self) -> list[str]:
+        rows = self.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_version' "
+            "ORDER BY tablename"
+        )
+        return [name for (name,) in rows]
+
+    def _describe(self, table: str) -> list[tuple[str, str]]:
+        rows = self.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        )
+        return [(name, kind) for name, kind in rows]
+
+    def scrub_disk(self) -> None:
+        """Deleted rows are unreachable through SQL at once; autovacuum reclaims their space. Nothing to do."""
+
+    def _is_unique_violation(self, exc: Exception) -> bool:
+        return isinstance(exc, pg_errors.UniqueViolation)
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self.execute(sql, params).fetchall()

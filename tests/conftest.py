@@ -7,7 +7,11 @@ assert "Vilken kommun" in testbot.text
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -32,5 +36,54 @@ def clock() -> Clock:
 @pytest.fixture
 def testbot(knowledge: Knowledge, tmp_path: Path, clock: Clock) -> TestBot:
     bot = TestBot(knowledge, tmp_path / "state", clock)
+    yield bot
+    bot.close()
+
+
+# --- both storage backends ------------------------------------------------------------------------
+# .ci/run starts a throwaway PostgreSQL cluster (tests/pgcluster.py) and exports its URL here; locally, the
+# PostgreSQL half of the backend tests is skipped unless you do the same. In CI it must run.
+TEST_DATABASE_URL = "SOCIALBOT_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    url = os.environ.get(TEST_DATABASE_URL, "").strip()
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI runs the PostgreSQL tests: {TEST_DATABASE_URL} is not set (see .ci/run)")
+        pytest.skip(f"no PostgreSQL configured ({TEST_DATABASE_URL}; see tests/pgcluster.py)")
+    return url
+
+
+def with_schema(url: str, schema: str) -> str:
+    """The URL with every connection's search_path set to `schema` (libpq's `options`)."""
+    return url + ("&" if "?" in url else "?") + "options=" + quote(f"-c search_path={schema}")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty schema per test in the session's one cluster: quick, and nothing leaks between tests."""
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]
+    yield with_schema(postgres_server, schema)
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite in the test's state directory, or a PostgreSQL URL: the contract holds on both."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def any_testbot(knowledge: Knowledge, tmp_path: Path, clock: Clock, store_url: str | None) -> Iterator[TestBot]:
+    bot = TestBot(knowledge, tmp_path / "state", clock, url=store_url)
     yield bot
     bot.close()

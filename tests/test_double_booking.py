@@ -6,27 +6,36 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from bot.dialog.model import ButtonPress
 from bot.engine import Engine
 from bot.knowledge import Knowledge
-from bot.storage import SQLiteStore
+from bot.storage import Store, open_store
 from tests.transcript import Clock, RecordingNotifier, TestBot
 
 
-class RacingStore(SQLiteStore):
-    """A real store whose read of taken slots waits until both people have read: the worst interleaving."""
+@pytest.fixture
+def testbot(any_testbot: TestBot) -> TestBot:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_testbot
 
-    def __init__(self, path: Path, barrier: threading.Barrier) -> None:
-        super().__init__(path)
-        self.barrier = barrier
-        self.armed = False
 
-    def taken(self, now: datetime) -> dict[str, frozenset[str]]:
-        result = super().taken(now)
-        if self.armed:
-            self.armed = False
-            self.barrier.wait(timeout=10)
+def racing(store: Store, barrier: threading.Barrier) -> Store:
+    """The real store, whose first read of taken slots waits until both people have read: the worst
+    interleaving, where both see the slot free."""
+    read = store.taken
+    armed = [True]
+
+    def taken(now: datetime) -> dict[str, frozenset[str]]:
+        result = read(now)
+        if armed:
+            armed.clear()
+            barrier.wait(timeout=10)
         return result
+
+    store.taken = taken  # type: ignore[method-assign]
+    return store
 
 
 def _to_confirm(bot: TestBot, conversation: str, slot: str) -> None:
@@ -34,8 +43,10 @@ def _to_confirm(bot: TestBot, conversation: str, slot: str) -> None:
     bot.to_confirm(slot=slot, conversation=conversation)
 
 
-def test_two_people_confirm_the_same_slot_at_once(knowledge: Knowledge, tmp_path: Path, clock: Clock) -> None:
-    setup = TestBot(knowledge, tmp_path, clock)
+def test_two_people_confirm_the_same_slot_at_once(
+    knowledge: Knowledge, tmp_path: Path, clock: Clock, store_url: str | None
+) -> None:
+    setup = TestBot(knowledge, tmp_path, clock, url=store_url)
     setup.onboard(conversation="test:a")
     setup.send("/book", "test:a")
     slot = setup.slot_choices()[0].data
@@ -46,9 +57,8 @@ def test_two_people_confirm_the_same_slot_at_once(knowledge: Knowledge, tmp_path
     barrier = threading.Barrier(2)
     notifier = RecordingNotifier()
     engines = []
-    for _ in range(2):
-        store = RacingStore(tmp_path / "socialbot.sqlite3", barrier)
-        store.armed = True
+    for _ in range(2):  # two stores: two workers (on SQLite, two connections to one file)
+        store = racing(open_store(tmp_path, store_url), barrier)
         engines.append(Engine(knowledge, store, channel="test", notifier=notifier, clock=clock))
     results: dict[str, str] = {}
 

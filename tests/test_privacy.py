@@ -6,29 +6,48 @@ from __future__ import annotations
 import json
 import re
 import stat
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.dialog.model import State
+from bot.knowledge import Knowledge
 from bot.privacy.keys import KEY_FILE
 from bot.storage import open_store
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.sqlite import DB_NAME, StoreReplaced
-from tests.transcript import TestBot, all_text
+from tests.transcript import Clock, TestBot, all_text
 
 PHONE = "070-123 45 67"
 PERSONAL_TABLES = {"conversations", "bookings"}  # the only places a chat key or phone may be
 
 
+@pytest.fixture
+def testbot(any_testbot: TestBot) -> TestBot:
+    """The tests here run on SQLite and on PostgreSQL: each table of each backend is read."""
+    return any_testbot
+
+
+@pytest.fixture
+def sqlite_testbot(knowledge: Knowledge, tmp_path: Path, clock: Clock) -> Iterator[TestBot]:
+    """For what only SQLite has: database files on the state directory's disk."""
+    bot = TestBot(knowledge, tmp_path / "state", clock)
+    yield bot
+    bot.close()
+
+
 def _tables(testbot: TestBot) -> list[str]:
-    rows = testbot.store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    return [name for (name,) in rows if not name.startswith("sqlite_")]
+    return testbot.store.tables()
+
+
+def _count(testbot: TestBot, sql: str, params: Sequence[object] = ()) -> int:
+    return testbot.store.query(sql, params)[0][0]
 
 
 def _dump(testbot: TestBot, table: str) -> str:
-    rows = testbot.store.db.execute(f"SELECT * FROM {table}").fetchall()
+    rows = testbot.store.query(f"SELECT * FROM {table}")
     return "\n".join(" ".join("" if v is None else str(v) for v in row) for row in rows)
 
 
@@ -72,17 +91,17 @@ def test_every_table_is_free_of_personal_data_outside_state_and_bookings(testbot
 def test_delete_leaves_only_anonymous_counts(testbot: TestBot) -> None:
     _converse(testbot, "telegram:42")
     _converse(testbot, "telegram:43")
-    events_before = testbot.store.db.execute("SELECT count(*) FROM events").fetchone()[0]
+    events_before = _count(testbot, "SELECT count(*) FROM events")
     testbot.send("/delete", "telegram:42")
     testbot.press("Ja, radera allt", "telegram:42")
     for table in PERSONAL_TABLES:
         assert "telegram:42" not in _dump(testbot, table)
     assert "telegram:43" in _dump(testbot, "conversations"), "other people's data stays"
-    events_after = testbot.store.db.execute("SELECT count(*) FROM events").fetchone()[0]
+    events_after = _count(testbot, "SELECT count(*) FROM events")
     assert events_after == events_before + 3, (
         "the counts stay, plus the /delete command, the press and the deletion"
     )
-    deleted = testbot.store.db.execute("SELECT count(*) FROM events WHERE action = 'deleted'").fetchone()[0]
+    deleted = _count(testbot, "SELECT count(*) FROM events WHERE action = 'deleted'")
     assert deleted == 1
 
 
@@ -92,7 +111,7 @@ def test_keeping_unanswered_texts_can_be_switched_off(testbot: TestBot) -> None:
     testbot.send("vad blir det för väder")
     assert _dump(testbot, "unanswered") == ""
     assert (
-        testbot.store.db.execute("SELECT count(*) FROM events WHERE action = 'fallback'").fetchone()[0] == 1
+        _count(testbot, "SELECT count(*) FROM events WHERE action = 'fallback'") == 1
     )
 
 
@@ -102,7 +121,7 @@ def test_purge_removes_old_texts_and_finished_bookings_but_keeps_counts(testbot:
     counts = testbot.store.purge(testbot.clock(), retention_days=90)
     assert counts["unanswered"] >= 1 and counts["bookings"] == 1
     assert _dump(testbot, "unanswered") == "" and _dump(testbot, "bookings") == ""
-    assert testbot.store.db.execute("SELECT count(*) FROM events").fetchone()[0] > 0
+    assert _count(testbot, "SELECT count(*) FROM events") > 0
 
 
 def test_monthly_hash_keys_unlink_months(testbot: TestBot) -> None:
@@ -148,21 +167,20 @@ def test_after_delete_no_event_can_be_linked_to_the_chat(testbot: TestBot) -> No
 
     def linked(who: str) -> int:
         digest = testbot.store.conversation_hash(who, now)
-        return testbot.store.db.execute(
-            "SELECT count(*) FROM events WHERE conversation = ?", [digest]
-        ).fetchone()[0]
+        return _count(testbot, "SELECT count(*) FROM events WHERE conversation = ?", [digest])
 
     assert linked("telegram:42") > 10
-    conversations = testbot.store.db.execute("SELECT count(DISTINCT conversation) FROM events").fetchone()[0]
+    conversations = _count(testbot, "SELECT count(DISTINCT conversation) FROM events")
     testbot.send("/delete", "telegram:42")
     testbot.press("Ja, radera allt", "telegram:42")
     assert linked("telegram:42") == 0, "the deleted chat's events still carry its hash"
     assert linked("telegram:43") > 10, "other chats keep theirs"
-    after = testbot.store.db.execute("SELECT count(DISTINCT conversation) FROM events").fetchone()[0]
+    after = _count(testbot, "SELECT count(DISTINCT conversation) FROM events")
     assert after == conversations, "the deleted chat still counts as one conversation"
 
 
-def test_nothing_of_a_deleted_chat_is_left_in_the_database_files(testbot: TestBot) -> None:
+def test_nothing_of_a_deleted_chat_is_left_in_the_database_files(sqlite_testbot: TestBot) -> None:
+    testbot = sqlite_testbot
     testbot.onboard(conversation="telegram:42")
     testbot.book_first_slot(name="Zlatanbritt", phone=PHONE, conversation="telegram:42")
     files = list(testbot.state_dir.glob(f"{DB_NAME}*"))
@@ -194,7 +212,8 @@ def test_state_directory_and_database_are_private(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("how", ["deleted", "replaced"])
-def test_a_database_deleted_or_replaced_under_the_bot_is_refused(testbot: TestBot, how: str) -> None:
+def test_a_database_deleted_or_replaced_under_the_bot_is_refused(sqlite_testbot: TestBot, how: str) -> None:
+    testbot = sqlite_testbot
     testbot.onboard()
     path = testbot.state_dir / DB_NAME
     path.unlink()

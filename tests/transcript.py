@@ -36,25 +36,26 @@ class RecordingNotifier:
 
 
 class TestBot:
-    """One conversation (or several, by `conversation=`) against a real engine and SQLite store."""
+    """One conversation (or several, by `conversation=`) against a real engine and store (SQLite, or PostgreSQL by `url`)."""
 
     __test__ = False  # not a test class for pytest
 
     def __init__(
         self, knowledge: Knowledge, state_dir: Path, clock: Clock, conversation: str = "test:1",
-        capabilities: Capabilities | None = None,
+        capabilities: Capabilities | None = None, url: str | None = None,  # PostgreSQL, or None: SQLite
     ) -> None:
         self.knowledge = knowledge
         self.capabilities = capabilities  # None: the engine's default for a test channel (Telegram's)
         self.state_dir = state_dir
         self.clock = clock
         self.conversation = conversation
+        self.url = url
         self.notifier = RecordingNotifier()
         self.replies: list[Reply] = []
         self._start()
 
     def _start(self) -> None:
-        self.store: Store = open_store(self.state_dir)
+        self.store: Store = open_store(self.state_dir, self.url)
         self.engine = Engine(
             self.knowledge, self.store, channel="test", notifier=self.notifier, clock=self.clock,
             capabilities=self.capabilities,

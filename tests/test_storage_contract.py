@@ -1,0 +1,256 @@
+"""The storage contract, checked on every backend (SQLite, and PostgreSQL when a server is configured):
+the same calls give the same results, and the guarantees the engine relies on hold on each."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.dialog.model import State
+from bot.storage import Booking, SlotUnavailable, Store, open_store
+from bot.storage.migrations import MIGRATIONS
+from tests.transcript import TestBot
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SLOT = "20261201T0800Z"
+TABLES = {"conversations", "bookings", "events", "unanswered", "outbox", "leases"}
+
+
+@pytest.fixture
+def open_worker(tmp_path: Path, store_url: str | None) -> Iterator[Callable[[], Store]]:
+    """Opens one more store on the same database, as another worker would."""
+    opened: list[Store] = []
+
+    def open_one() -> Store:
+        opened.append(open_store(tmp_path / "state", store_url))
+        return opened[-1]
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_worker: Callable[[], Store]) -> Store:
+    return open_worker()
+
+
+def booking(id_: str, conversation: str = "test:1", slot: str = SLOT, region: str = "sundsvall") -> Booking:
+    return Booking(id_, conversation, region, slot, "Anna", "+46701234567", "sv", "booked")
+
+
+def in_threads(count: int, work: Callable[[int], object]) -> list[object]:
+    """Run work(0..count-1) in threads started together; their results in order."""
+    results: list[object] = [None] * count
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def run(index: int) -> None:
+        try:
+            start.wait(timeout=10)
+            results[index] = work(index)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results
+
+
+# --- schema ----------------------------------------------------------------------------------------
+
+
+def test_a_new_database_gets_the_newest_schema(store: Store) -> None:
+    assert store.version == len(MIGRATIONS)
+    assert set(store.tables()) >= TABLES
+
+
+def test_workers_starting_together_migrate_once(open_worker: Callable[[], Store]) -> None:
+    stores = in_threads(4, lambda _: open_worker())
+    assert all(isinstance(s, Store) and s.version == len(MIGRATIONS) for s in stores)
+
+
+def test_reopening_keeps_everything(open_worker: Callable[[], Store]) -> None:
+    first = open_worker()
+    first.create_booking(booking("b1"), NOW)
+    first.close()
+    again = open_worker()
+    assert [b.id for b in again.upcoming(NOW)] == ["b1"]
+
+
+# --- conversations ---------------------------------------------------------------------------------
+
+
+def test_state_round_trip_and_damaged_state(store: Store) -> None:
+    assert store.load_state("test:1") is None
+    store.save_state("test:1", State(lang="en", region="vastervik", flow="booking.slot", data={"å": [1]}), NOW)
+    loaded = store.load_state("test:1")
+    assert loaded is not None and (loaded.lang, loaded.region, loaded.flow, loaded.data) == (
+        "en", "vastervik", "booking.slot", {"å": [1]}
+    )
+    store.save_state("test:1", State(lang="sv"), NOW)  # the upsert replaces
+    assert store.load_state("test:1").lang == "sv"  # type: ignore[union-attr]
+    with store.transaction():
+        store.execute("UPDATE conversations SET state = ? WHERE key = ?", ["{not json", "test:1"])
+    assert store.load_state("test:1") == State(), "a damaged row starts afresh instead of locking someone out"
+
+
+# --- transactions ----------------------------------------------------------------------------------
+
+
+def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.create_booking(booking("b1"), NOW)
+        store.save_state("test:1", State(lang="sv"), NOW)
+        raise RuntimeError("crash between the writes")
+    assert store.upcoming(NOW) == [] and store.load_state("test:1") is None
+
+
+def test_nested_transactions_join_the_outer_one(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        with store.transaction():
+            store.create_booking(booking("b1"), NOW)
+        assert [b.id for b in store.upcoming(NOW)] == ["b1"], "visible inside"
+        raise RuntimeError
+    assert store.upcoming(NOW) == [], "rolled back with the outer one"
+
+
+def test_another_worker_sees_nothing_before_commit(open_worker: Callable[[], Store]) -> None:
+    writer, reader = open_worker(), open_worker()
+    with writer.transaction():
+        writer.create_booking(booking("b1"), NOW)
+        if writer.backend == "postgresql":  # SQLite's reader shares nothing but the file: it could wait
+            assert reader.upcoming(NOW) == []
+    assert [b.id for b in reader.upcoming(NOW)] == ["b1"]
+
+
+# --- bookings --------------------------------------------------------------------------------------
+
+
+def test_a_slot_is_booked_once(store: Store) -> None:
+    store.create_booking(booking("b1"), NOW)
+    with pytest.raises(SlotUnavailable):
+        store.create_booking(booking("b2", "test:2"), NOW)
+    store.create_booking(booking("b3", "test:2", region="vastervik"), NOW)  # another region's calendar
+    assert store.taken(NOW) == {"sundsvall": frozenset({SLOT}), "vastervik": frozenset({SLOT})}
+    assert store.cancel_booking("test:2", "b1", NOW) is None, "someone else's booking stays"
+    assert store.cancel_booking("test:1", "b1", NOW).id == "b1"  # type: ignore[union-attr]
+    store.create_booking(booking("b2", "test:2"), NOW)  # a cancelled slot is free again
+    assert [(b.id, b.conversation) for b in store.upcoming(NOW, "sundsvall")] == [("b2", "test:2")]
+
+
+def test_racing_for_one_slot_one_wins(open_worker: Callable[[], Store]) -> None:
+    workers = [open_worker() for _ in range(4)]
+
+    def book(index: int) -> str:
+        try:
+            workers[index].create_booking(booking(f"b{index}", f"test:{index}"), NOW)
+            return "won"
+        except SlotUnavailable:
+            return "lost"
+
+    assert sorted(in_threads(4, book)) == ["lost", "lost", "lost", "won"]  # type: ignore[type-var]
+    assert len(workers[0].upcoming(NOW)) == 1
+
+
+def test_moving_into_a_taken_slot_changes_nothing(store: Store) -> None:
+    other = "20261201T0900Z"
+    store.create_booking(booking("b1"), NOW)
+    store.create_booking(booking("b2", "test:2", slot=other), NOW)
+    with pytest.raises(SlotUnavailable):
+        store.move_booking("test:2", "b2", SLOT, NOW)
+    assert store.booking("b2").slot == other  # type: ignore[union-attr]
+    assert store.move_booking("test:2", "b2", "20261202T0800Z", NOW).slot == other  # type: ignore[union-attr]
+    assert store.booking("b2").slot == "20261202T0800Z"  # type: ignore[union-attr]
+    assert store.bookings_of("test:2", NOW)[0].id == "b2"
+    assert store.upcoming(datetime(2026, 12, 3, tzinfo=UTC)) == [], "past meetings are not upcoming"
+
+
+def test_a_reminder_is_claimed_by_exactly_one_worker(open_worker: Callable[[], Store]) -> None:
+    workers = [open_worker() for _ in range(4)]
+    workers[0].create_booking(booking("b1"), NOW)
+    claims = in_threads(4, lambda i: workers[i].claim_reminder("b1", "24h"))
+    assert sorted(claims) == [False, False, False, True]  # type: ignore[type-var]
+    assert workers[0].claim_reminder("b1", "2h") and not workers[1].claim_reminder("b1", "2h")
+    assert workers[0].booking("b1").reminded == "24h,2h"  # type: ignore[union-attr]
+    workers[0].move_booking("test:1", "b1", "20261202T0800Z", NOW)
+    assert workers[1].claim_reminder("b1", "24h"), "a moved meeting is reminded again"
+
+
+def test_one_conversation_at_a_time_across_workers(open_worker: Callable[[], Store]) -> None:
+    first = open_worker()
+    # SQLite serves one process: its workers are threads sharing the store. PostgreSQL: separate stores.
+    second = open_worker() if first.backend == "postgresql" else first
+    inside: list[str] = []
+    overlap: list[bool] = []
+
+    def handle(index: int) -> None:
+        with (first, second)[index].conversation_lock("web:abc"):
+            overlap.append(bool(inside))
+            inside.append("x")
+            time.sleep(0.15)
+            inside.pop()
+
+    in_threads(2, handle)
+    assert overlap == [False, False], "the second message waited for the first"
+    with first.conversation_lock("web:abc"), second.conversation_lock("web:other"):
+        pass  # another conversation does not wait
+
+
+# --- privacy ---------------------------------------------------------------------------------------
+
+
+def test_delete_and_purge_leave_nothing_personal(store: Store) -> None:
+    store.create_booking(booking("b1"), NOW)
+    store.create_booking(booking("b2", slot="20261202T0800Z"), NOW)
+    store.save_state("test:1", State(lang="sv"), NOW)
+    store.record_unanswered(now=NOW, region="sundsvall", lang="sv", text="vad blir vädret")
+    gone = store.delete_conversation("test:1", NOW)
+    assert sorted(b.id for b in gone) == ["b1", "b2"]
+    for table in store.tables():
+        assert "test:1" not in str(store.query(f"SELECT * FROM {table}")), table
+    later = NOW + timedelta(days=120)
+    store.record_event(conversation_hash="h", now=NOW, region=None, lang=None, channel="test", action="text")
+    counts = store.purge(later, retention_days=90)
+    assert counts["unanswered"] == 1
+    assert store.query("SELECT * FROM unanswered") == []
+    assert store.query("SELECT count(*) FROM events") == [(1,)], "anonymous counts stay"
+
+
+def test_monthly_hash_key(store: Store) -> None:
+    assert store.conversation_hash("a", NOW) == store.conversation_hash("a", NOW + timedelta(days=1))
+    assert store.conversation_hash("a", NOW) != store.conversation_hash("b", NOW)
+    assert store.conversation_hash("a", NOW) != store.conversation_hash("a", NOW + timedelta(days=40))
+
+
+# --- the engine on each backend --------------------------------------------------------------------
+
+
+def test_a_crash_after_the_booking_row_leaves_no_half_booking(
+    any_testbot: TestBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = any_testbot
+    bot.onboard()
+    bot.to_confirm(name="Anna", phone="070-123 45 67")
+    error = bot.store.errors[0]
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise error("disk I/O error")  # as if the database failed after the booking row was written
+
+    monkeypatch.setattr(bot.store, "save_state", crash)
+    bot.press_data("confirm")
+    assert bot.store.upcoming(bot.clock()) == [], "the booking row was rolled back with the state"
+    assert bot.notifier.sent == [], "nobody was told about a booking that does not exist"
+    monkeypatch.undo()
+    bot.press_data("confirm")
+    assert "Klart!" in bot.text and len(bot.store.upcoming(bot.clock())) == 1

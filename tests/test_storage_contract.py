@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.dialog.model import State
-from bot.storage import Booking, SlotUnavailable, Store, open_store
+from bot.storage import Booking, OutboxItem, SlotUnavailable, Store, open_store
 from bot.storage.migrations import MIGRATIONS
 from tests.transcript import TestBot
 
@@ -205,6 +205,60 @@ def test_one_conversation_at_a_time_across_workers(open_worker: Callable[[], Sto
     assert overlap == [False, False], "the second message waited for the first"
     with first.conversation_lock("web:abc"), second.conversation_lock("web:other"):
         pass  # another conversation does not wait
+
+
+def test_a_lease_is_held_by_exactly_one_worker(open_worker: Callable[[], Store]) -> None:
+    workers = [open_worker() for _ in range(4)]
+    ttl = timedelta(seconds=30)
+    held = in_threads(4, lambda i: workers[i].acquire_lease("sweeper", f"w{i}", NOW, ttl))
+    assert sorted(held) == [False, False, False, True]  # type: ignore[type-var]
+    holder = held.index(True)
+    other = (holder + 1) % 4
+    assert workers[holder].acquire_lease("sweeper", f"w{holder}", NOW + ttl / 2, ttl), "renewed"
+    assert not workers[other].acquire_lease("sweeper", f"w{other}", NOW + ttl, ttl)
+    assert workers[other].acquire_lease("sweeper", f"w{other}", NOW + ttl * 2, ttl), "an expired lease moves"
+    workers[other].release_lease("sweeper", f"w{other}")
+    assert workers[holder].acquire_lease("sweeper", f"w{holder}", NOW + ttl * 2, ttl)
+
+
+def outbox_item(number: int, kind: str = "notification", conversation: str | None = None) -> OutboxItem:
+    once = kind == "reminder"  # as bot/notify makes them: better no reminder than two
+    return OutboxItem(f"change-{number}", kind, "email", "dev@example.se", {"n": number}, conversation, once)
+
+
+def test_every_outbox_message_is_claimed_by_one_worker(open_worker: Callable[[], Store]) -> None:
+    workers = [open_worker() for _ in range(3)]
+    assert workers[0].enqueue([outbox_item(n) for n in range(40)], NOW) == 40
+    assert workers[1].enqueue([outbox_item(0)], NOW) == 0, "the same change again adds nothing"
+
+    def drain(index: int) -> list[int]:
+        claimed: list[int] = []
+        while batch := workers[index].claim_outbox(["email"], NOW, timedelta(minutes=1), limit=3):
+            claimed += [entry.item.payload["n"] for entry in batch]
+            for entry in batch:
+                workers[index].outbox_done(entry.id, NOW)
+        return claimed
+
+    claims = in_threads(3, drain)
+    every = [n for claimed in claims for n in claimed]  # type: ignore[attr-defined]
+    assert sorted(every) == list(range(40)), "each message once, none lost"
+    assert workers[0].outbox_counts() == {"sent": 40}
+
+
+def test_outbox_retry_takeover_and_delete(store: Store) -> None:
+    store.enqueue([outbox_item(1), outbox_item(2, "reminder", "test:1")], NOW)
+    first, _reminder = store.claim_outbox(["email"], NOW, timedelta(minutes=1))
+    assert first.attempts == 1 and store.claim_outbox(["email"], NOW, timedelta(minutes=1)) == []
+    store.outbox_retry(first.id, NOW + timedelta(minutes=5), "connection refused")
+    assert store.next_outbox_due(["email"]) == NOW + timedelta(minutes=1), "the reminder's claim runs out first"
+    later = NOW + timedelta(minutes=10)
+    # The crashed sender's at-most-once reminder is dropped, the notification is tried again.
+    again = store.claim_outbox(["email"], later, timedelta(minutes=1))
+    assert [(e.item.key, e.attempts) for e in again] == [("change-1", 2)]
+    assert store.outbox_counts() == {"dropped": 1, "sending": 1}
+    store.enqueue([outbox_item(3, "reminder", "test:1")], NOW)
+    store.delete_conversation("test:1", NOW)
+    assert "change-3" not in str(store.query("SELECT key FROM outbox")), "/delete drops pending reminders"
 
 
 # --- privacy ---------------------------------------------------------------------------------------

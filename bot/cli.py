@@ -102,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("purge", help="delete personal data older than the retention period")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("migrate-store", help="copy the SQLite state (--state) into a new PostgreSQL database")
+    p.add_argument("--to", help="postgresql:// URL of the target (default: env SOCIALBOT_DATABASE_URL)")
+    p.set_defaults(func=cmd_migrate_store)
     return parser
 
 
@@ -335,6 +339,32 @@ def cmd_purge(args: argparse.Namespace, config: Config) -> int:
     store = _store(config)
     counts = store.purge(datetime.now(UTC), config.retention_days)
     print("purged: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+def cmd_migrate_store(args: argparse.Namespace, config: Config) -> int:
+    from bot.storage import DB_NAME, SQLiteStore, database_url, open_store
+    from bot.storage.copy import CopyRefused, copy_store
+
+    url = args.to or database_url()
+    if not url or not url.startswith(("postgresql://", "postgres://")):
+        print("socialbot: give the target as --to postgresql://… or in SOCIALBOT_DATABASE_URL", file=sys.stderr)
+        return 2
+    path = config.state_dir / DB_NAME
+    if not path.is_file():
+        print(f"socialbot: no SQLite database at {path} (use --state DIR)", file=sys.stderr)
+        return 2
+    source, target = SQLiteStore(path), open_store(config.state_dir, url)
+    try:
+        counts = copy_store(source, target)
+    except CopyRefused as refused:
+        print(f"socialbot: nothing copied: {refused}", file=sys.stderr)
+        return 1
+    finally:
+        source.close()
+        target.close()
+    print("copied: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    print("Now set SOCIALBOT_DATABASE_URL for every worker; keep the SQLite file as a backup.")
     return 0
 
 

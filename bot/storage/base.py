@@ -486,9 +486,15 @@ class Store(ABC):
     def _describe(self, table: str) -> list[tuple[str, str]]:
         """(column, declared type) of each column of `table`."""
 
-    def rows(self, table: str, batch: int = 1000) -> Iterator[list[tuple[Any, ...]]]:
-        """Every row of `table`, in batches (all columns, in schema order)."""
-        columns = ", ".join(self.columns(table))
-        rows = self.query(f"SELECT {columns} FROM {table}")
+    def rows(self, table: str, columns: list[str], batch: int = 1000) -> Iterator[list[tuple[Any, ...]]]:
+        """Every row of `table` (those columns), in batches."""
+        rows = self.query(f"SELECT {', '.join(columns)} FROM {table}")
         for start in range(0, len(rows), batch):
             yield rows[start : start + batch]
+
+    def insert_rows(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows as they are, ids included (in the caller's transaction)."""
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        with self.transaction():
+            for row in rows:
+                self.execute(sql, row)

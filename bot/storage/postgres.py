@@ -133,6 +133,21 @@ class PostgresStore(Store):
     def scrub_disk(self) -> None:
         """Deleted rows are unreachable through SQL at once; autovacuum reclaims their space. Nothing to do."""
 
+    def insert_rows(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Rows in one round trip per batch; ids are kept, and each identity's counter moves past them."""
+        identity = [name for (name,) in self.query(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? AND is_identity = 'YES'", [table])]  # fmt: skip
+        overriding = " OVERRIDING SYSTEM VALUE" if set(identity) & set(columns) else ""
+        sql = f"INSERT INTO {table} ({', '.join(columns)}){overriding} VALUES ({', '.join('?' * len(columns))})"
+        with self.transaction(), self._connection() as conn, conn.cursor() as cursor:
+            cursor.executemany(_placeholders(sql), rows)  # type: ignore[arg-type]
+            for column in identity:
+                self.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                    f"COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"
+                )
+
     def _is_unique_violation(self, exc: Exception) -> bool:
         return isinstance(exc, pg_errors.UniqueViolation)
 

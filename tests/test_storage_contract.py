@@ -287,6 +287,15 @@ def test_monthly_hash_key(store: Store) -> None:
     assert store.conversation_hash("a", NOW) != store.conversation_hash("a", NOW + timedelta(days=40))
 
 
+def test_workers_sharing_a_state_directory_hash_alike_when_a_month_begins(
+    open_worker: Callable[[], Store],
+) -> None:
+    workers = [open_worker() for _ in range(4)]
+    december = NOW + timedelta(days=10)
+    hashes = in_threads(4, lambda i: workers[i].conversation_hash("web:abc", december))
+    assert len(set(hashes)) == 1, "one key per month for every worker, or one person counts as several"
+
+
 # --- the engine on each backend --------------------------------------------------------------------
 
 

@@ -9,11 +9,14 @@ key and link the "anonymous" events back to a chat, a name and a phone number. S
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,9 +52,27 @@ class MonthlyKey:
         self._key = b""
         self._lock = threading.Lock()
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """This process's lock, and a file lock beside the key: workers sharing the state directory must
+        not each start their own key when a month begins, or they would count one person as several."""
+        with self._lock:
+            if self.path is None:
+                yield
+                return
+            fd = os.open(self.path.with_name(KEY_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # releases the flock
+
     def key(self, now: datetime) -> bytes:
         month = month_of(now)
         with self._lock:
+            if month == self._month:
+                return self._key
+        with self._exclusive():
             if month != self._month:
                 self._load(month)
             return self._key
@@ -59,7 +80,7 @@ class MonthlyKey:
     def expire(self, now: datetime) -> bool:
         """Drop a key older than `now`'s month (the daily purge). Returns whether one was dropped."""
         month = month_of(now)
-        with self._lock:
+        with self._exclusive():
             stored = self._read()
             if stored is not None and stored[0] < month:
                 self._new(month)

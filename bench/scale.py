@@ -1,0 +1,201 @@
+"""Scaling out: the web channel with one and two `socialbot web` workers on PostgreSQL, and one on SQLite,
+measured in one run on this machine, with the ratios.
+
+    .venv/bin/python bench/scale.py [--seconds 15] [--clients 32] [--rounds 1]
+
+Each worker is a real `socialbot web` process. The load comes from one client process (this one, asyncio +
+aiohttp) playing many people at once: each starts a conversation, asks questions and presses buttons, and
+every request goes to the next worker in turn, as behind a round-robin proxy, so every conversation hops
+between workers. People are told apart by X-Forwarded-For (the workers run with --trust-proxy, as behind
+the proxy) so that the per-address rate limit sees many people, not one. PostgreSQL is a throwaway cluster
+from tests/pgcluster.py (or $SOCIALBOT_TEST_DATABASE_URL); each configuration gets a fresh database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.pgcluster import _free_port, start, stop  # noqa: E402
+
+QUESTIONS = [
+    "vad är lönebidrag", "hur får jag jobb", "vad är ett socialt företag", "kan jag praktisera",
+    "what is work training", "jag vill starta företag", "vad kostar det", "hur fungerar arbetsträning",
+]  # fmt: skip
+PER_CONVERSATION = 6  # within the web channel's per-conversation burst
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    url = os.environ.get("SOCIALBOT_TEST_DATABASE_URL", "").strip()
+    if url:
+        yield url
+        return
+    directory = Path(tempfile.mkdtemp(prefix="scale-pg-"))
+    try:
+        yield start(directory)
+    finally:
+        stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def fresh_database(server: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")  # type: ignore[arg-type]
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    parts = urlsplit(server)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def start_workers(count: int, state: Path, url: str | None) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALBOT_")}
+    if url:
+        env["SOCIALBOT_DATABASE_URL"] = url
+    processes, bases = [], []
+    for _ in range(count):
+        port = _free_port()
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "bot", "--state", str(state), "web", "--port", str(port), "--trust-proxy"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))  # fmt: skip
+        bases.append(f"http://127.0.0.1:{port}")
+    return processes, bases
+
+
+async def wait_healthy(bases: list[str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        for base in bases:
+            while True:
+                try:
+                    async with session.get(base + "/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{base} did not become healthy")
+                await asyncio.sleep(0.2)
+
+
+async def drive(bases: list[str], seconds: float, clients: int) -> dict[str, float]:
+    """Many people at once for `seconds`; returns throughput and latency."""
+    turn = itertools.cycle(bases)
+    latencies: list[float] = []
+    failures = 0
+    people = itertools.count()
+    stop_at = time.monotonic() + seconds
+
+    async def person(session: aiohttp.ClientSession) -> None:
+        nonlocal failures
+        rng = random.Random()
+        while time.monotonic() < stop_at:
+            who = next(people)
+            headers = {"X-Forwarded-For": f"10.{who // 65536 % 256}.{who // 256 % 256}.{who % 256}"}
+            conversation = None
+            buttons: list[str] = []
+            for _ in range(PER_CONVERSATION):
+                if conversation and buttons and rng.random() < 0.3:
+                    body = {"conversation": conversation, "button": rng.choice(buttons)}
+                else:
+                    body = {"conversation": conversation, "text": rng.choice(QUESTIONS)}
+                began = time.perf_counter()
+                async with session.post(next(turn) + "/api/messages", json=body, headers=headers) as response:
+                    answer = await response.json()
+                latencies.append(time.perf_counter() - began)
+                if response.status != 200:
+                    failures += 1
+                    break
+                conversation = answer["conversation"]
+                buttons = [b["data"] for r in answer["replies"] for b in r.get("buttons", [])][:4]
+                if conversation is None:
+                    break
+
+    connector = aiohttp.TCPConnector(limit=clients * 2)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        began = time.perf_counter()
+        await asyncio.gather(*(person(session) for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "failures": failures,
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+    }
+
+
+def measure(name: str, workers: int, url: str | None, cache: Path, seconds: float, clients: int) -> dict[str, float]:
+    state = Path(tempfile.mkdtemp(prefix=f"scale-{name}-"))
+    shutil.copytree(cache, state / "cache")  # the trained matcher, so that no worker trains
+    processes, bases = start_workers(workers, state, url)
+    try:
+        asyncio.run(wait_healthy(bases))
+        asyncio.run(drive(bases, 2.0, clients))  # warm-up
+        result = asyncio.run(drive(bases, seconds, clients))
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        shutil.rmtree(state, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--clients", type=int, default=32, help="people talking at the same moment")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat and report the median per setup")
+    args = parser.parse_args()
+
+    cache = Path(tempfile.mkdtemp(prefix="scale-cache-"))
+    subprocess.run([sys.executable, "-m", "bot", "--state", str(cache), "ask", "hej"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if not k.startswith("SOCIALBOT_")})  # fmt: skip
+    results: dict[str, list[dict[str, float]]] = {}
+    with postgres_server() as server:
+        for round_ in range(args.rounds):
+            for name, workers, backend in (("sqlite-1", 1, "sqlite"), ("postgresql-1", 1, "postgresql"),
+                                           ("postgresql-2", 2, "postgresql")):  # fmt: skip
+                url = fresh_database(server, f"scale_{round_}_{name.replace('-', '_')}") if backend != "sqlite" else None
+                results.setdefault(name, []).append(
+                    measure(name, workers, url, cache / "cache", args.seconds, args.clients)
+                )
+    shutil.rmtree(cache, ignore_errors=True)
+
+    summary = {name: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for name, runs in results.items()}
+    print(f"{'setup':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failed':>7}")
+    for name, r in summary.items():
+        print(f"{name:<14} {r['per_second']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['requests']:>9.0f} "
+              f"{r['failures']:>7.0f}")  # fmt: skip
+    two_vs_one = summary["postgresql-2"]["per_second"] / summary["postgresql-1"]["per_second"]
+    pg_vs_sqlite = summary["postgresql-1"]["per_second"] / summary["sqlite-1"]["per_second"]
+    print(f"two PostgreSQL workers / one: {two_vs_one:.2f}x (goal >= 1.5x on 2 cores)")
+    print(f"one PostgreSQL worker / one SQLite worker: {pg_vs_sqlite:.2f}x")
+    print(json.dumps({"summary": summary, "two_vs_one": two_vs_one, "pg_vs_sqlite": pg_vs_sqlite}))
+
+
+if __name__ == "__main__":
+    main()

@@ -543,7 +543,7 @@ def evidence(store: Store) -> None:
 
 
 def test_evidence_for_the_funders(tmp_path: Path) -> None:
-    store = Store(tmp_path / "stats.db")
+    store = SQLiteStore(tmp_path / "stats.db")
     evidence(store)
     report, before, raw = reports(lambda: built(store))
     summary = raw.to_dict()["summary"]

@@ -30,6 +30,7 @@ from typing import Any, TextIO
 from bot.content import ContentError, load_content
 from bot.content.model import Content
 from bot.content.validator import routing_problems
+from bot.dialog.model import Choice
 from bot.matching import TopicMatcher
 from bot.stats.report import EXAMPLE_CHARS, cluster_unanswered, example_of, question_key
 from bot.storage import Store, Unanswered
@@ -360,3 +361,81 @@ def _show(group: Group, total: int, matcher: TopicMatcher, content: Content, ran
         title = content.topics[topic].title.get("sv", topic) if topic in content.topics else topic
         print(f"    {i}) {topic}: {title}", file=stdout)
     print(HELP, file=stdout)
+
+
+# --- /review in the admins' Telegram chats ------------------------------------------------------------
+
+ADMIN_PREFIX = (
+    "rv:"  # button data of the admin review; the number after the action is a question id of the group
+)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One group shown to an admin in a chat, with its buttons."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+
+def admin_card(
+    store: Store, matcher: TopicMatcher, content: Content, position: int = 0, note: str = ""
+) -> Card:
+    """The group at `position` (newest first) with buttons to add it to a suggested topic, mark it out of scope,
+    drop it or skip it."""
+    groups = current_groups(store)
+    prefix = f"{note}\n\n" if note else ""
+    if position >= len(groups):
+        return Card(prefix + ("Inga fler obesvarade frågor att gå igenom." if groups else
+                              "Inga obesvarade frågor att gå igenom."))  # fmt: skip
+    group = groups[position]
+    ref = min(group.ids)
+    match = matcher.match(group.example)
+    times = "en gång" if group.asked == 1 else f"{group.asked} gånger"
+    now = f"Boten svarar nu med ”{match.topic}”." if match.topic else "Boten har inget svar."
+    text = (f"{prefix}Fråga {position + 1} av {len(groups)}, ställd {times}, senast {group.last}:\n"
+            f"”{group.example}”\n{now}\nVilket ämne hör den till?")  # fmt: skip
+    choices = [
+        Choice(f"+ {content.topics[topic].title.get('sv', topic)}"[:60], f"{ADMIN_PREFIX}a:{ref}:{topic}")
+        for topic, _ in match.ranking
+        if topic in content.topics
+    ]
+    choices += [
+        Choice("Utanför bottens ämnen", f"{ADMIN_PREFIX}o:{ref}"),
+        Choice("Ta bort", f"{ADMIN_PREFIX}d:{ref}"),
+        Choice("Hoppa över", f"{ADMIN_PREFIX}s:{ref}"),
+    ]
+    return Card(text, tuple(choices))
+
+
+@dataclass(frozen=True)
+class AdminResult:
+    card: Card
+    written: Written | None = None  # when the content changed: its new matcher, until the bot reloads
+
+
+def admin_press(
+    store: Store, content_dir: Path, data: str, matcher: TopicMatcher, content: Content
+) -> AdminResult:
+    """Do what an admin's button says, then show the next group. Blocking (a write trains a matcher)."""
+    action, _, rest = data.removeprefix(ADMIN_PREFIX).partition(":")
+    ref, _, topic = rest.partition(":")
+    groups = current_groups(store)
+    position = next((i for i, g in enumerate(groups) if ref.isdigit() and int(ref) in g.ids), None)
+    if position is None:
+        return AdminResult(admin_card(store, matcher, content, 0, "Den frågan är redan hanterad."))
+    group = groups[position]
+    if action == "s":
+        return AdminResult(admin_card(store, matcher, content, position + 1))
+    if action == "d":
+        store.delete_unanswered(group.ids)
+        return AdminResult(admin_card(store, matcher, content, position, f"Borttagen: ”{group.example}”."))
+    if action not in ("a", "o"):
+        return AdminResult(admin_card(store, matcher, content, position))
+    try:
+        written = add_example(content_dir, topic if action == "a" else None, group.example,
+                              example_lang(group, matcher), also=partial(store.delete_unanswered, group.ids))  # fmt: skip
+    except ReviewError as exc:
+        return AdminResult(admin_card(store, matcher, content, position + 1, f"Inte gjort: {exc}"))
+    note = f"Klart: {written.describe()}"
+    return AdminResult(admin_card(store, written.matcher, written.content, position, note), written)

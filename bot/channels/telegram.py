@@ -40,6 +40,7 @@ from bot.dialog.model import ButtonPress, Choice, CommandMessage, Event, Reply, 
 from bot.engine import Engine
 from bot.notify.delivery import Transport
 from bot.notify.telegram import TelegramTransport, split_text
+from bot.review import ADMIN_PREFIX
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -222,6 +223,9 @@ class TelegramChannel:
                 self.admin_reload(message.chat_id) if name == "reload" else self.admin_stats(message.chat_id)
             )
             return
+        if name == "review" and message.chat_id in self.config.admin_chats:
+            await self.admin_review(message.chat_id, None)
+            return
         await self.dispatch(message.chat_id, CommandMessage(name, argument.strip()), context)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -230,7 +234,11 @@ class TelegramChannel:
             return
         await with_retries("answerCallbackQuery", query.answer)
         chat_id = query.message.chat.id if query.message else query.from_user.id
-        await self.dispatch(chat_id, ButtonPress(str(query.data or "")), context)
+        data = str(query.data or "")
+        if data.startswith(ADMIN_PREFIX) and chat_id in self.config.admin_chats:
+            await self.admin_review(chat_id, data)
+            return
+        await self.dispatch(chat_id, ButtonPress(data), context)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -273,6 +281,23 @@ class TelegramChannel:
         await send_stats(self.application.bot, chat_id, self.engine.store, self.engine.clock(),
                          **labels(self.engine.knowledge.content))  # fmt: skip
 
+    async def admin_review(self, chat_id: int, data: str | None) -> None:
+        """/review: the unanswered questions one group at a time, with buttons (bot/review.py does the work)."""
+        from bot import review
+
+        assert self.application is not None
+        knowledge = self.engine.knowledge
+        store, bot = self.engine.store, self.application.bot
+        if data is None:
+            card = await asyncio.to_thread(review.admin_card, store, knowledge.matcher, knowledge.content)
+        else:
+            if data.startswith((f"{ADMIN_PREFIX}a:", f"{ADMIN_PREFIX}o:")):
+                await with_retries("review answer", bot.send_message, chat_id, "Kontrollerar innehållet …")
+            result = await asyncio.to_thread(review.admin_press, store, self.config.content_dir, data,
+                                             knowledge.matcher, knowledge.content)  # fmt: skip
+            card = result.card  # the content watcher reloads the bot's own content in a moment
+        await send_replies(bot, chat_id, [Reply(card.text, card.choices)])
+
     async def admin_reload(self, chat_id: int) -> None:
         text = await self.runtime.admin_reload()
         assert self.application is not None
@@ -284,4 +309,3 @@ class TelegramChannel:
 class _ChatLock:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
-

@@ -240,6 +240,7 @@ class Engine:
             action=record.action, topic=record.topic, band=record.band,
         )  # fmt: skip
         if record.unanswered and self.settings.keep_unanswered:
+            reason = "unhelpful" if record.action == "unhelpful" else "fallback"  # 👎: answered, but wrongly
             self.store.record_unanswered(
-                now=now, region=region, lang=lang, text=self._scrub(record.unanswered)
+                now=now, region=region, lang=lang, text=self._scrub(record.unanswered), reason=reason
             )

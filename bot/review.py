@@ -54,10 +54,11 @@ class Group:
     last: str  # the day it was last asked (UTC, YYYY-MM-DD)
     lang: str | None  # the chat language most of them were asked in
     ids: tuple[int, ...]
+    unhelpful: int = 0  # of them answered, but the person said (👎) the answer did not help
 
     def to_dict(self) -> dict[str, Any]:
         return {"number": self.number, "asked": self.asked, "example": self.example, "last": self.last,
-                "lang": self.lang}  # fmt: skip
+                "lang": self.lang, "unhelpful": self.unhelpful}  # fmt: skip
 
 
 def group_questions(questions: Sequence[Unanswered]) -> list[Group]:
@@ -76,6 +77,7 @@ def group_questions(questions: Sequence[Unanswered]) -> list[Group]:
                 last=max(questions[i].day for i in members),
                 lang=langs.most_common(1)[0][0] if langs else None,
                 ids=tuple(sorted(questions[i].id for i in members)),
+                unhelpful=sum(questions[i].reason == "unhelpful" for i in members),
             )
         )
     return groups
@@ -114,7 +116,7 @@ def find_group(store: Store, state_dir: Path, number: int, now: datetime) -> Gro
     found = group_questions(members)
     merged = found[0]  # the listed questions may regroup a little once some are gone: keep them as one
     return Group(number, merged.example, len(members), max(q.day for q in members), merged.lang,
-                 tuple(q.id for q in members))  # fmt: skip
+                 tuple(q.id for q in members), sum(q.reason == "unhelpful" for q in members))  # fmt: skip
 
 
 # --- writing into the content --------------------------------------------------------------------------
@@ -353,6 +355,10 @@ def _show(group: Group, total: int, matcher: TopicMatcher, content: Content, ran
     print(f"\n[{group.number}/{total}] asked {times}, last {group.last}"
           f"{f' (chat in {group.lang})' if group.lang else ''}", file=stdout)  # fmt: skip
     print(f"  “{group.example}”", file=stdout)
+    if group.unhelpful:
+        print(
+            f"  {group.unhelpful} of them got an answer that the person said did not help (👎).", file=stdout
+        )
     if match.topic:
         print(f"  The bot now answers it with '{match.topic}' (score {match.score:.2f}).", file=stdout)
     else:
@@ -393,6 +399,8 @@ def admin_card(
     match = matcher.match(group.example)
     times = "en gång" if group.asked == 1 else f"{group.asked} gånger"
     now = f"Boten svarar nu med ”{match.topic}”." if match.topic else "Boten har inget svar."
+    if group.unhelpful:
+        now += f" {group.unhelpful} av dem tyckte att svaret inte hjälpte (👎)."
     text = (f"{prefix}Fråga {position + 1} av {len(groups)}, ställd {times}, senast {group.last}:\n"
             f"”{group.example}”\n{now}\nVilket ämne hör den till?")  # fmt: skip
     choices = [

@@ -211,3 +211,26 @@ def test_an_example_in_a_translated_language_goes_to_its_language_file(content: 
     with pytest.raises(review.ReviewError, match="no examples in 'de'"):
         review.add_example(content, "work-training", "kann ich ein Praktikum machen", "de")
     assert files(content) == after
+
+
+def test_a_thumbs_down_question_is_reviewed_but_not_counted_as_unanswered(tmp_path: Path) -> None:
+    from bot.stats import build_report
+
+    store = open_store(tmp_path)
+    try:
+        now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+        store.record_unanswered(now=now, region="sundsvall", lang="sv", text="vad blir det för väder")
+        store.record_unanswered(
+            now=now, region="sundsvall", lang="sv", text="får jag lön", reason="unhelpful"
+        )
+        groups = review.current_groups(store)
+        assert [(g.example, g.unhelpful) for g in groups] == [
+            ("får jag lön", 1),
+            ("vad blir det för väder", 0),
+        ]
+        report = build_report(store, None, None, {})
+        assert [row.label for row in report.unanswered] == [
+            "vad blir det för väder"
+        ]  # the bot's fallbacks only
+    finally:
+        store.close()

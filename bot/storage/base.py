@@ -78,6 +78,7 @@ class Unanswered:
     region: str | None
     lang: str | None  # the chat's language when it was asked
     text: str
+    reason: str = "fallback"  # or "unhelpful": answered, but the person said it did not help
 
 
 def key_at(moment: datetime) -> str:
@@ -319,16 +320,19 @@ class Store(ABC):
                 },
             )
 
-    def record_unanswered(self, *, now: datetime, region: str | None, lang: str | None, text: str) -> None:
+    def record_unanswered(self, *, now: datetime, region: str | None, lang: str | None, text: str,
+                          reason: str = "fallback") -> None:  # fmt: skip
+        day = now.astimezone(UTC).strftime("%Y-%m-%d")
         with self.transaction():
             self._insert(
-                "unanswered",
-                {"day": now.astimezone(UTC).strftime("%Y-%m-%d"), "region": region, "lang": lang, "text": text},
+                "unanswered", {"day": day, "region": region, "lang": lang, "text": text, "reason": reason}
             )
 
     def unanswered_questions(self) -> list[Unanswered]:
         """Every kept question the bot could not answer, oldest first (for `socialbot review`)."""
-        rows = self.query(f"SELECT {self.row_id}, day, region, lang, text FROM unanswered ORDER BY {self.row_id}")
+        rows = self.query(
+            f"SELECT {self.row_id}, day, region, lang, text, reason FROM unanswered ORDER BY {self.row_id}"
+        )
         return [Unanswered(*row) for row in rows]
 
     def delete_unanswered(self, ids: Iterable[int]) -> int:
@@ -346,8 +350,10 @@ class Store(ABC):
         )
 
     def unanswered_between(self, low: str, high: str) -> list[tuple[Any, ...]]:
-        """(day, text) with low <= day <= high, for the report."""
-        return self.query("SELECT day, text FROM unanswered WHERE day >= ? AND day <= ?", [low, high])
+        """(day, text) of the questions the bot could not answer with low <= day <= high, for the report."""
+        return self.query(
+            "SELECT day, text FROM unanswered WHERE day >= ? AND day <= ? AND reason = 'fallback'", [low, high]
+        )
 
     def purge(self, now: datetime, retention_days: int) -> dict[str, int]:
         """Delete what is older than the retention period; aggregate counts in `events` stay."""

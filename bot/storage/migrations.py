@@ -106,6 +106,11 @@ MIGRATIONS: list[str] = [
     """
     DROP TABLE hash_keys;
     """,
+    # 4: why a question is up for review: the bot had no answer ('fallback'), or the person said the answer did not
+    # help ('unhelpful'); the statistics' "unanswered" are the fallbacks only
+    """
+    ALTER TABLE unanswered ADD COLUMN reason TEXT NOT NULL DEFAULT 'fallback'
+    """,
 ]
 
 

@@ -153,7 +153,9 @@ class SQLiteStore(Store):
 
     def unanswered_between(self, low: str, high: str) -> list[tuple[object, ...]]:
         with self._reader() as conn:
-            return conn.execute("SELECT day, text FROM unanswered WHERE day >= ? AND day <= ?", [low, high]).fetchall()
+            return conn.execute(
+                "SELECT day, text FROM unanswered WHERE day >= ? AND day <= ? AND reason = 'fallback'", [low, high]
+            ).fetchall()
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:

@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", default="127.0.0.1", help="address to listen on in webhook mode")
     p.add_argument("--port", type=int, default=8443, help="port to listen on in webhook mode")
     p.add_argument(
-        "--secret-token", help="webhook secret (default: env TELEGRAM_WEBHOOK_SECRET, or a random one)"
+        "--secret-token", help="webhook secret (default: env TELEGRAM_WEBHOOK_SECRET, or one derived from the token)"
     )
     p.set_defaults(func=cmd_run)
 
@@ -228,10 +228,18 @@ def cmd_bookings(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def webhook_secret(token: str) -> str:
+    """The webhook's default secret, derived from the token: every worker of one bot registers the same one
+    (a random secret per worker would lock the others out), and it tells nothing that the token does not."""
+    import hashlib
+    import hmac
+
+    return hmac.new(token.encode(), b"socialbot webhook secret", hashlib.sha256).hexdigest()
+
+
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     import logging
     import os
-    import secrets
 
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     from bot.channels.telegram import TelegramChannel, valid_token
@@ -261,7 +269,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     try:
         if args.webhook_url:
             secret = (
-                args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+                args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET") or webhook_secret(token)
             )
             application.run_webhook(listen=args.listen, port=args.port, url_path="telegram",
                                     webhook_url=args.webhook_url.rstrip("/") + "/telegram", secret_token=secret,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,12 @@ def test_export_json_and_csv(tmp_path: Path) -> None:
 
     with out.open(encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == len(rows)
+
+
+def test_webhook_workers_of_one_bot_share_the_default_secret() -> None:
+    from bot.cli import webhook_secret
+
+    token = "123456789:AAtesttokentesttokentesttokentest12"
+    assert webhook_secret(token) == webhook_secret(token), "every worker registers the same secret"
+    assert webhook_secret(token) != webhook_secret(token + "x")
+    assert token not in webhook_secret(token) and re.fullmatch(r"[A-Za-z0-9_-]{1,256}", webhook_secret(token))

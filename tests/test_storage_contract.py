@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.dialog.model import State
+from bot.knowledge import Knowledge
 from bot.storage import Booking, OutboxItem, SlotUnavailable, Store, open_store
 from bot.storage.migrations import MIGRATIONS
-from tests.transcript import TestBot
+from tests.transcript import Clock, TestBot
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SLOT = "20261201T0800Z"
@@ -317,3 +318,31 @@ def test_a_crash_after_the_booking_row_leaves_no_half_booking(
     monkeypatch.undo()
     bot.press_data("confirm")
     assert "Klart!" in bot.text and len(bot.store.upcoming(bot.clock())) == 1
+
+
+def test_a_lost_database_connection_costs_one_apology_not_a_crash(
+    knowledge: Knowledge, tmp_path: Path, clock: Clock, postgres_url: str
+) -> None:
+    """PostgreSQL restarted or a connection cut (a failover, an idle timeout in a proxy): the message at hand
+    gets an apology and changes nothing, and the next one works on a fresh connection."""
+    import psycopg
+
+    from bot.storage.postgres import APPLICATION_NAME
+
+    bot = TestBot(knowledge, tmp_path, clock, url=postgres_url)
+    try:
+        bot.onboard()
+        bot.to_confirm(name="Anna", phone="070-123 45 67")
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            cut = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                [APPLICATION_NAME],
+            ).fetchone()
+        assert cut and cut[0] >= 1
+        bot.press_data("confirm")
+        assert "försök igen" in bot.text.lower(), bot.text
+        assert bot.store.upcoming(bot.clock()) == []
+        bot.press_data("confirm")
+        assert "Klart!" in bot.text and len(bot.store.upcoming(bot.clock())) == 1
+    finally:
+        bot.close()

@@ -26,6 +26,7 @@ from bot.storage.base import Result, Store
 from bot.storage.migrations import migrate_postgresql
 
 LOCK_TIMEOUT = "10s"  # a conversation or row locked longer than this is an error and an apology, not a hang
+APPLICATION_NAME = "socialbot"  # how the workers' connections show in pg_stat_activity
 CONVERSATION_LOCKS = 0x50C1  # the first key of two-key advisory locks: this bot's conversations
 
 
@@ -56,7 +57,7 @@ class PostgresStore(Store):
             url,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "application_name": APPLICATION_NAME},
             configure=_configure,
             open=False,
             name="socialbot",

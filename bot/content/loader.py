@@ -7,11 +7,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from bot.booking.slots import Availability
 from bot.content import schema
 from bot.content.catalogue import ACTION_TOPICS, REGIONS, REQUIRED_TOPICS
+from bot.content.languages import DEFAULT_LANGUAGES, Language, Localized, Notice, read_language_list
 from bot.content.model import PLACEHOLDER, PLACEHOLDERS, Contact, Content, Crisis, Listing, Region, Topic
 from bot.content.problems import Problem
 from bot.content.yamlfile import YamlFile, YamlSyntaxError, read_yaml
@@ -46,13 +47,24 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
         problems.append(Problem("crisis.yaml", 0, "the crisis file is missing: the bot must always be able "
                                 "to answer a person in crisis"))  # fmt: skip
 
+    languages = _languages(directory, problems)
+    texts = _parse_one(directory, "texts.yaml", schema.TextsFile, problems)
+    notices = _parse_one(directory, "notices.yaml", schema.NoticesFile, problems)
+    language_files = _language_files(directory, languages, problems)
+
     regions = {model.id: _region(model) for _, model in region_files}
     topics = {model.id: _topic(model, file) for file, model in topic_files}
+    dialog_texts = {key: Localized(text.model_dump()) for key, text in texts[1].root.items()} if texts else {}
+    from bot.content.translations import merge_languages
+
+    problems += merge_languages(language_files, languages, topics, regions, dialog_texts, topic_files,
+                                region_files, texts)  # fmt: skip
     # A file that failed to parse still names a topic: do not also report it as missing everywhere.
     present = {path.stem for path in (directory / "topics").glob("*.y*ml")}
     problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today(), present)
-    if problems:
-        raise ContentError(problems)
+    errors = [problem for problem in problems if not problem.warning]
+    if errors:
+        raise ContentError(errors)
     return Content(
         topics=dict(sorted(topics.items())),
         regions={r: regions[r] for r in sorted(regions, key=_region_order)},
@@ -64,7 +76,55 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
         ),
         directory=directory,
         crisis=_crisis(*crisis) if crisis else None,
+        languages=tuple(
+            code for code in languages if code in DEFAULT_LANGUAGES or code in language_files
+        ),
+        language_info=languages,
+        texts=dialog_texts,
+        warnings=tuple(sorted(problem for problem in problems if problem.warning)),
+        notices={
+            code: Notice(code, n.name, n.text, n.dir, draft=n.reviewed is None)
+            for code, n in (notices[1].root.items() if notices else [])
+        },
     )
+
+
+def _languages(directory: Path, problems: list[Problem]) -> dict[str, Language]:
+    """content/languages.yaml, or Swedish and English alone when the file is missing."""
+    path = directory / "languages.yaml"
+    if not path.exists():
+        return {code: Language(code, name) for code, name in (("sv", "Svenska"), ("en", "English"))}
+    parsed = _parse(path, "languages.yaml", schema.LanguagesFile, problems)
+    if parsed is None:
+        return {}
+    file, model = parsed
+    languages, more = read_language_list(file, model.root)
+    problems += more
+    return languages
+
+
+def _language_files(
+    directory: Path, languages: dict[str, Language], problems: list[Problem]
+) -> dict[str, tuple[YamlFile, schema.LanguageFile]]:
+    """languages/<code>.yaml for every listed language but Swedish and English."""
+    found = {}
+    for path in sorted((directory / "languages").glob("*.y*ml")):
+        name = f"languages/{path.name}"
+        parsed = _parse(path, name, schema.LanguageFile, problems)
+        if parsed is None:
+            continue
+        file, model = parsed
+        if model.lang != path.stem:
+            problems.append(file.problem(("lang",), f"'lang: {model.lang}' must be the file name '{path.stem}'"))
+        elif model.lang in DEFAULT_LANGUAGES:
+            problems.append(file.problem(("lang",), f"'{model.lang}' is written in the topic files themselves"))
+        elif model.lang not in languages:
+            problems.append(
+                file.problem(("lang",), f"the language '{model.lang}' is not in languages.yaml: add it there")
+            )
+        else:
+            found[model.lang] = parsed
+    return found
 
 
 def _region_order(region_id: str) -> tuple[int, str]:
@@ -106,7 +166,7 @@ def _parse(path: Path, name: str, model: type[M], problems: list[Problem]) -> tu
         problems.append(Problem(name, 0, f"cannot read the file: {exc.strerror}"))
         return None
     problems += duplicates
-    if not isinstance(file.data, dict):
+    if not isinstance(file.data, list if issubclass(model, RootModel) and _is_list(model) else dict):
         problems.append(Problem(name, 1, "the file is empty or is not a list of 'field: value' lines"))
         return None
     try:
@@ -122,6 +182,10 @@ def _parse(path: Path, name: str, model: type[M], problems: list[Problem]) -> tu
         )
         return None
     return file, parsed
+
+
+def _is_list(model: type[BaseModel]) -> bool:
+    return getattr(model.model_fields["root"].annotation, "__origin__", None) is list
 
 
 def _explain(file: YamlFile, model: type[BaseModel], error: Any) -> Problem:
@@ -199,10 +263,10 @@ def _region(model: schema.RegionFile) -> Region:
     weekdays = frozenset(schema.WEEKDAYS.index(day) for day in avail.weekdays)
     return Region(
         id=model.id,
-        name={"sv": model.name.sv, "en": model.name.en},
+        name=Localized(sv=model.name.sv, en=model.name.en),
         contact=Contact(
             name=model.contact.name,
-            role={"sv": model.contact.role.sv, "en": model.contact.role.en},
+            role=Localized(sv=model.contact.role.sv, en=model.contact.role.en),
             organisation=model.contact.organisation,
             phone=model.contact.phone,
             email=model.contact.email,
@@ -216,14 +280,14 @@ def _region(model: schema.RegionFile) -> Region:
             away=avail.away_ranges(),
         ),
         place_kind=avail.place.kind,
-        place={"sv": avail.place.sv, "en": avail.place.en},
+        place=Localized(sv=avail.place.sv, en=avail.place.en),
         organisations=tuple(_listing(o) for o in model.organisations),
         enterprises=tuple(_listing(e) for e in model.enterprises),
     )
 
 
 def _listing(model: schema.Organisation) -> Listing:
-    return Listing(model.name, {"sv": model.what.sv, "en": model.what.en}, model.contact)
+    return Listing(model.name, Localized(sv=model.what.sv, en=model.what.en), model.contact)
 
 
 def _crisis(file: YamlFile, model: schema.CrisisFile) -> Crisis:
@@ -252,7 +316,7 @@ def _topic(model: schema.TopicFile, file: YamlFile) -> Topic:
     return Topic(
         id=model.id,
         kind=model.kind,
-        title={"sv": model.title.sv, "en": model.title.en},
+        title=Localized(sv=model.title.sv, en=model.title.en),
         examples={"sv": tuple(model.examples.sv), "en": tuple(model.examples.en)},
         keywords=tuple(model.keywords),
         answers=answers,

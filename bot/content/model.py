@@ -10,8 +10,10 @@ from functools import cached_property
 from pathlib import Path
 
 from bot.booking.slots import Availability
+from bot.content.languages import Language, Localized, Notice, fallbacks
+from bot.content.problems import Problem
 
-Lang = str  # "sv" or "en"
+Lang = str  # a BCP 47 tag from content/languages.yaml: "sv", "en", "ar", "sv-x-easy", ...
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 PLACEHOLDERS = (
     "region",
@@ -92,10 +94,20 @@ class Topic:
     reviewed: date
     file: str = ""
     example_lines: Mapping[tuple[Lang, int], int] = field(default_factory=dict)  # for FILE:LINE messages
+    example_files: Mapping[Lang, str] = field(default_factory=dict)  # where a language's examples are, if not `file`
 
     def answer(self, region: Region, lang: Lang) -> str:
-        text = self.answers.get((region.id, lang)) or self.answers[(None, lang)]
-        return region.fill(text, lang).strip()
+        """The answer in `lang`, or in its fallback language when `lang` has none (see `answer_lang`)."""
+        written_in = self.answer_lang(region, lang)
+        text = self.answers.get((region.id, written_in)) or self.answers[(None, written_in)]
+        return region.fill(text, written_in).strip()
+
+    def answer_lang(self, region: Region, lang: Lang) -> Lang:
+        """The language the answer for `lang` is written in: `lang` itself, or the nearest fallback."""
+        for candidate in fallbacks(lang):
+            if (region.id, candidate) in self.answers or (None, candidate) in self.answers:
+                return candidate
+        raise KeyError(f"topic {self.id} has no answer for {lang}")
 
 
 @dataclass(frozen=True)
@@ -121,7 +133,31 @@ class Content:
     out_of_scope: Mapping[Lang, tuple[str, ...]] = field(default_factory=dict)
     directory: Path | None = None
     crisis: Crisis | None = None  # None only in hand-built test content; load_content requires it
-    languages: tuple[Lang, ...] = ("sv", "en")
+    languages: tuple[Lang, ...] = ("sv", "en")  # offered to people, in the order of languages.yaml
+    language_info: Mapping[Lang, Language] = field(default_factory=dict)  # every listed language
+    texts: Mapping[str, Localized] = field(default_factory=dict)  # the dialog's own texts, by key
+    notices: Mapping[Lang, Notice] = field(default_factory=dict)  # languages the bot does not speak
+    warnings: tuple[Problem, ...] = ()  # what `validate` shows without refusing the content
+
+    def language(self, code: Lang) -> Language:
+        """What the content says about a language; an unlisted one is a reviewed left-to-right one."""
+        return self.language_info.get(code) or Language(code, code)
+
+    def is_draft(self, lang: Lang) -> bool:
+        return self.language(lang).draft
+
+    def text(self, key: str, lang: Lang, **values: object) -> str:
+        """The dialog text `key` in `lang` (or its fallback), with {values} filled in.
+
+        A placeholder the text does not have is ignored, and one it has without a value is left as it is:
+        staff editing a text can never make the bot crash.
+        """
+        template = self.texts[key][lang]
+        return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
+
+    def text_lang(self, key: str, lang: Lang) -> Lang:
+        """The language the text `key` is shown in for `lang`."""
+        return self.texts[key].lang_of(lang) or lang
 
     @cached_property
     def keywords(self) -> frozenset[str]:

@@ -10,6 +10,7 @@ class Problem:
     file: str
     line: int
     message: str
+    warning: bool = False  # shown, but the content can still be used (e.g. a draft translation's gap)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"

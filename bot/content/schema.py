@@ -10,7 +10,7 @@ import re
 from datetime import date, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 from bot.booking.phone import parse_swedish_phone
 
@@ -218,3 +218,68 @@ class OutOfScopeExamples(Strict):
 
 class OutOfScopeFile(Strict):
     examples: OutOfScopeExamples
+
+
+# --- languages ---------------------------------------------------------------------------------------
+
+LANG_TAG = r"^[a-z]{2,3}(-[a-zA-Z0-9]{1,8})*$"  # BCP 47, e.g. sv, ar, sv-x-easy
+MIN_TRANSLATED_EXAMPLES = 15
+
+
+class LanguageEntry(Strict):
+    """One line of content/languages.yaml."""
+
+    code: Annotated[str, Field(pattern=LANG_TAG)]
+    name: NonEmpty
+    dir: Literal["ltr", "rtl"] = "ltr"
+    status: Literal["draft", "reviewed"]
+    reviewed_by: NonEmpty | None = None
+    reviewed: date | None = None
+
+
+class LanguageRegion(Strict):
+    name: NonEmpty | None = None
+    place: NonEmpty | None = None
+    organisations: dict[str, NonEmpty] = {}  # organisation name (as in regions/<id>.yaml) -> what it does
+    enterprises: dict[str, NonEmpty] = {}
+
+
+class LanguageTopic(Strict):
+    title: Annotated[str, Field(min_length=1, max_length=TITLE_MAX)] | None = None
+    answer: NonEmpty | None = None
+    regions: dict[str, NonEmpty] = {}  # where the Swedish answer is written per region
+    examples: list[NonEmpty] = []
+
+
+class LanguageFile(Strict):
+    """content/languages/<code>.yaml: everything one more language says."""
+
+    lang: Annotated[str, Field(pattern=LANG_TAG)]
+    status: Literal["draft", "reviewed"]
+    reviewed_by: NonEmpty | None = None
+    reviewed: date | None = None
+    texts: dict[str, NonEmpty] = {}
+    regions: dict[str, LanguageRegion] = {}
+    topics: dict[str, LanguageTopic] = {}
+
+
+class Notice(Strict):
+    """One entry of content/notices.yaml: what a person writing in a language the bot lacks is told."""
+
+    name: NonEmpty
+    text: NonEmpty
+    dir: Literal["ltr", "rtl"] = "ltr"
+    reviewed: date | None = None
+    reviewed_by: NonEmpty | None = None
+
+
+class LanguagesFile(RootModel[list[LanguageEntry]]):
+    """content/languages.yaml: a list of languages."""
+
+
+class TextsFile(RootModel[dict[str, LocalText]]):
+    """content/texts.yaml: every dialog text, by key, in Swedish and English."""
+
+
+class NoticesFile(RootModel[dict[str, Notice]]):
+    """content/notices.yaml: a notice per language code."""

@@ -26,7 +26,8 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        """No errors (warnings, e.g. a draft translation's gaps, do not make content unusable)."""
+        return not any(not problem.warning for problem in self.problems)
 
 
 def validate(directory: Path | str) -> Report:
@@ -36,7 +37,7 @@ def validate(directory: Path | str) -> Report:
         return Report(None, exc.problems)
     from bot.safety.crisis import crisis_problems
 
-    return Report(content, sorted(routing_problems(content) + crisis_problems(content)))
+    return Report(content, sorted([*content.warnings, *routing_problems(content), *crisis_problems(content)]))
 
 
 def routing_problems(content: Content, matcher: TopicMatcher | None = None) -> list[Problem]:
@@ -58,5 +59,5 @@ def routing_problems(content: Content, matcher: TopicMatcher | None = None) -> l
                 else:
                     why = f"is too close to {', '.join(repr(t) for t in match.did_you_mean if t != topic.id)}"
                 line = topic.example_lines.get((lang, index), 1)
-                problems.append(Problem(topic.file, line, f"the example '{example}' {why}: reword it"))
+                problems.append(Problem(topic.example_files.get(lang, topic.file), line, f"the example '{example}' {why}: reword it"))
     return problems

@@ -59,5 +59,9 @@ def routing_problems(content: Content, matcher: TopicMatcher | None = None) -> l
                 else:
                     why = f"is too close to {', '.join(repr(t) for t in match.did_you_mean if t != topic.id)}"
                 line = topic.example_lines.get((lang, index), 1)
-                problems.append(Problem(topic.example_files.get(lang, topic.file), line, f"the example '{example}' {why}: reword it"))
+                # In a draft translation this is a warning: the content still works, the example just
+                # teaches the matcher less; once the language is reviewed it is an error like in Swedish.
+                problems.append(Problem(topic.example_files.get(lang, topic.file), line,
+                                        f"the example '{example}' {why}: reword it",
+                                        warning=content.is_draft(lang)))  # fmt: skip
     return problems

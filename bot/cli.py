@@ -179,16 +179,22 @@ def cmd_validate(args: argparse.Namespace, config: Config) -> int:
     from bot.content.validator import validate
 
     report = validate(config.content_dir)
-    for problem in report.problems:
-        print(f"{config.content_dir}/{problem}")
     if not report.ok:
-        print(f"{len(report.problems)} problem(s) in {config.content_dir}", file=sys.stderr)
+        for problem in report.problems:
+            print(f"{config.content_dir}/{problem}")
+        errors = sum(not problem.warning for problem in report.problems)
+        print(f"{errors} problem(s) in {config.content_dir}", file=sys.stderr)
         return 1
     content = report.content
     assert content is not None
     examples = sum(1 for _ in content.examples())
+    warnings = len(report.problems)
     print(f"ok: {len(content.topics)} topics, {len(content.regions)} regions, {examples} examples, "
-          f"every example routes to its own topic")  # fmt: skip
+          f"languages {', '.join(content.languages)}"
+          + (f"; {warnings} warning(s) below (drafts still to finish)" if warnings else
+             ", every example routes to its own topic"))  # fmt: skip
+    for problem in report.problems:
+        print(f"{config.content_dir}/{problem}")
     return 0
 
 

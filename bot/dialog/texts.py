@@ -311,5 +311,6 @@ def command_hint(name: str, lang: str, has_commands: bool) -> str:
 
 def text(key: str, lang: str, **values: object) -> str:
     """The text `key` in `lang`, with {values} filled in."""
-    template = TEXTS[key][lang]
+    table = TEXTS[key]
+    template = table.get(lang) or table["sv" if lang.startswith("sv") else "en"]  # a language without texts yet
     return template.format(**values) if values else template

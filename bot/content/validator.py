@@ -49,7 +49,7 @@ def routing_problems(content: Content, matcher: TopicMatcher | None = None) -> l
     for topic in content.topics.values():
         for lang, examples in topic.examples.items():
             for index, example in enumerate(examples):
-                match = matcher.match(example)
+                match = matcher.match(example, detect_language=False)
                 if match.topic == topic.id and not match.did_you_mean:
                     continue
                 if match.topic is None:

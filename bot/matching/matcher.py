@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.content.model import Content
+from bot.language import LanguageDetector
 from bot.matching.analysis import Analyzer
 from bot.matching.linear import LinearModel
 
@@ -69,12 +70,16 @@ class TopicMatcher:
         self.analyzer = Analyzer(((lang, text) for _, lang, text in training), content.synonyms)
         vectors = [self.analyzer.vector(text) for _, _, text in training]
         self.model = LinearModel.cached(vectors, [topic for topic, _, _ in training], cache_dir)
+        # Languages worth telling apart: the content's own (variants such as sv-x-easy are read as their
+        # base language) and those with a notice. Swedish and English by the content's vocabulary.
+        known = {code.split("-")[0] for code in content.language_info} | set(content.languages)
+        self.detector = LanguageDetector(known | set(content.notices), self.analyzer.language, cache_dir)
 
     def tokens(self, text: str) -> list[str]:
         return self.analyzer.tokens(text[:MAX_QUESTION_CHARS])
 
     def language(self, text: str) -> str | None:
-        return self.analyzer.language(text[:MAX_QUESTION_CHARS])
+        return self.detector.detect(text[:MAX_QUESTION_CHARS])
 
     def scores(self, text: str) -> dict[str, float]:
         """Every topic's decision value (the out-of-scope class included)."""
@@ -85,12 +90,12 @@ class TopicMatcher:
         """The share of the question's meaningful words that appear nowhere in the content."""
         return self.analyzer.unknown_share(text[:MAX_QUESTION_CHARS])
 
-    def match(self, text: str) -> Match:
+    def match(self, text: str, *, detect_language: bool = True) -> Match:
         vector, unknown = self.analyzer.analyse(text[:MAX_QUESTION_CHARS])  # the words are read once
         scores = dict(zip(self.model.classes, self.model.scores(vector).tolist(), strict=True))
         out_of_scope = scores.pop(OUT_OF_SCOPE, float("-inf"))
         ranking = tuple(sorted(scores.items(), key=lambda item: -item[1])[:3])
-        lang = self.language(text)
+        lang = self.language(text) if detect_language else None
         if not ranking:
             return Match(None, 0.0, lang=lang)
         best_topic, best = ranking[0]

@@ -20,7 +20,7 @@ def export_rows(content: Content) -> list[dict[str, Any]]:
                     "lang": lang,
                     "region": region,
                     "title": topic.title[lang],
-                    "examples": list(topic.examples[lang]),
+                    "examples": list(topic.examples.get(lang, ())),
                     "answer": topic.answers[(region, lang)].strip(),
                     "source": " ; ".join(topic.source),
                     "reviewed": topic.reviewed.isoformat(),

@@ -22,8 +22,14 @@ def meeting_ics(
     location: str,
     now: datetime,
     timezone: str = DEFAULT_TIMEZONE,
+    sequence: int = 0,
+    cancel: bool = False,
 ) -> bytes:
-    """A one-event calendar file with local times (TZID + VTIMEZONE) and a reminder an hour before."""
+    """A one-event calendar file with local times (TZID + VTIMEZONE) and a reminder an hour before.
+
+    A later version of the same meeting keeps `uid` and raises `sequence` (a move); `cancel` makes it a
+    METHOD:CANCEL file with STATUS:CANCELLED, which removes the meeting from the person's calendar.
+    """
     for value, name in ((start, "start"), (now, "now")):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"{name} must be timezone-aware, got {value!r}")
@@ -31,6 +37,8 @@ def meeting_ics(
         raise ValueError(f"minutes must be positive, got {minutes}")
     if not uid.strip():
         raise ValueError("uid must not be empty")
+    if sequence < 0:
+        raise ValueError(f"sequence must not be negative, got {sequence}")
 
     zone = ZoneInfo(timezone)
     local_start = start.astimezone(zone)
@@ -50,13 +58,17 @@ def meeting_ics(
     event.add("summary", summary)
     event.add("description", description)
     event.add("location", location)
-    event.add_component(alarm)
+    event.add("sequence", sequence)
+    if cancel:
+        event.add("status", "CANCELLED")
+    else:
+        event.add_component(alarm)
 
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    cal.add("method", "CANCEL" if cancel else "PUBLISH")
     cal.add_component(event)
     # Every TZID needs a VTIMEZONE (RFC 5545 3.6.5); a range around the meeting keeps the file small
     # instead of listing every transition from 1970.

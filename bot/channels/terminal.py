@@ -15,6 +15,10 @@ from bot.dialog.model import ButtonPress, Choice, CommandMessage, Event, Reply, 
 from bot.engine import Engine, Notification, notification_text
 from bot.matching.normalize import fold
 
+# Words that end the terminal chat (when no flow is open: inside one, they first stop the flow).
+EXIT_WORDS = frozenset(["exit", "quit", "avsluta"])
+LEAVING = "Hej då! / Goodbye! (Det du har bokat finns kvar. / Your bookings are kept.)"
+
 
 def parse_input(line: str, choices: Sequence[Choice]) -> Event:
     """A typed line becomes a command, a button press (by number or label) or a text message."""
@@ -86,4 +90,9 @@ def run_chat(engine: Engine, *, conversation: str = "terminal:local", lang: str 
             print(f"> {line}", file=stdout)
         if not line.strip() and interactive:
             continue
+        if fold(line) in EXIT_WORDS:
+            current = engine.store.load_state(conversation)
+            if current is None or current.flow == "idle":
+                print(LEAVING, file=stdout)
+                return 0
         show(engine.handle(conversation, parse_input(line, choices)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypedDict, cast, get_args
 
 # --- events: what a person did -------------------------------------------------------------------
 
@@ -156,17 +156,45 @@ def capabilities_for(channel: str) -> Capabilities:
 
 # --- state ---------------------------------------------------------------------------------------
 
+# Where a conversation stands: "idle", or a flow's step ("flow.step"). The steps are declared in
+# bot/dialog/flows.py, one module per flow.
+FlowName = Literal[
+    "idle",
+    "choose_region",
+    "booking.slot", "booking.name", "booking.contact", "booking.phone", "booking.confirm",
+    "move.slot", "move.confirm",
+    "cancel.confirm",
+    "delete.confirm",
+]  # fmt: skip
+FLOW_NAMES: frozenset[str] = frozenset(get_args(FlowName))
+
+
+class FlowData(TypedDict, total=False):
+    """A flow's own values (stored as JSON with the state); every key belongs to some flow."""
+
+    pending: str  # onboarding: what the person wanted before we had to ask for the region
+    slots: list[str]  # slot keys offered on the page shown now
+    after: str  # the last slot key shown: the next page starts after it
+    pages: list[str]  # the first key of each page shown before, for "earlier times"
+    slot: str  # the chosen slot
+    name: str | None  # the first name, None: skipped
+    phone: str | None  # E.164, None: reached in the chat
+    reach: Literal["chat", "phone"]
+    booking: str  # the booking being moved or cancelled
+    back_to: FlowName  # where the confirmation's corrections return to
+
+
+
 
 @dataclass(frozen=True)
 class State:
     lang: str | None = None
     region: str | None = None
-    flow: str = (
-        "idle"  # idle, booking.slot, booking.name, booking.contact, booking.phone, booking.confirm, ...
-    )
-    data: dict[str, Any] = field(default_factory=dict)  # the flow's own values, JSON-serialisable
+    flow: FlowName = "idle"
+    data: FlowData = field(default_factory=lambda: FlowData())  # the flow's own values, JSON-serialisable
     open: tuple[str, ...] = ()  # button data that may change something, offered in the last replies
     updated: str | None = None  # ISO time of the last event, for the idle timeout
+    last_topic: str | None = None  # the topic answered last: not sent again in full right after
 
     def with_(self, **changes: Any) -> State:
         return replace(self, **changes)
@@ -179,6 +207,7 @@ class State:
             "data": self.data,
             "open": list(self.open),
             "updated": self.updated,
+            "last_topic": self.last_topic,
         }
 
     @classmethod
@@ -190,13 +219,15 @@ class State:
         data = value.get("data")
         open_ = value.get("open")
         updated = value.get("updated")
+        last_topic = value.get("last_topic")
         return cls(
             lang=lang if isinstance(lang, str) else None,
             region=region if isinstance(region, str) else None,
-            flow=flow if isinstance(flow, str) else "idle",
-            data=data if isinstance(data, dict) else {},
+            flow=cast(FlowName, flow) if isinstance(flow, str) and flow in FLOW_NAMES else "idle",
+            data=cast(FlowData, data) if isinstance(data, dict) else FlowData(),
             open=tuple(x for x in open_ if isinstance(x, str)) if isinstance(open_, list) else (),
             updated=updated if isinstance(updated, str) else None,
+            last_topic=last_topic if isinstance(last_topic, str) else None,
         )
 
 

@@ -45,6 +45,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "button_mybookings": {"sv": "Mina bokningar", "en": "My bookings"},
     "button_cancel": {"sv": "Avbryt", "en": "Cancel"},
     "button_continue": {"sv": "Fortsätt", "en": "Continue"},
+    "button_back": {"sv": "Tillbaka", "en": "Back"},
+    "button_earlier": {"sv": "Tidigare tider", "en": "Earlier times"},
+    "button_change": {"sv": "Ändra", "en": "Change"},
+    "button_change_time": {"sv": "Tiden", "en": "The time"},
+    "button_change_name": {"sv": "Namnet", "en": "The name"},
+    "button_change_contact": {"sv": "Hur jag nås", "en": "How to reach me"},
     "button_none": {"sv": "Inget av dem", "en": "None of them"},
     "did_you_mean": {
         "sv": "Jag är inte säker på vad du menar. Menar du något av det här?",
@@ -75,6 +81,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "bye": {
         "sv": "Hej då! Välkommen tillbaka.",
         "en": "Goodbye! Welcome back any time.",
+    },
+    "ok": {
+        "sv": "Bra! Skriv om du undrar något mer.",
+        "en": "Good! Write if you wonder about anything else.",
     },
     "only_text": {
         "sv": "Jag kan bara läsa text. Skriv din fråga med bokstäver, så svarar jag.",
@@ -162,18 +172,119 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Write your phone number, for example 070-123 45 67.",
     },
     "bad_phone": {
-        "sv": "Det ser inte ut som ett svenskt telefonnummer. Skriv det till exempel så här: 070-123 45 67. "
-        "Eller tryck Avbryt.",
-        "en": "That does not look like a Swedish phone number. Write it like this, for example: 070-123 45 67. "
-        "Or press Cancel.",
+        "sv": "Det ser inte ut som ett telefonnummer. Skriv det till exempel så här: 070-123 45 67 "
+        "(från ett annat land: med + först, som +358 40 123 4567). Eller tryck Avbryt.",
+        "en": "That does not look like a phone number. Write it like this, for example: 070-123 45 67 "
+        "(from another country: with + first, like +358 40 123 4567). Or press Cancel.",
     },
     "bad_name": {
         "sv": "Skriv bara ditt förnamn med bokstäver, eller tryck Hoppa över.",
         "en": "Write only your first name in letters, or press Skip.",
     },
     "still_booking": {
-        "sv": "Vi håller fortfarande på att boka ett möte. {prompt}",
-        "en": "We are still booking a meeting. {prompt}",
+        "sv": "Vi håller fortfarande på att boka ett möte.",
+        "en": "We are still booking a meeting.",
+    },
+    "still_move": {
+        "sv": "Vi håller fortfarande på att flytta ditt möte.",
+        "en": "We are still moving your meeting.",
+    },
+    "still_cancel": {
+        "sv": "Du har inte svarat om mötet ska avbokas.",
+        "en": "You have not said yet whether to cancel the meeting.",
+    },
+    "still_delete": {
+        "sv": "Du har inte svarat om allt ska raderas.",
+        "en": "You have not said yet whether to delete everything.",
+    },
+    "cancelled_booking": {
+        "sv": "Okej, jag avbröt bokningen. Inget är bokat.",
+        "en": "All right, I stopped the booking. Nothing was booked.",
+    },
+    "cancelled_move": {
+        "sv": "Okej, jag avbröt flytten. Mötet ligger kvar på samma tid.",
+        "en": "All right, I stopped the move. The meeting stays at the same time.",
+    },
+    "cancelled_cancel": {
+        "sv": "Okej, mötet är kvar.",
+        "en": "All right, the meeting stays.",
+    },
+    "cancelled_delete": {
+        "sv": "Okej, inget är raderat.",
+        "en": "All right, nothing was deleted.",
+    },
+    "cancelled_region": {
+        "sv": "Okej, jag avbröt.",
+        "en": "All right, I stopped.",
+    },
+    "what_now": {
+        "sv": "Skriv en fråga, eller välj i menyn.",
+        "en": "Write a question, or choose from the menu.",
+    },
+    "region_already": {
+        "sv": "Jag svarar redan för {region}.",
+        "en": "I am already answering for {region}.",
+    },
+    "already_in_flow": {
+        "sv": "Vi håller redan på med det.",
+        "en": "We are already doing that.",
+    },
+    "choose_region_first": {
+        "sv": "Svaret beror på kommunen. Välj kommun när vi är klara här, så svarar jag.",
+        "en": "The answer depends on the municipality. Choose it when we are done here, and I will answer.",
+    },
+    "same_answer": {
+        "sv": "Det var just det jag svarade om {title}. Vill du veta något närliggande, eller prata med "
+        "{contact_name} ({contact_phone})?",
+        "en": "That is what I just answered about {title}. Would you like something related, or to talk to "
+        "{contact_name} ({contact_phone})?",
+    },
+    "booking_limit": {
+        "sv": "Du har redan {max} bokade möten, och det är det mesta en chatt kan boka. Det är för att tiderna "
+        "ska räcka till alla. Vill du byta tid: flytta eller avboka ett möte under {mybookings}.",
+        "en": "You already have {max} booked meetings, which is the most one chat can book. That is so the "
+        "times are enough for everyone. To change, move or cancel a meeting under {mybookings}.",
+    },
+    "booking_limit_note": {
+        "sv": "(En chatt kan ha högst {max} bokade möten samtidigt, så att tiderna räcker till alla.)",
+        "en": "(One chat can have at most {max} booked meetings at a time, so the times are enough for everyone.)",
+    },
+    "no_more_slots": {
+        "sv": "Det finns inga fler lediga tider de närmaste veckorna. Passar ingen av de här: ring "
+        "{contact_name} på {contact_phone}.",
+        "en": "There are no more free times in the coming weeks. If none of these suits you: call "
+        "{contact_name} on {contact_phone}.",
+    },
+    "earliest_already": {
+        "sv": "Det här är de första lediga tiderna.",
+        "en": "These are the earliest free times.",
+    },
+    "times_that_day": {
+        "sv": "De här tiderna passar det du skrev:",
+        "en": "These times fit what you wrote:",
+    },
+    "no_time_like_that": {
+        "sv": "Den tiden är inte ledig. Välj en av de här, eller skriv en annan dag:",
+        "en": "That time is not free. Choose one of these, or write another day:",
+    },
+    "slot_passed": {
+        "sv": "Den tiden går inte att boka längre. Här är nästa lediga tider:",
+        "en": "That time can no longer be booked. Here are the next free times:",
+    },
+    "phone_not_personal": {
+        "sv": "Det numret går inte att använda: skriv ett mobilnummer eller ett vanligt telefonnummer, "
+        "till exempel 070-123 45 67.",
+        "en": "That number cannot be used: write a mobile or an ordinary phone number, for example "
+        "070-123 45 67.",
+    },
+    "what_to_change": {
+        "sv": "Vad vill du ändra?",
+        "en": "What do you want to change?",
+    },
+    "calendar_title": {"sv": "Möte med {contact_name}", "en": "Meeting with {contact_name}"},
+    "move_not_done": {
+        "sv": "Okej, mötet ligger kvar på samma tid.",
+        "en": "All right, the meeting stays at the same time.",
     },
     "confirm_booking": {
         "sv": "Stämmer det här?\n\nMöte med {contact_name}\nTid: {when}\n{place}\nNamn: {name}\nKontakt: {reach}\n\n"
@@ -286,6 +397,8 @@ SMALL_TALK = {
     ),
     "thanks": frozenset("tack tackar tusen tack tack så mycket thanks thank you thx ty tnx".split()),
     "bye": frozenset("hej då hejdå hejda adjö bye goodbye see you ses vi hörs".split()),
+    "ok": frozenset("ok okej okay oki okey k kk bra fint toppen perfekt super great fine good nice cool "
+                    "alright jaha aha ja yes yeah japp".split()),
 }
 
 

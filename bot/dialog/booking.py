@@ -1,0 +1,548 @@
+"""The booking flow: a time, a first name (or none), how to be reached, and a confirmation.
+
+booking.slot -> booking.name -> booking.contact -> booking.phone -> booking.confirm
+(booking.contact is skipped where the channel cannot write later: then the meeting is a phone call.)
+Every step takes buttons and free text, and has Back and Cancel. The slot pages are shared with moving a
+booking (bot/dialog/manage.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+from bot.booking.calendar import meeting_ics
+from bot.booking.phone import format_phone, read_phone
+from bot.booking.slots import parse_slot_key, slot_key, upcoming_slots
+from bot.content import Region
+from bot.dialog import onboarding
+from bot.dialog.flow import Step
+from bot.dialog.formatting import ZONE, meeting_place, parse_key
+from bot.dialog.model import Attachment, Choice, CreateBooking, FlowData, FlowName, Record
+from bot.dialog.turn import Turn
+from bot.dialog.when import matching as matching_slots
+from bot.dialog.when import read_wish
+from bot.matching.normalize import STOPWORDS, fold
+
+SLOTS_PER_PAGE = 6
+MAX_UPCOMING_BOOKINGS = 3  # per conversation: enough for real use, a brake on someone filling the calendar
+MAX_NAME = 40
+ALL_SLOTS = 500  # more than any horizon holds: "every free slot"
+_MINUTE = timedelta(minutes=1)
+_SEQUENCE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+YES = frozenset("ja japp jo jaa okej ok yes yep yeah y sure absolut gärna garna boka stämmer stammer "
+                "correct right yes please ja tack".split())  # fmt: skip
+NO = frozenset(["nej", "nä", "na", "no", "nope", "n", "fel", "wrong"])
+SKIP_NAME = frozenset(fold(w) for w in (
+    "nej tack", "nej", "no", "no thanks", "no thank you", "skip", "hoppa över", "hoppa over", "vill inte",
+    "i dont want to", "rather not", "helst inte", "inget namn", "no name", "anonym", "anonymous", "behövs inte",
+    "pass", "-", "ingen",
+))  # fmt: skip
+STOP = frozenset(fold(w) for w in (
+    "glöm det", "glom det", "never mind", "nevermind", "forget it", "strunta i det", "skit samma",
+    "jag ångrar mig", "i changed my mind", "inte nu", "not now",
+))  # fmt: skip
+_NAME_INTRO = re.compile(
+    r"^(?:(?:hej|hi|hello)[,!. ]+)?(?:jag heter|mitt namn är|mitt namn ar|namnet är|namnet ar|jag är|jag ar|"
+    r"det är|det ar|my name is|my name's|i am|i'm|im|it's|its|call me|kalla mig|name is|name|namn)[: ]+(.+)$",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"^[^\W\d_]+(?:[ '’\-.][^\W\d_]+){0,3}\.?$")
+_TRAILING = re.compile(r"[\s,.!]+(?:tack|thanks|thank you|thx)?[\s,.!]*$", re.IGNORECASE)
+
+
+# --- starting, and the pages of free times -------------------------------------------------------------
+
+
+def start(turn: Turn) -> None:
+    if turn.state.region is None:
+        onboarding.ask_region(turn, pending="book")
+        return
+    if len(turn.ctx.view.my_bookings) >= MAX_UPCOMING_BOOKINGS:
+        turn.leave_flow()
+        turn.say(
+            turn.t("booking_limit", max=MAX_UPCOMING_BOOKINGS, mybookings=turn.cmd("mybookings")),
+            [Choice(turn.t("button_mybookings"), "mybookings"), *turn.menu_choices()],
+        )
+        return
+    region = turn.region
+    turn.say(
+        turn.t(
+            "book_intro",
+            contact_name=region.contact.name,
+            contact_role=region.contact.role[turn.lang],
+            region=region.name[turn.lang],
+            minutes=region.availability.meeting_minutes,
+            place=turn.place_text(),
+        )
+    )
+    turn.go("booking.slot", FlowData())
+    first_page(turn)
+
+
+def free_slots(turn: Turn, after: datetime | None = None, limit: int = SLOTS_PER_PAGE) -> list[datetime]:
+    taken = [parse_slot_key(k) for k in turn.taken()]
+    return upcoming_slots(turn.region.availability, turn.now, taken, after=after, limit=limit)
+
+
+def still_open(turn: Turn, key: str) -> bool:
+    """The slot has not passed (with the region's lead time) and nobody else has it."""
+    start_at = parse_key(key)
+    if start_at is None or key in turn.taken():
+        return False
+    return start_at in free_slots(turn, after=start_at.replace(second=0) - _MINUTE, limit=1)
+
+
+def first_page(turn: Turn, intro: str = "choose_time") -> None:
+    slots = free_slots(turn)
+    if not slots:
+        no_slots(turn)
+        return
+    turn.update(pages=[])
+    show_page(turn, [slot_key(s) for s in slots], intro)
+
+
+def no_slots(turn: Turn) -> None:
+    region = turn.region
+    turn.leave_flow()
+    turn.say(
+        turn.t("no_slots", contact_name=region.contact.name, contact_phone=region.contact.phone),
+        turn.menu_choices(),
+    )
+
+
+def show_page(turn: Turn, keys: list[str], intro: str, more: bool = True) -> None:
+    pages = list(turn.data.get("pages", []))
+    turn.update(slots=keys, after=keys[-1])
+    opened = [f"slot:{k}" for k in keys]
+    choices = [Choice(turn.when(k), f"slot:{k}") for k in keys]
+    if more:
+        choices.append(Choice(turn.t("button_later"), "book:later"))
+        opened.append("book:later")
+    if pages:
+        choices.append(Choice(turn.t("button_earlier"), "book:earlier"))
+        opened.append("book:earlier")
+    choices += turn.step_choices(back=False)  # the first step of its flow: Cancel leaves
+    turn.set(open=tuple(opened))
+    turn.say(turn.t(intro), choices)
+
+
+def later(turn: Turn) -> None:
+    after = parse_key(turn.data.get("after"))
+    slots = free_slots(turn, after=after) if after else []
+    current = list(turn.data.get("slots", []))
+    if not slots:
+        region = turn.region
+        turn.say(turn.t("no_more_slots", contact_name=region.contact.name, contact_phone=region.contact.phone))
+        if current:
+            show_page(turn, current, "choose_time", more=False)
+        else:
+            no_slots(turn)
+        return
+    pages = [*turn.data.get("pages", []), current[0]] if current else list(turn.data.get("pages", []))
+    turn.update(pages=pages)
+    show_page(turn, [slot_key(s) for s in slots], "book_later_times")
+
+
+def earlier(turn: Turn) -> None:
+    pages = list(turn.data.get("pages", []))
+    if not pages:
+        turn.say(turn.t("earliest_already"))
+        show_page(turn, list(turn.data.get("slots", [])), "choose_time")
+        return
+    first = parse_key(pages.pop())
+    turn.update(pages=pages)
+    slots = free_slots(turn, after=first - _MINUTE) if first else free_slots(turn)
+    if not slots:
+        first_page(turn)
+        return
+    show_page(turn, [slot_key(s) for s in slots], "choose_time")
+
+
+def page_button(turn: Turn, value: str) -> None:
+    if value == "later":
+        later(turn)
+    elif value == "earlier":
+        earlier(turn)
+
+
+def prompt_slot(turn: Turn) -> None:
+    keys = [k for k in turn.data.get("slots", []) if k not in turn.taken()]
+    if keys:
+        show_page(turn, keys, "choose_time")
+    else:
+        first_page(turn)
+
+
+def pick(turn: Turn, key: str) -> None:
+    """A slot button, or a time written in words that named one."""
+    if key not in turn.data.get("slots", []) and not still_open(turn, key):
+        turn.say(turn.t("choice_closed"))
+        prompt_slot(turn)
+        return
+    if not still_open(turn, key):
+        slot_gone(turn)
+        return
+    if turn.state.flow == "move.slot":
+        from bot.dialog import manage  # the move flow shares these pages
+
+        turn.update(slot=key)
+        manage.prompt_move_confirm(turn)
+        return
+    turn.update(slot=key)
+    if "reach" in turn.data:  # came back after losing a slot, or to change the time: the rest is known
+        prompt_confirm(turn)
+    else:
+        prompt_name(turn)
+
+
+def slot_gone(turn: Turn, passed: bool = False) -> None:
+    """The chosen time was taken by someone else (or has passed): offer the next free ones."""
+    turn.say(turn.t("slot_passed" if passed else "slot_taken"))
+    flow: FlowName = "move.slot" if turn.state.flow.startswith("move") else "booking.slot"
+    data = {k: v for k, v in turn.data.items() if k not in ("slot", "slots", "after", "pages")}
+    turn.go(flow, FlowData(**data))  # type: ignore[typeddict-item]
+    first_page(turn, "choose_time")
+
+
+def text_slot(turn: Turn, text: str, folded: str) -> bool:
+    """'torsdag efter lunch', 'den 3:e kl 13', 'next Monday at 10', 'tisdag 9.45', 'earlier', 'another day'."""
+    today = turn.now.astimezone(ZONE).date()
+    wish = read_wish(text, today)
+    if wish.empty:
+        return False
+    if wish.page == "earlier" and not wish.has_day:
+        earlier(turn)
+        return True
+    if wish.page == "later" and not wish.has_day and wish.hour is None:
+        later(turn)
+        return True
+    offered = [s for s in (parse_key(k) for k in turn.data.get("slots", [])) if s is not None]
+    found = matching_slots(wish, offered, today) if wish.hour is not None and not wish.has_day else []
+    if not found:
+        found = matching_slots(wish, free_slots(turn, limit=ALL_SLOTS), today)
+    if len(found) == 1 and (wish.hour is not None or (wish.has_day and wish.part is not None)):
+        pick(turn, slot_key(found[0]))
+        return True
+    if found:
+        turn.update(pages=[*turn.data.get("pages", []), *turn.data.get("slots", [])[:1]])
+        show_page(turn, [slot_key(s) for s in found[:SLOTS_PER_PAGE]], "times_that_day")
+        return True
+    turn.say(turn.t("no_time_like_that"))
+    prompt_slot(turn)
+    return True
+
+
+# --- the name ------------------------------------------------------------------------------------------
+
+
+def prompt_name(turn: Turn) -> None:
+    turn.go("booking.name", open_=("skip",))
+    turn.say(turn.t("ask_name"), [Choice(turn.t("button_skip"), "skip"), *turn.step_choices()])
+
+
+def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
+    """("name", the name) | ("skip", None) | ("stop", None) | ("not", None) for text at the name step.
+
+    Any alphabet is a name (Åsa, Nguyễn, Al-Hassan, O'Brien, محمد); a word that is also a word ("Hope",
+    "Rose") is a name here. Questions, yes/no and refusals are never names.
+    """
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    folded = fold(text)
+    if folded in SKIP_NAME or folded in NO:
+        return "skip", None
+    if folded in STOP:
+        return "stop", None
+    if "?" in text or folded in YES:
+        return "not", None
+    introduced = _NAME_INTRO.match(text)
+    candidate = _TRAILING.sub("", introduced.group(1) if introduced else text).strip(" ,.!")
+    if not candidate or len(candidate) > MAX_NAME or not _NAME.match(candidate):
+        return "not", None
+    words = fold(candidate).split()
+    if fold(candidate) in SKIP_NAME | STOP:
+        return "skip", None
+    if not introduced:
+        if any(w in keywords for w in words):
+            return "not", None  # "lönebidrag" at the name step is a question
+        if len(candidate.split()) > 1 and any(w in STOPWORDS for w in words):
+            return "not", None  # "vad är asf", "hur gör jag"
+    return "name", candidate
+
+
+def text_name(turn: Turn, text: str, folded: str) -> bool:
+    kind, name = read_name(text, turn.ctx.content.keywords)
+    if kind == "skip":
+        skip_name(turn, "")
+    elif kind == "stop":
+        cancel(turn)
+    elif kind == "name":
+        turn.update(name=name)
+        after_name(turn)
+    else:
+        return False
+    return True
+
+
+def skip_name(turn: Turn, value: str) -> None:
+    turn.update(name=None)
+    after_name(turn)
+
+
+def after_name(turn: Turn) -> None:
+    if turn.data.get("back_to") == "booking.confirm" and "reach" in turn.data:
+        prompt_confirm(turn)
+    else:
+        prompt_contact(turn)
+
+
+# --- how to be reached ---------------------------------------------------------------------------------
+
+CHAT_WORDS = frozenset(fold(w) for w in ("chatten", "här i chatten", "i chatten", "chat", "here", "här",
+                                         "in the chat", "here in the chat", "skriv", "write"))  # fmt: skip
+CALL_WORDS = frozenset(fold(w) for w in ("ring", "ring mig", "call", "call me", "telefon", "phone", "samtal"))
+
+
+def prompt_contact(turn: Turn) -> None:
+    if not turn.can.can_push:  # nobody can write to them here later: the meeting is a phone call
+        prompt_phone(turn)
+        return
+    turn.go("booking.contact", open_=("reach:chat", "reach:phone"))
+    turn.say(
+        turn.t("ask_contact", contact_name=turn.region.contact.name),
+        [
+            Choice(turn.t("button_contact_chat"), "reach:chat"),
+            Choice(turn.t("button_contact_phone"), "reach:phone"),
+            *turn.step_choices(),
+        ],
+    )
+
+
+def reach_button(turn: Turn, value: str) -> None:
+    if value == "phone":
+        prompt_phone(turn)
+    else:
+        turn.update(phone=None, reach="chat")
+        prompt_confirm(turn)
+
+
+def text_contact(turn: Turn, text: str, folded: str) -> bool:
+    if read_phone(text).e164 or read_phone(text).problem != "none":
+        return text_phone(turn, text, folded)
+    if folded in CHAT_WORDS:
+        reach_button(turn, "chat")
+    elif folded in CALL_WORDS:
+        reach_button(turn, "phone")
+    else:
+        return False
+    return True
+
+
+def prompt_phone(turn: Turn) -> None:
+    turn.go("booking.phone")
+    prompt = turn.t("ask_phone")
+    if not turn.can.can_push:
+        prompt = turn.t("phone_needed", contact_name=turn.region.contact.name) + " " + prompt
+    turn.say(prompt, turn.step_choices())
+
+
+def text_phone(turn: Turn, text: str, folded: str) -> bool:
+    reading = read_phone(text)
+    if reading.e164:
+        turn.update(phone=reading.e164, reach="phone")
+        prompt_confirm(turn)
+        return True
+    if reading.problem == "not_personal":
+        turn.say(turn.t("phone_not_personal"), turn.step_choices())
+        return True
+    if reading.problem == "invalid":
+        turn.say(turn.t("bad_phone"), turn.step_choices())
+        return True
+    if turn.can.can_push and folded in CHAT_WORDS:
+        reach_button(turn, "chat")
+        return True
+    return False
+
+
+def back_from_phone(turn: Turn) -> FlowName | None:
+    return "booking.contact" if turn.can.can_push else "booking.name"
+
+
+# --- confirming ----------------------------------------------------------------------------------------
+
+# Corrections at the confirmation, by what they name: "nej, namnet är fel", "change the time".
+CORRECTIONS: dict[FlowName, frozenset[str]] = {
+    "booking.slot": frozenset("tid tiden tiderna time dag dagen day datum date when".split()),
+    "booking.name": frozenset("namn namnet name heter".split()),
+    "booking.phone": frozenset("nummer numret number telefon telefonnummer telefonnumret phone mobil".split()),
+    "booking.contact": frozenset("kontakt kontakten contact reach chatten chat".split()),
+}
+
+
+def prompt_confirm(turn: Turn) -> None:
+    data = turn.data
+    region = turn.region
+    phone = data.get("phone")
+    slot = data.get("slot", "")
+    turn.go("booking.confirm", open_=("confirm", "change"))
+    turn.say(
+        turn.t(
+            "confirm_booking",
+            contact_name=region.contact.name,
+            when=turn.when(slot),
+            place=turn.place_text(phone),
+            name=data.get("name") or turn.t("name_none"),
+            reach=format_phone(phone) if phone else turn.t("reach_chat"),
+            retention=turn.ctx.retention_days,
+            delete=turn.cmd("delete"),
+            privacy=turn.cmd("privacy"),
+        ),
+        [
+            Choice(turn.t("button_confirm"), "confirm"),
+            Choice(turn.t("button_change"), "change"),
+            *turn.step_choices(),
+        ],
+    )
+
+
+def correction(folded: str) -> FlowName | None:
+    words = set(folded.split())
+    for step, names in CORRECTIONS.items():
+        if words & names:
+            return step
+    return None
+
+
+def go_back_to(turn: Turn, step: FlowName) -> None:
+    """Return to an earlier step from the confirmation; once answered, it comes back to the confirmation."""
+    turn.update(back_to="booking.confirm")
+    if step == "booking.slot":
+        turn.go("booking.slot")
+        first_page(turn)
+    elif step == "booking.name":
+        prompt_name(turn)
+    elif step == "booking.phone":
+        prompt_phone(turn)
+    else:
+        prompt_contact(turn)
+
+
+def text_confirm(turn: Turn, text: str, folded: str) -> bool:
+    words = set(folded.split())
+    step = correction(folded)
+    if step is not None and (words & NO or words & {"andra", "change", "byt", "byta", "annan", "another", "fel",
+                                                   "wrong", "ny", "new", "rätta", "ratta", "fix"}):  # fmt: skip
+        go_back_to(turn, step)
+        return True
+    reading = read_phone(text)
+    if reading.e164:  # a new number written straight away
+        turn.update(phone=reading.e164, reach="phone")
+        prompt_confirm(turn)
+        return True
+    if len(words) > 4 or not words & (YES | NO):
+        return False
+    if words & YES and not words & NO:
+        book(turn)
+    else:
+        turn.say(turn.t("what_to_change"), change_choices(turn))
+    return True
+
+
+def change_choices(turn: Turn) -> list[Choice]:
+    choices = [
+        Choice(turn.t("button_change_time"), "fix:time"),
+        Choice(turn.t("button_change_name"), "fix:name"),
+        Choice(turn.t("button_change_contact"), "fix:contact"),
+    ]
+    turn.set(open=(*turn.state.open, "fix:time", "fix:name", "fix:contact"))
+    return [*choices, *turn.step_choices()]
+
+
+def change_button(turn: Turn, value: str) -> None:
+    turn.say(turn.t("what_to_change"), change_choices(turn))
+
+
+def fix_button(turn: Turn, value: str) -> None:
+    step: FlowName = {"time": "booking.slot", "name": "booking.name"}.get(value, "booking.contact")  # type: ignore[assignment]
+    if step == "booking.contact" and not turn.can.can_push:
+        step = "booking.phone"
+    go_back_to(turn, step)
+
+
+def back_from_confirm(turn: Turn) -> FlowName | None:
+    if turn.data.get("reach") == "phone":
+        return "booking.phone"
+    return "booking.contact" if turn.can.can_push else "booking.name"
+
+
+def book(turn: Turn, value: str = "") -> None:
+    data = turn.data
+    key = data.get("slot")
+    if not key or key in turn.taken():
+        slot_gone(turn)
+        return
+    if not still_open(turn, key):
+        slot_gone(turn, passed=True)
+        return
+    region = turn.region
+    booking_id = turn.ctx.new_id()
+    turn.effects.append(CreateBooking(booking_id, region.id, key, data.get("name"), data.get("phone"), turn.lang))
+    turn.effects.append(Record("booking"))
+    turn.leave_flow()
+    turn.say(
+        turn.t(
+            "booked",
+            contact_name=region.contact.name,
+            when=turn.when(key),
+            place=turn.place_text(data.get("phone")),
+            reminder=turn.t("reminder_chat" if turn.can.can_push else "reminder_calendar"),
+            mybookings=turn.cmd("mybookings"),
+        ),
+        turn.menu_choices(),
+        calendar_file(turn, booking_id, parse_slot_key(key), data.get("phone")),
+    )
+
+
+def calendar_file(turn: Turn, booking_id: str, start_at: datetime, phone: str | None, *, sequence: int = 0,
+                  cancel: bool = False, region: Region | None = None) -> Attachment:  # fmt: skip
+    """The meeting as a calendar file; the same UID with a higher SEQUENCE updates it, METHOD:CANCEL
+    removes it, so the person's calendar follows a move or a cancellation."""
+    region = region or turn.region
+    title = turn.t("calendar_title", contact_name=region.contact.name)
+    ics = meeting_ics(
+        uid=f"{booking_id}@socialbot",
+        start=start_at.astimezone(ZONE),
+        minutes=region.availability.meeting_minutes,
+        summary=title,
+        description=f"{region.contact.name}, {region.contact.role[turn.lang]}, {region.contact.organisation}. "
+        f"{region.contact.phone}",
+        location=meeting_place(region, turn.lang, phone),
+        now=turn.now,
+        sequence=sequence,
+        cancel=cancel,
+    )
+    return Attachment("meeting.ics", ics, "text/calendar")
+
+
+def update_sequence(turn: Turn) -> int:
+    """A calendar update's SEQUENCE: minutes since 2026, so every later change of a meeting is higher."""
+    return max(1, int((turn.now - _SEQUENCE_EPOCH).total_seconds() // 60))
+
+
+def cancel(turn: Turn) -> None:
+    """Leave the booking flow and say so: nothing is thrown away silently."""
+    turn.leave_flow()
+    turn.say(turn.t("cancelled_booking"), turn.menu_choices())
+
+
+STEPS = (
+    Step("booking.slot", "booking", prompt_slot, text_slot, {"slot": pick, "book": page_button}),
+    Step("booking.name", "booking", prompt_name, text_name, {"skip": skip_name}, lambda turn: "booking.slot"),
+    Step("booking.contact", "booking", prompt_contact, text_contact, {"reach": reach_button},
+         lambda turn: "booking.name"),
+    Step("booking.phone", "booking", prompt_phone, text_phone, {}, back_from_phone),
+    Step("booking.confirm", "booking", prompt_confirm, text_confirm,
+         {"confirm": book, "change": change_button, "fix": fix_button}, back_from_confirm),
+)  # fmt: skip

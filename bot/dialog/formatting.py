@@ -1,0 +1,81 @@
+"""Formatting and small text helpers shared by every flow: times, places, cleaned text, small talk."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.booking.slots import parse_slot_key
+from bot.content import Region
+from bot.dialog import texts
+from bot.matching.normalize import fold
+
+ZONE = ZoneInfo("Europe/Stockholm")
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
+
+
+def format_when(start: datetime, lang: str) -> str:
+    """'tis 1 dec kl. 09:00' / 'Tue 1 Dec at 09:00', in Swedish time."""
+    local = start.astimezone(ZONE)
+    names = lang if lang in texts.WEEKDAY_NAMES else "en"
+    day = texts.WEEKDAY_NAMES[names][local.weekday()]
+    month = texts.MONTH_NAMES[names][local.month - 1]
+    at = "kl." if names == "sv" else "at"
+    return f"{day} {local.day} {month} {at} {local:%H:%M}"
+
+
+def format_slot(key: str, lang: str) -> str:
+    return format_when(parse_slot_key(key), lang)
+
+
+def meeting_place(region: Region, lang: str, phone: str | None = "") -> str:
+    """The region's words for how a meeting happens. A phone meeting with someone who chose to be reached
+    in the chat gets a line that does not promise a call to a number they never gave."""
+    if phone is None and region.place_kind == "phone":
+        return texts.text("place_chat", lang, contact_name=region.contact.name)
+    return region.fill(region.place[lang], lang)
+
+
+def parse_key(key: object) -> datetime | None:
+    if not isinstance(key, str):
+        return None
+    try:
+        return parse_slot_key(key)
+    except ValueError:
+        return None
+
+
+def idle_too_long(updated: str | None, now: datetime, limit: timedelta) -> bool:
+    if not updated:
+        return False
+    try:
+        return now - datetime.fromisoformat(updated) > limit
+    except (ValueError, TypeError):
+        return True
+
+
+def clean_text(text: str) -> str:
+    """Drop control, format (zero-width, bidi) and unassigned characters; keep letters, emoji, newlines."""
+    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE)
+    return re.sub(r"[ \t]+", " ", "".join(kept)).strip()
+
+
+_SMALL_TALK = {kind: frozenset(fold(w) for w in words) for kind, words in texts.SMALL_TALK.items()}
+_FILLER = frozenset(["och", "and", "du", "you", "sa", "so", "mycket", "much", "very"])
+_THUMBS = re.compile(r"^[\s👍👌🙏😊🙂😀😃☺️❤️♥️✌️🤝👋🙌💪]+$")
+
+
+def small_talk(text: str, folded: str) -> str | None:
+    """'greeting', 'thanks', 'bye' or 'ok' for a short message made only of such words (or a thumbs-up)."""
+    if not folded:
+        return "ok" if _THUMBS.match(text) else None
+    words = folded.split()
+    if len(words) > 4:
+        return None
+    for kind in ("bye", "thanks", "greeting", "ok"):  # "hej då" is a goodbye, not a greeting
+        vocabulary = _SMALL_TALK[kind]
+        if any(w in vocabulary for w in words) and all(w in vocabulary or w in _FILLER for w in words):
+            return kind
+    return None

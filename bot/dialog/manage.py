@@ -1,0 +1,165 @@
+"""Managing one's bookings: the list, cancelling one, moving one to another free time.
+
+cancel.confirm; move.slot -> move.confirm. Cancelling and moving send a calendar file that updates the
+person's calendar (METHOD:CANCEL, or the same UID with a higher SEQUENCE).
+"""
+
+from __future__ import annotations
+
+from bot.booking.slots import parse_slot_key
+from bot.dialog import booking
+from bot.dialog.flow import Step
+from bot.dialog.model import CancelBooking, Choice, FlowData, MoveBooking, Record
+from bot.dialog.turn import Turn
+
+
+def my_bookings(turn: Turn) -> None:
+    bookings = turn.ctx.view.my_bookings
+    if not bookings:
+        turn.leave_flow()
+        turn.say(turn.t("no_bookings"), [Choice(turn.t("button_book"), "book"), *turn.menu_choices()])
+        return
+    lines = [turn.t("my_bookings")]
+    choices: list[Choice] = []
+    contacts = turn.ctx.content.regions
+    for item in bookings:
+        when = turn.when(item.slot)
+        who = contacts[item.region].contact.name if item.region in contacts else item.region
+        lines.append(f"- {when}: {who}")
+        choices.append(Choice(turn.t("button_cancel_booking", when=when), f"cancelbooking:{item.booking_id}"))
+        choices.append(Choice(turn.t("button_move_booking", when=when), f"move:{item.booking_id}"))
+    if len(bookings) >= booking.MAX_UPCOMING_BOOKINGS:
+        lines.append("")
+        lines.append(turn.t("booking_limit_note", max=booking.MAX_UPCOMING_BOOKINGS))
+    choices += turn.menu_choices()
+    turn.go("idle", FlowData(), [c.data for c in choices if c.data != "menu"])
+    turn.say("\n".join(lines), choices)
+
+
+def closed(turn: Turn) -> None:
+    turn.say(turn.t("choice_closed"), [Choice(turn.t("button_mybookings"), "mybookings")])
+
+
+# --- cancelling ----------------------------------------------------------------------------------------
+
+
+def ask_cancel(turn: Turn, booking_id: str) -> None:
+    found = turn.find_booking(booking_id)
+    if found is None:
+        closed(turn)
+        return
+    turn.go("cancel.confirm", FlowData(booking=booking_id), ("yes", "no"))
+    turn.say(
+        turn.t("confirm_cancel", when=turn.when(found.slot)),
+        [Choice(turn.t("button_yes_cancel"), "yes"), Choice(turn.t("button_no_keep"), "no")],
+    )
+
+
+def prompt_cancel(turn: Turn) -> None:
+    ask_cancel(turn, turn.data.get("booking", ""))
+
+
+def cancel_booking(turn: Turn, value: str = "") -> None:
+    found = turn.find_booking(turn.data.get("booking"))
+    turn.leave_flow()
+    if found is None:
+        closed(turn)
+        return
+    turn.effects += [CancelBooking(found.booking_id), Record("cancelled")]
+    region = turn.ctx.content.region(found.region)
+    update = booking.calendar_file(turn, found.booking_id, parse_slot_key(found.slot), found.phone,
+                                   sequence=booking.update_sequence(turn), cancel=True, region=region)  # fmt: skip
+    turn.say(
+        turn.t("booking_cancelled", when=turn.when(found.slot), contact_name=region.contact.name),
+        turn.menu_choices(),
+        update,
+    )
+
+
+def keep(turn: Turn, value: str = "") -> None:
+    turn.leave_flow()
+    turn.say(turn.t("kept"), turn.menu_choices())
+
+
+def text_yes_no_cancel(turn: Turn, text: str, folded: str) -> bool:
+    answer = yes_no(folded)
+    if answer is None:
+        return False
+    cancel_booking(turn) if answer else keep(turn)
+    return True
+
+
+def yes_no(folded: str) -> bool | None:
+    words = set(folded.split())
+    if len(words) > 3 or not words & (booking.YES | booking.NO):
+        return None
+    return bool(words & booking.YES) and not words & booking.NO
+
+
+# --- moving --------------------------------------------------------------------------------------------
+
+
+def start_move(turn: Turn, booking_id: str) -> None:
+    found = turn.find_booking(booking_id)
+    if found is None:
+        closed(turn)
+        return
+    turn.set(region=found.region)
+    turn.go("move.slot", FlowData(booking=booking_id))
+    turn.say(turn.t("move_choose", when=turn.when(found.slot)))
+    booking.first_page(turn)
+
+
+def prompt_move_confirm(turn: Turn) -> None:
+    found = turn.find_booking(turn.data.get("booking"))
+    key = turn.data.get("slot", "")
+    turn.go("move.confirm", open_=("confirm",))
+    turn.say(
+        turn.t("confirm_move", old=turn.when(found.slot) if found else "?", when=turn.when(key)),
+        [Choice(turn.t("button_yes_move"), "confirm"), *turn.step_choices()],
+    )
+
+
+def move(turn: Turn, value: str = "") -> None:
+    found = turn.find_booking(turn.data.get("booking"))
+    key = turn.data.get("slot")
+    if found is None:
+        turn.leave_flow()
+        closed(turn)
+        return
+    if not key or key in turn.taken():
+        booking.slot_gone(turn)
+        return
+    if not booking.still_open(turn, key):
+        booking.slot_gone(turn, passed=True)
+        return
+    turn.effects += [MoveBooking(found.booking_id, key), Record("moved")]
+    turn.leave_flow()
+    contact = turn.ctx.content.region(found.region).contact
+    turn.say(
+        turn.t("booking_moved", when=turn.when(key), contact_name=contact.name),
+        turn.menu_choices(),
+        booking.calendar_file(turn, found.booking_id, parse_slot_key(key), found.phone,
+                               sequence=booking.update_sequence(turn)),
+    )
+
+
+def text_move_confirm(turn: Turn, text: str, folded: str) -> bool:
+    answer = yes_no(folded)
+    if answer is None:
+        return False
+    if answer:
+        move(turn)
+    else:
+        turn.leave_flow()
+        turn.say(turn.t("move_not_done"), turn.menu_choices())
+    return True
+
+
+STEPS = (
+    Step("cancel.confirm", "cancel", prompt_cancel, text_yes_no_cancel, {"yes": cancel_booking, "no": keep}),
+    Step("move.slot", "move", booking.prompt_slot, booking.text_slot, {"slot": booking.pick,
+                                                                       "book": booking.page_button}),
+    Step("move.confirm", "move", prompt_move_confirm, text_move_confirm, {"confirm": move},
+         lambda turn: "move.slot"),
+)  # fmt: skip

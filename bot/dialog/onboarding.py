@@ -1,0 +1,109 @@
+"""Onboarding: the language and the municipality (region), asked once and changeable at any time,
+by button or by writing ("english please", "jag bor i Västervik", "byt kommun")."""
+
+from __future__ import annotations
+
+from bot.dialog import texts
+from bot.dialog.flow import Step
+from bot.dialog.model import Choice, FlowData
+from bot.dialog.turn import Turn
+from bot.matching.normalize import fold
+
+# Written wishes to change the language: "english please", "på svenska tack", "can you speak english".
+LANGUAGE_WORDS = {
+    "en": frozenset(["english", "engelska", "in english", "pa engelska"]),
+    "sv": frozenset(["svenska", "swedish", "pa svenska", "in swedish"]),
+}
+_POLITE = frozenset("please pls tack snalla can you speak write answer i want prata skriv svara kan du jag vill "
+                    "talk na helst rather gärna garna".split())  # fmt: skip
+CHANGE_REGION = frozenset(fold(w) for w in ("byt kommun", "byta kommun", "annan kommun", "change municipality",
+                                            "change region", "other municipality", "byt region", "fel kommun",
+                                            "wrong municipality"))  # fmt: skip
+_LIVE = frozenset(fold(w) for w in ("bor i", "bor nu i", "live in", "living in", "from", "från", "fran",
+                                    "flyttat till", "moved to", "kommer från", "i am in", "jag är i"))  # fmt: skip
+
+
+def welcome(turn: Turn) -> None:
+    turn.set(open=())
+    choices = [Choice(name, f"lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]
+    turn.say(texts.text("welcome", "sv") + "\n\n" + texts.text("welcome", "en"), choices)
+
+
+def ask_language(turn: Turn) -> None:
+    choices = [Choice(name, f"lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]
+    turn.say("Välj språk / Choose language", choices)
+
+
+def ask_region(turn: Turn, pending: str | None = None) -> None:
+    turn.go("choose_region", FlowData(pending=pending) if pending else FlowData())
+    choices = [Choice(r.name[turn.lang], f"region:{r.id}") for r in turn.ctx.content.regions.values()]
+    turn.say(turn.t("choose_region"), choices)
+
+
+def prompt_region(turn: Turn) -> None:
+    ask_region(turn, turn.data.get("pending"))
+
+
+def choose_language(turn: Turn, lang: str) -> None:
+    first_time = turn.state.lang is None
+    turn.set(lang=lang)
+    if turn.state.region is None:
+        ask_region(turn, turn.data.get("pending"))
+    elif not first_time:
+        turn.say(turn.t("language_set"), turn.menu_choices())
+    else:
+        turn.main_menu()
+
+
+def choose_region(turn: Turn, region_id: str) -> None:
+    asked = turn.state.flow == "choose_region"
+    pending = turn.data.get("pending") if asked else None
+    turn.set(region=region_id)
+    if asked:
+        turn.leave_flow()
+    name = turn.region.name[turn.lang]
+    if pending:
+        turn.say(turn.t("region_set", region=name))
+        turn.resume(pending)
+    else:
+        turn.say(turn.t("region_set", region=name), turn.menu_choices())
+
+
+def region_named(turn: Turn, folded: str) -> str | None:
+    """The region a text names: "sundsvall", "jag bor i Västervik", "I live in Sundsvall now"."""
+    words = folded.split()
+    for region in turn.ctx.content.regions.values():
+        names = {fold(region.id), fold(region.name["sv"]), fold(region.name["en"])}
+        if folded in names or any(n in words for n in names):
+            return region.id
+    return None
+
+
+def text_region(turn: Turn, text: str, folded: str) -> bool:
+    region_id = region_named(turn, folded)
+    if region_id is None:
+        return False
+    choose_region(turn, region_id)
+    return True
+
+
+def says_where_they_live(folded: str) -> bool:
+    """"jag bor i Västervik", "I live in Sundsvall now": a statement of place, not a question about it."""
+    joined = f" {folded} "
+    return any(f" {phrase} " in joined for phrase in _LIVE)
+
+
+def language_wish(folded: str) -> str | None:
+    """'english please' -> 'en', 'på svenska tack' -> 'sv'; only for short messages that ask for it."""
+    words = folded.split()
+    if not words or len(words) > 6:
+        return None
+    for lang, names in LANGUAGE_WORDS.items():
+        if any(name in f" {folded} " for name in (f" {n} " for n in names)):
+            rest = [w for w in words if w not in _POLITE and not any(w in n.split() for n in names)]
+            if len(rest) <= 1:
+                return lang
+    return None
+
+
+STEPS = (Step("choose_region", "region", prompt_region, text_region),)

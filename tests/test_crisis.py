@@ -23,7 +23,7 @@ def assert_crisis_answer(testbot: TestBot) -> None:
 
 
 def crisis_events(testbot: TestBot) -> int:
-    rows = testbot.store.db.execute("select count(*) from events where action = 'crisis'").fetchone()
+    rows = testbot.store.query("select count(*) from events where action = 'crisis'")[0]
     return int(rows[0])
 
 
@@ -70,7 +70,7 @@ def test_a_crisis_is_counted_anonymously_and_its_text_is_never_kept(testbot: Tes
     testbot.onboard("sv", "sundsvall")
     testbot.send("jag vill ta livet av mig")
     assert crisis_events(testbot) == 1
-    unanswered = testbot.store.db.execute("select count(*) from unanswered").fetchone()[0]
+    unanswered = testbot.store.query("select count(*) from unanswered")[0][0]
     assert unanswered == 0
 
 

@@ -33,12 +33,12 @@ _MINUTE = timedelta(minutes=1)
 _SEQUENCE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 YES = frozenset("ja japp jo jaa okej ok yes yep yeah y sure absolut gärna garna boka stämmer stammer "
-                "correct right yes please ja tack".split())  # fmt: skip
+                "correct right".split())  # fmt: skip
 NO = frozenset(["nej", "nä", "na", "no", "nope", "n", "fel", "wrong"])
 SKIP_NAME = frozenset(fold(w) for w in (
     "nej tack", "nej", "no", "no thanks", "no thank you", "skip", "hoppa över", "hoppa over", "vill inte",
     "i dont want to", "rather not", "helst inte", "inget namn", "no name", "anonym", "anonymous", "behövs inte",
-    "pass", "-", "ingen",
+    "pass", "ingen",
 ))  # fmt: skip
 STOP = frozenset(fold(w) for w in (
     "glöm det", "glom det", "never mind", "nevermind", "forget it", "strunta i det", "skit samma",
@@ -50,6 +50,8 @@ _NAME_INTRO = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '’\-.][^\W\d_]+){0,3}\.?$")
+_NAME_ENDS = frozenset(["fran", "from", "bor", "live", "lives", "living", "born", "fodd", "och"])
+MAX_NAME_WORDS = 3  # without "jag heter"/"my name is", longer texts are sentences, not names
 _TRAILING = re.compile(r"[\s,.!]+(?:tack|thanks|thank you|thx)?[\s,.!]*$", re.IGNORECASE)
 
 
@@ -251,24 +253,33 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
     """
     text = unicodedata.normalize("NFC", " ".join(text.split()))
     folded = fold(text)
-    if folded in SKIP_NAME or folded in NO:
+    if folded and (folded in SKIP_NAME or folded in NO):
         return "skip", None
-    if folded in STOP:
+    if folded and folded in STOP:
         return "stop", None
     if "?" in text or folded in YES:
         return "not", None
     introduced = _NAME_INTRO.match(text)
     candidate = _TRAILING.sub("", introduced.group(1) if introduced else text).strip(" ,.!")
+    if introduced:  # "jag heter Anna och bor i Sundsvall": the name ends where the sentence goes on
+        kept = []
+        for word in re.split(r"[\s,]+", candidate):
+            if kept and (fold(word) in STOPWORDS or fold(word) in _NAME_ENDS):
+                break
+            kept.append(word)
+        candidate = " ".join(kept).strip(" ,.!")
     if not candidate or len(candidate) > MAX_NAME or not _NAME.match(candidate):
         return "not", None
     words = fold(candidate).split()
-    if fold(candidate) in SKIP_NAME | STOP:
+    if words and fold(candidate) in SKIP_NAME | STOP:
         return "skip", None
     if not introduced:
         if any(w in keywords for w in words):
             return "not", None  # "lönebidrag" at the name step is a question
         if len(candidate.split()) > 1 and any(w in STOPWORDS for w in words):
             return "not", None  # "vad är asf", "hur gör jag"
+        if len(candidate.split()) > MAX_NAME_WORDS:
+            return "not", None
     return "name", candidate
 
 
@@ -526,9 +537,10 @@ def calendar_file(turn: Turn, booking_id: str, start_at: datetime, phone: str | 
     return Attachment("meeting.ics", ics, "text/calendar")
 
 
-def update_sequence(turn: Turn) -> int:
-    """A calendar update's SEQUENCE: minutes since 2026, so every later change of a meeting is higher."""
-    return max(1, int((turn.now - _SEQUENCE_EPOCH).total_seconds() // 60))
+def update_sequence(turn: Turn, cancel: bool = False) -> int:
+    """A calendar update's SEQUENCE: seconds since 2026, so every later change of a meeting is higher;
+    a cancellation is the last word about a meeting, so it is one higher still."""
+    return max(1, int((turn.now - _SEQUENCE_EPOCH).total_seconds())) + (1 if cancel else 0)
 
 
 def cancel(turn: Turn) -> None:

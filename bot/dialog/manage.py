@@ -68,7 +68,8 @@ def cancel_booking(turn: Turn, value: str = "") -> None:
     turn.effects += [CancelBooking(found.booking_id), Record("cancelled")]
     region = turn.ctx.content.region(found.region)
     update = booking.calendar_file(turn, found.booking_id, parse_slot_key(found.slot), found.phone,
-                                   sequence=booking.update_sequence(turn), cancel=True, region=region)  # fmt: skip
+                                   sequence=booking.update_sequence(turn, cancel=True), cancel=True,
+                                   region=region)  # fmt: skip
     turn.say(
         turn.t("booking_cancelled", when=turn.when(found.slot), contact_name=region.contact.name),
         turn.menu_choices(),

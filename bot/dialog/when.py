@@ -186,6 +186,10 @@ def matching(wish: TimeWish, slots: list[datetime], today: date) -> list[datetim
         if wish.hour is not None and not same_time:
             continue
         found.append(slot)
+    if wish.hour is not None and wish.minute is None:
+        on_the_hour = [s for s in found if s.astimezone(ZONE).minute == 0]
+        if on_the_hour:  # "kl 13" is 13:00 where there is one, not also 13:45
+            found = on_the_hour
     if wish.weekday is not None and wish.day is None and found:
         first_day = found[0].astimezone(ZONE).date()
         found = [s for s in found if s.astimezone(ZONE).date() == first_day]  # the next such weekday only

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from bot.content.model import Content, Crisis
 from bot.content.problems import Problem
+from bot.matching.normalize import stems
 
 MAX_GAP = 2  # words allowed between two words of a signal
 ORDINARY_RATE = 0.005  # share of the content's ordinary sentences the example threshold may catch
@@ -55,8 +56,26 @@ def normalise(text: str) -> str:
 
 
 def _squeeze(word: str) -> str:
-    """'jaaaag' -> 'jaag': a letter held down is still the same word."""
-    return re.sub(r"(.)\1{2,}", r"\1\1", word)
+    """'jaaaag' -> 'jaag': a letter held down is still the same word; chat spellings -> the usual word."""
+    word = re.sub(r"(.)\1{2,}", r"\1\1", word)
+    return _SPOKEN.get(word, word)
+
+
+# How people write in chats, mapped to the written word (after normalising): "ja vill ta livt av mej".
+_SPOKEN = {
+    "mej": "mig", "dej": "dig", "sej": "sig", "ja": "jag", "int": "inte", "nt": "inte", "e": "ar", "va": "vara",
+    "nat": "nagot", "nan": "nagon", "ngn": "nagon", "ngt": "nagot", "o": "och", "me": "me", "u": "you",
+    "wanna": "want", "gonna": "going", "im": "i", "ive": "i", "dont": "dont", "cant": "cant", "wont": "wont",
+    "myself": "myself", "mself": "myself", "urself": "yourself", "pls": "please",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1 << 16)
+def _stems(word: str) -> frozenset[str]:
+    """Swedish and English stems of a (Latin) word, for word forms: sparkade ~ sparkar, abused ~ abuses."""
+    if len(word) < 4 or not word.isascii():
+        return frozenset()
+    return frozenset(stem for stem in stems(word) if len(stem) >= 3)
 
 
 # --- signals -------------------------------------------------------------------------------------
@@ -74,8 +93,13 @@ class Signal:
     def of(cls, text: str, lang: str, line: int = 0) -> Signal:
         norm = normalise(text)
         if _LATIN.match(norm):
-            return cls(text, lang, tuple(norm.split()), "", line)
+            return cls(text, lang, tuple(_squeeze(w) for w in norm.split()), "", line)
         return cls(text, lang, (), norm.replace(" ", ""), line)
+
+    @property
+    def opening(self) -> str:
+        """The first two letters of the first word: a message without a word starting so cannot hold it."""
+        return self.words[0][:2] if self.words else ""
 
     def found_in(self, words: tuple[str, ...], squashed: str) -> bool:
         if not self.words:
@@ -84,15 +108,22 @@ class Signal:
 
 
 @lru_cache(maxsize=1 << 16)
-def _word_matches(wanted: str, word: str) -> bool:
-    """The same word, a longer form of a long word, or one typo away (two for long words)."""
+def _word_matches(wanted: str, word: str, in_phrase: bool = False) -> bool:
+    """The same word, another form of it (by stem), a longer form of a long word, or one typo away
+    (two for long words; four-letter words only inside a phrase and with the same first letter)."""
     if word == wanted:
         return True
     if len(wanted) >= 6 and word.startswith(wanted):
         return True  # sjalvmord -> sjalvmordstankar, misshandla -> misshandlar
-    if len(wanted) < 5 or abs(len(word) - len(wanted)) > 2:
+    if _stems(wanted) & _stems(word):
+        return True  # sparkade ~ sparkar, abused ~ abuses, ending ~ end
+    if abs(len(word) - len(wanted)) > 2:
         return False
-    return _distance(wanted, word, 2 if len(wanted) >= 9 else 1)
+    if len(wanted) >= 5:
+        return _distance(wanted, word, 2 if len(wanted) >= 9 else 1)
+    if len(wanted) == 4 and in_phrase and word[:1] == wanted[:1] and len(word) >= 4:
+        return _distance(wanted, word, 1)  # "hitts" for "hits", "slor" for "slar"
+    return False
 
 
 def _distance(a: str, b: str, limit: int) -> bool:
@@ -114,13 +145,14 @@ def _distance(a: str, b: str, limit: int) -> bool:
 
 def _in_order(wanted: tuple[str, ...], words: tuple[str, ...]) -> bool:
     """Every wanted word, in order, with at most MAX_GAP other words between two of them."""
+    phrase = len(wanted) > 1
     for start, word in enumerate(words):
-        if not _word_matches(wanted[0], word):
+        if not _word_matches(wanted[0], word, phrase):
             continue
         position, ok = start, True
         for next_word in wanted[1:]:
             window = words[position + 1 : position + 2 + MAX_GAP]
-            found = next((k for k, w in enumerate(window) if _word_matches(next_word, w)), None)
+            found = next((k for k, w in enumerate(window) if _word_matches(next_word, w, phrase)), None)
             if found is None:
                 ok = False
                 break
@@ -145,22 +177,28 @@ def _grams(norm: str) -> dict[str, float]:
 
 
 class _ExampleIndex:
-    """TF-IDF vectors of the crisis examples, with an inverted index for a fast nearest example."""
+    """TF-IDF vectors of some sentences, with an inverted index for a fast nearest sentence."""
 
-    def __init__(self, examples: list[str], background: list[dict[str, float]]) -> None:
-        docs = [_grams(normalise(t)) for t in examples]
-        frequency: dict[str, int] = defaultdict(int)
-        for vector in docs + background:
-            for gram in vector:
-                frequency[gram] += 1
-        total = len(docs) + len(background)
-        self.idf = {g: math.log((1 + total) / (1 + f)) + 1.0 for g, f in frequency.items()}
-        self.default_idf = math.log(1 + total) + 1.0
+    def __init__(self, docs: list[dict[str, float]], idf: dict[str, float], default_idf: float) -> None:
+        self.idf = idf
+        self.default_idf = default_idf
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, vector in enumerate(docs):
             for gram, weight in self._unit(vector).items():
                 self.postings[gram].append((index, weight))
         self.size = len(docs)
+
+    @classmethod
+    def pair(cls, examples: list[dict[str, float]], ordinary: list[dict[str, float]]) -> tuple[_ExampleIndex, _ExampleIndex]:
+        """Indexes of the crisis examples and of the ordinary sentences, weighted over both."""
+        frequency: dict[str, int] = defaultdict(int)
+        for vector in examples + ordinary:
+            for gram in vector:
+                frequency[gram] += 1
+        total = len(examples) + len(ordinary)
+        idf = {g: math.log((1 + total) / (1 + f)) + 1.0 for g, f in frequency.items()}
+        default_idf = math.log(1 + total) + 1.0
+        return cls(examples, idf, default_idf), cls(ordinary, idf, default_idf)
 
     def _unit(self, vector: dict[str, float]) -> dict[str, float]:
         weighted = {g: w * self.idf.get(g, self.default_idf) for g, w in vector.items()}
@@ -213,47 +251,62 @@ class CrisisDetector:
             for i, text in enumerate(items)
         )
         self.examples = [(lang, text) for lang, items in crisis.examples.items() for text in items]
+        example_grams = [_grams(normalise(text)) for _, text in self.examples]
         ordinary_grams = [_grams(normalise(t)) for t in ordinary]
-        self.index = _ExampleIndex([text for _, text in self.examples], ordinary_grams)
-        self.calibration = self._calibrate(ordinary, ordinary_grams)
+        self.index, self.ordinary = _ExampleIndex.pair(example_grams, ordinary_grams)
+        self.calibration = self._calibrate(ordinary, ordinary_grams, example_grams)
 
     @property
     def threshold(self) -> float:
         return self.calibration.threshold
 
-    def _calibrate(self, texts: list[str], ordinary: list[dict[str, float]]) -> Calibration:
-        """The lowest threshold that lets at most ORDINARY_RATE of the content's ordinary sentences
-        through; recall is then measured on the crisis examples, each left out in turn."""
-        ordinary_scores = sorted(
-            (self.index.nearest(grams)[0] for text, grams in zip(texts, ordinary, strict=True)
-             if len(text.split()) >= MIN_WORDS_FOR_EXAMPLES),
-            reverse=True,
-        )  # fmt: skip
-        allowed = int(len(ordinary_scores) * ORDINARY_RATE)
-        above = ordinary_scores[allowed] if allowed < len(ordinary_scores) else 0.0
+    def _calibrate(self, texts: list[str], ordinary: list[dict[str, float]],
+                   examples: list[dict[str, float]]) -> Calibration:  # fmt: skip
+        """The lowest threshold at which at most ORDINARY_RATE of the content's ordinary sentences would be
+        caught (each compared with the other ordinary sentences, itself left out); recall is then measured
+        on the crisis examples, each left out in turn."""
+        # An ordinary sentence counts as caught at threshold t if its nearest crisis example scores >= t
+        # and beats its nearest other ordinary sentence: its "catch score" is the crisis score then, else 0.
+        catch: list[float] = []
+        for index, (text, grams) in enumerate(zip(texts, ordinary, strict=True)):
+            if len(text.split()) < MIN_WORDS_FOR_EXAMPLES:
+                continue
+            crisis_score = self.index.nearest(grams)[0]
+            if crisis_score >= MIN_THRESHOLD and crisis_score < self.ordinary.nearest(grams, index)[0]:
+                crisis_score = 0.0
+            catch.append(crisis_score)
+        catch.sort(reverse=True)
+        allowed = int(len(catch) * ORDINARY_RATE)
+        above = catch[allowed] if allowed < len(catch) else 0.0
         threshold = max(MIN_THRESHOLD, above + 1e-6)
         caught = sum(
             1
             for i, (_, text) in enumerate(self.examples)
-            if self.signal_in(text) or self.index.nearest(text, i)[0] >= threshold
+            if self.signal_in(text) or self._close(examples[i], threshold, leave_out=i)
         )
-        over = sum(1 for s in ordinary_scores if s >= threshold)
-        return Calibration(threshold, caught, len(self.examples), over, len(ordinary_scores))
+        over = sum(1 for s in catch if s >= threshold)
+        return Calibration(threshold, caught, len(self.examples), over, len(catch))
+
+    def _close(self, grams: dict[str, float], threshold: float, leave_out: int | None = None) -> tuple[int, float] | None:
+        """The nearest crisis example, if it is close enough and closer than every ordinary sentence."""
+        score, best = self.index.nearest(grams, leave_out)
+        if best is None or score < threshold or score < self.ordinary.nearest(grams)[0]:
+            return None
+        return best, score
 
     def check(self, text: str) -> CrisisHit | None:
         norm = normalise(text)
         if not norm:
             return None
-        words = tuple(_squeeze(w) for w in norm.split())
-        squashed = norm.replace(" ", "")
-        for signal in self.signals:
-            if signal.found_in(words, squashed):
-                return CrisisHit(signal.lang, "signal", signal.text)
+        signal = self.signal_in(text)
+        if signal is not None:
+            return CrisisHit(signal.lang, "signal", signal.text)
+        words = norm.split()
         if len(words) < MIN_WORDS_FOR_EXAMPLES:
             return None
-        score, best = self.index.nearest(text)
-        if best is not None and score >= self.threshold:
-            lang, example = self.examples[best]
+        close = self._close(_grams(norm), self.threshold)
+        if close is not None:
+            lang, example = self.examples[close[0]]
             return CrisisHit(lang, "example", example)
         return None
 
@@ -261,7 +314,13 @@ class CrisisDetector:
         norm = normalise(text)
         words = tuple(_squeeze(w) for w in norm.split())
         squashed = norm.replace(" ", "")
-        return next((s for s in self.signals if s.found_in(words, squashed)), None)
+        openings = {w[:2] for w in words}
+        for signal in self.signals:
+            if signal.words and signal.opening not in openings:
+                continue  # cheap: most signals cannot be in a message, judged by the first letters
+            if signal.found_in(words, squashed):
+                return signal
+        return None
 
 
 def ordinary_sentences(content: Content) -> Iterator[tuple[str, str, int, str]]:

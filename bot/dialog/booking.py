@@ -262,7 +262,7 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
     introduced = _NAME_INTRO.match(text)
     candidate = _TRAILING.sub("", introduced.group(1) if introduced else text).strip(" ,.!")
     if introduced:  # "jag heter Anna och bor i Sundsvall": the name ends where the sentence goes on
-        kept = []
+        kept: list[str] = []
         for word in re.split(r"[\s,]+", candidate):
             if kept and (fold(word) in STOPWORDS or fold(word) in _NAME_ENDS):
                 break

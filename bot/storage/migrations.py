@@ -125,7 +125,7 @@ def migrate_sqlite(conn: sqlite3.Connection) -> int:
     while True:
         conn.execute("BEGIN IMMEDIATE")  # the write lock first, then the version: a second process waits
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
             if version >= len(MIGRATIONS):
                 conn.execute("COMMIT")
                 return version
@@ -154,7 +154,7 @@ def migrate_postgresql(conn: psycopg.Connection) -> int:
             if version >= len(MIGRATIONS):
                 return version
             for statement in statements(version + 1, "postgresql"):
-                conn.execute(statement)  # type: ignore[arg-type]  # our own SQL, not user input
+                conn.execute(statement)  # our own SQL, not user input
             if row:
                 conn.execute("UPDATE schema_version SET version = %s", [version + 1])
             else:

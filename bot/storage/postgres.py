@@ -112,7 +112,7 @@ class PostgresStore(Store):
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
         with self._connection() as conn:
-            cursor = conn.execute(_placeholders(sql), list(params))  # type: ignore[arg-type]
+            cursor = conn.execute(_placeholders(sql), list(params))
             rows = cursor.fetchall() if cursor.description is not None else []
             return Result(rows, cursor.rowcount)
 
@@ -142,7 +142,7 @@ class PostgresStore(Store):
         overriding = " OVERRIDING SYSTEM VALUE" if set(identity) & set(columns) else ""
         sql = f"INSERT INTO {table} ({', '.join(columns)}){overriding} VALUES ({', '.join('?' * len(columns))})"
         with self.transaction(), self._connection() as conn, conn.cursor() as cursor:
-            cursor.executemany(_placeholders(sql), rows)  # type: ignore[arg-type]
+            cursor.executemany(_placeholders(sql), rows)
             for column in identity:
                 self.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "

@@ -231,3 +231,60 @@ def test_properties(text: str, names: list[str]) -> None:
     once = scrub(text, names)
     assert scrub(once, names) == once
     assert not TEN_DIGITS.search(once)
+
+
+# --- what the attack on issue 11 found missing -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["070.123.45.67", "070.1234567", "0701.23.45.67", "+46.70.123.45.67",
+                                    "08.123.456.78"])  # fmt: skip
+def test_dotted_phone_numbers(number: str) -> None:
+    assert scrub(f"Ring mig på {number} i morgon") == "Ring mig på [telefon] i morgon"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["anna (at) example.se", "anna(at)example.se", "anna [at] example [dot] se", "anna(at)example(dot)se",
+     "anna @ example.se", "anna@ example.se", "anna.svensson at mail.example.com", "anna {AT} example.se"],
+)  # fmt: skip
+def test_email_written_to_dodge_robots(address: str) -> None:
+    assert scrub(f"Mejla {address} tack") == "Mejla [e-post] tack"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Det är Anna Svensson", "Det är [namn]"),
+        ("Hej, Fatima Ahmed här", "Hej, [namn] här"),
+        ("det är zlatan personsson", "det är [namn]"),
+        ("jag och Karl Erik Lindqvist vill starta", "jag och [namn] vill starta"),
+        ("Min handläggare Olena Shevchenko sa", "Min handläggare [namn] sa"),
+        ("Mohammed Ali Hassan ringde", "[namn] ringde"),
+    ],
+)
+def test_full_names_of_anyone(text: str, expected: str) -> None:
+    assert scrub(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Försäkringskassan Sundsvall", "Region Stockholm", "min son vill jobba", "Samhall AB i Västervik",
+     "Arbetsförmedlingen Kramfors", "Hej Anna!", "Kan jag börja 1 januari 2026?", "det kostar 12.50 kr"],
+)  # fmt: skip
+def test_places_organisations_and_plain_words_are_kept(text: str) -> None:
+    assert scrub(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("född 09.07.1985 - 1234", "född [personnummer]"),
+        ("född 9 juli 1985, sista fyra 1234", "född [personnummer]"),
+        ("born 9th July 1985 last four 1234", "born [personnummer]"),
+        ("1985.07.09/1234", "[personnummer]"),
+        ("född 09/07/1985", "född [nummer]"),
+        ("född 3 mars 1990", "född [nummer]"),
+    ],
+)
+def test_birth_dates_with_and_without_the_last_four_digits(text: str, expected: str) -> None:
+    assert scrub(text) == expected

@@ -1,6 +1,7 @@
 """Remove personal data from a question before it is stored for staff to read.
 
-Personnummer, phone numbers, e-mail addresses, long numbers, the names of the people in the content and
+Personnummer, phone numbers (also dotted), e-mail addresses (also "anna (at) example.se"), dates of birth, long
+numbers, full names (a common first name or a surname ending), the names of the people in the content and
 the name after "jag heter" / "my name is" are replaced by markers ("[personnummer]", "[telefon]", "[e-post]", "[nummer]", "[namn]"). Everything else,
 whitespace and punctuation included, is kept: that is what staff need to improve the answers.
 
@@ -43,6 +44,14 @@ _ANY_DIGIT = re.compile(r"\d")
 # The look-behind makes each chunk start once, keeping this linear on huge input.
 _EMAIL_CHUNK = re.compile(r"(?<![\w.%+\-@])[\w.%+\-]*@[\w.%+\-@]*")
 _EMAIL_SHAPE = re.compile(r"[\w%+\-]@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}")
+# Addresses written to dodge robots: "anna (at) example.se", "anna [at] example [dot] se", "anna @ example.se",
+# "anna at example.se". A bare " at " needs a real dotted domain after it; "(at)" and "@" may have spaces.
+_AT = r"(?:\s*[(\[{]\s*(?:at|snabel-?a)\s*[)\]}]\s*|\s+@\s*|\s*@\s+|\s+(?:at|snabel-?a)\s+)"
+_DOT = r"(?:\.|\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*)"
+_EMAIL_SPACED = re.compile(
+    rf"(?<![\w.%+\-])[\w.%+\-]*[\w%+\-]{_AT}[\w\-]+(?:{_DOT}[\w\-]+)*{_DOT}[^\W\d_]{{2,}}(?![\w\-])",
+    re.IGNORECASE,
+)
 
 # --- numbers --------------------------------------------------------------------------------------------
 # One separator between digit groups: a space, the no-break spaces of copy-paste and number formatting,
@@ -66,18 +75,38 @@ _PNR = re.compile(
     + _END
 )
 
+# A phone number may also be grouped with dots ("070.123.45.67"); elsewhere a dot is a decimal point.
+_PSEP = r"[ \u00a0\u202f\-\u2010-\u2013.]"
 # The national significant number: 7 to 9 digits, not starting with 0, in any grouping.
-_NSN = rf"[1-9](?:{_SEP}?[0-9]){{6,8}}"
+_NSN = rf"[1-9](?:{_PSEP}?[0-9]){{6,8}}"
 _PHONE = re.compile(
     r"(?=[0-9+(])"
     + _START
     + r"(?:"
-    + rf"(?:\+|00) ?46{_SEP}?(?:\(0\){_SEP}?|0)?{_NSN}"  # +46 / 0046, with the (0) or 0 people keep
-    + rf"|0{_NSN}"  # 070-123 45 67, 0490-25 50 79, 08-123 456 78
+    + rf"(?:\+|00) ?46{_PSEP}?(?:\(0\){_SEP}?|0)?{_NSN}"  # +46 / 0046, with the (0) or 0 people keep
+    + rf"|0{_NSN}"  # 070-123 45 67, 0490-25 50 79, 08-123 456 78, 070.123.45.67
     + rf"|\(0[1-9][0-9]{{0,2}}\){_SEP}?[0-9](?:{_SEP}?[0-9]){{4,7}}"  # (08) 123 45 67
     + r")"
     + _END
+    + r"(?!\.\d)"
 )
+
+# A date written with dots or slashes ("09.07.1985", "9/7/85", "1985.07.09"), or with the month's name and a year
+# ("9 juli 1985"): a date of birth is half a personnummer. Followed closely by four digits ("09.07.1985 - 1234",
+# "född 9 juli 1985, sista fyra 1234") it is a whole one.
+_MONTHS = (r"(?:jan(?:uari|uary)?|feb(?:ruari|ruary)?|mar(?:s|ch)?|apr(?:il)?|maj|may|jun(?:i|e)?|jul(?:i|y)?|"
+           r"aug(?:usti|ust)?|sep(?:t|tember)?|okt(?:ober)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")  # fmt: skip
+_DATE = (
+    r"(?:(?<![\d.])(?:0?[1-9]|[12][0-9]|3[01])([./])(?:0?[1-9]|1[0-2])\1(?:19|20)?[0-9]{2}(?![\d])"
+    r"|(?<![\d.])(?:19|20)[0-9]{2}([./])(?:0?[1-9]|1[0-2])\2(?:0?[1-9]|[12][0-9]|3[01])(?![\d])"
+    rf"|(?<!\d)(?:0?[1-9]|[12][0-9]|3[01])(?:e|:e|st|nd|rd|th)?\.?\s+{_MONTHS}\.?\s+(?:19[0-9]|200)[0-9](?!\d))"
+)
+_BIRTH = re.compile(rf"{_DATE}(?P<four>(?:[^\d\n\[]{{0,25}}?){_START}[0-9]{{4}}{_END})?", re.IGNORECASE)
+
+
+def _birth(match: re.Match[str]) -> str:
+    return PERSONNUMMER if match["four"] else NUMMER
+
 
 _AMOUNT = r"(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d{1,9})(?!\d)"
 _UNIT = r"(?::-|€|(?i:kronor|krona|kr|sek|euro|eur)(?![^\W\d_]))"
@@ -113,6 +142,74 @@ _VARIANTS = {
 _UNSPLIT = str.maketrans({"ø": "o", "ł": "l", "đ": "d"})  # letters NFKD does not decompose
 _MARKS = r"[\u0300-\u036f]*"  # accents typed as separate combining characters
 _NAME_SEP = r"[\s\-\u2010-\u2013]+"
+# Full names of anyone, not only the people in the content: a common first name followed by a capitalised word
+# ("Anna Svensson", "Fatima Ahmed"), or any word followed by a word with a typical surname ending ("anna
+# lindqvist", "Zlatan Personsson"). A list cannot hold every name; these are the names most people here carry.
+_FIRST_NAMES = frozenset(
+    """
+anna eva maria karin sara kristina lena emma kerstin ingrid marie malin jenny hanna linda elin annika susanne
+johanna carina elisabeth sofia ida julia monica helena camilla sandra therese ulla birgitta margareta inger
+amanda frida emelie matilda louise lisa maja ebba alice elsa wilma astrid agnes saga ella klara alva stina
+erik lars karl anders johan mikael jan hans peter thomas daniel fredrik mats magnus stefan mattias jonas andreas
+bengt nils sven bjorn leif goran ulf martin marcus niklas patrik oskar oscar gustav axel emil william lucas hugo
+elias liam noah adam viktor olle kalle pelle simon david filip anton albin isak ludvig sebastian tobias robin
+joakim henrik kristoffer christoffer rickard jesper roger kent tommy mohammed mohammad muhammad mohamed ahmed ahmad
+ali omar hassan hussein hussain abdi abdullahi abdullah mustafa yusuf youssef ibrahim ismail mahmoud khalid
+fatima fatuma amina aisha ayaan hodan halima maryam mariam zahra zainab sara leyla layla nour noor yasmin
+hamid reza mehdi hossein farid nasrin parisa shirin zahra dawit yonas tesfay tekle semhar helen selam
+olena oksana iryna natalia tetiana svitlana olha andrii oleksandr serhii dmytro volodymyr mykola ivan
+""".split()
+)
+_SURNAME_END = re.compile(
+    r"(?:s?son|sen|berg|ström|strom|lund|qvist|kvist|gren|dahl|lind|blad|stedt|nen|enko|zadeh)$"
+)
+# Endings that are a surname in any case, even after a lower-case first name nobody could list ("zlatan personsson")
+_STRONG_SURNAME_END = re.compile(r"(?:sson|ström|strom|qvist|kvist|stedt|zadeh|enko)$")
+_CAPITALISED = re.compile(r"[^\W\d_a-zß-ÿ]")  # an upper-case first letter (of any script with cases)
+_ADJACENT = re.compile(r"[ \u00a0\-]")
+
+
+def _is_surname(word: str) -> bool:
+    return len(word) > 3 and bool(_SURNAME_END.search(_fold(word)))
+
+
+def _starts_name(first: str, second: str) -> bool:
+    if len(first) < 2 or len(second) < 2:
+        return False
+    if _fold(first) in _FIRST_NAMES and (_CAPITALISED.match(second) or _is_surname(second)):
+        return True
+    if len(first) > 2 and len(second) > 5 and _STRONG_SURNAME_END.search(_fold(second)):
+        return True
+    return bool(_CAPITALISED.match(first) and _CAPITALISED.match(second) and _is_surname(second))
+
+
+def _full_names(text: str) -> str:
+    words = list(_WORD.finditer(text))
+    out, last, i = [], 0, 0
+    while i < len(words) - 1:
+        first, second = words[i], words[i + 1]
+        if not (
+            _ADJACENT.fullmatch(text[first.end() : second.start()]) and _starts_name(first[0], second[0])
+        ):
+            i += 1
+            continue
+        end = i + 1  # a middle name or a double surname goes with it
+        while (
+            end + 1 < len(words)
+            and end - i < 3
+            and _ADJACENT.fullmatch(text[words[end].end() : words[end + 1].start()])
+        ):
+            following = words[end + 1][0]
+            if not (
+                _CAPITALISED.match(following) and (_fold(following) in _FIRST_NAMES or _is_surname(following))
+            ):
+                break
+            end += 1
+        out += [text[last : first.start()], NAMN]
+        last, i = words[end].end(), end + 1
+    return "".join(out) + text[last:] if out else text
+
+
 _KEEP_MARKER = "|".join(re.escape(marker) for marker in MARKERS)
 
 
@@ -179,10 +276,13 @@ def _scrub(text: str, names: re.Pattern[str] | None) -> str:
         return ""  # never raise, and never store something we could not check
     if "@" in text:
         text = _EMAIL_CHUNK.sub(_email, text)
+    text = _EMAIL_SPACED.sub(EPOST, text)
     if names is not None:
         text = names.sub(_name, text)
     text = _INTRODUCED.sub(lambda m: m.group("lead") + NAMN, text)
+    text = _full_names(text)
     if _ANY_DIGIT.search(text):
+        text = _BIRTH.sub(_birth, text)
         text = _PNR.sub(PERSONNUMMER, text)
         text = _PHONE.sub(TELEFON, text)
         text = _DIGITS.sub(_number, text)

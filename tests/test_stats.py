@@ -703,6 +703,8 @@ async def test_send_stats_sends_a_summary_and_one_chart(
     await send_stats(bot, 42, testbot.store, clock.now)
     assert [(kind, chat) for kind, chat, _ in bot.sent] == [("message", 42), ("photo", 42)]
     text, photo = bot.sent[0][2], bot.sent[1][2]
-    assert isinstance(text, str) and "Samtal: 19" in text and "senaste 30 dagarna" in text
+    assert isinstance(text, str)
+    text = html.unescape(text)  # sent as Telegram HTML
+    assert "Samtal: 19" in text and "senaste 30 dagarna" in text
     assert "wage-subsidy: .. frågor" in text and "(<5 gånger)" in text and ".. är dolt" in text
     assert isinstance(photo, bytes) and photo.startswith(b"\x89PNG")

@@ -104,6 +104,17 @@ def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (a question typed as "=HYPERLINK(...)") gets a leading
+    apostrophe, which spreadsheets show as text (OWASP's advice for CSV injection). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -111,7 +122,7 @@ def to_csv(report: Report) -> str:
     writer.writerow(["period", "since", report.since.isoformat() if report.since else ""])
     writer.writerow(["period", "until", report.until.isoformat() if report.until else ""])
     for section, key, figure in report.figures():
-        writer.writerow([section, key, "" if figure.public is None else figure.public])
+        writer.writerow([csv_cell(section), csv_cell(key), "" if figure.public is None else figure.public])
     return out.getvalue()
 
 

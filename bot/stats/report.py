@@ -276,22 +276,63 @@ def question_key(text: str) -> str:
     return fold(text) or " ".join(text.casefold().split())
 
 
-def cluster_unanswered(texts: Sequence[str], threshold: int = SIMILAR) -> list[list[int]]:
+EXACT_GROUPS = 200  # up to this many groups every one is compared; beyond, only the likeliest (`_GroupIndex`)
+CANDIDATES = 100  # groups compared with each question once there are more than EXACT_GROUPS
+RARE_GRAMS = 8  # a question's rarest three-letter pieces used to find its candidates
+
+
+def _grams(key: str) -> set[str]:
+    padded = f" {key} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)} or {padded}
+
+
+class _GroupIndex:
+    """The groups so far, findable by the three-letter pieces of their text. Comparing every new question with
+    every group is quadratic: tens of thousands of distinct questions took minutes. Two texts similar enough to be
+    grouped share most of their pieces, so the groups sharing a question's rarest pieces are its candidates."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.postings: defaultdict[str, list[int]] = defaultdict(list)
+
+    def add(self, key: str) -> None:
+        for gram in _grams(key):
+            self.postings[gram].append(len(self.keys))
+        self.keys.append(key)
+
+    def candidates(self, key: str) -> list[str]:
+        if len(self.keys) <= EXACT_GROUPS:
+            return self.keys
+        grams = sorted(_grams(key), key=lambda g: len(self.postings.get(g, ())))[:RARE_GRAMS]
+        shared: Counter[int] = Counter()
+        for gram in grams:
+            shared.update(self.postings.get(gram, ()))
+        return [self.keys[i] for i, _ in shared.most_common(CANDIDATES)]
+
+
+def cluster_unanswered(
+    texts: Sequence[str], threshold: int = SIMILAR, scorer: Callable[..., float] = fuzz.token_set_ratio
+) -> list[list[int]]:
     """The indices of `texts` per group of similar questions, most asked first.
 
     Texts are folded (case, accents, punctuation) and then clustered greedily, most frequent first: each
-    joins the most similar existing group when rapidfuzz's token_set_ratio reaches `threshold`.
+    joins the most similar existing group (among its candidates, see `_GroupIndex`) when rapidfuzz's
+    token_set_ratio reaches `threshold`.
     """
     by_fold: dict[str, list[int]] = defaultdict(list)
     for index, text in enumerate(texts):
         by_fold[question_key(text)].append(index)
     groups: dict[str, list[int]] = {}  # representative folded text -> members
+    index = _GroupIndex()
     for key in sorted(by_fold, key=lambda k: (-len(by_fold[k]), k)):
-        best = process.extractOne(key, list(groups), scorer=fuzz.token_set_ratio, score_cutoff=threshold)
+        best = process.extractOne(key, index.candidates(key), scorer=scorer, score_cutoff=threshold)
         if key and best and best[0]:
             groups[best[0]] += by_fold[key]
+        elif key not in groups:
+            groups[key] = list(by_fold[key])
+            index.add(key)
         else:
-            groups.setdefault(key, []).extend(by_fold[key])
+            groups[key].extend(by_fold[key])
     return sorted(groups.values(), key=lambda members: -len(members))
 
 

@@ -4,7 +4,9 @@ In production Telegram's servers are elsewhere; running the fake in its own proc
 bot's event loop and core, so the figures are the bot's. Control endpoints (on --control-port):
   POST /push    {"messages": [[chat_id, text], ...]}  -> pushes them as user messages, records when
   GET  /status  -> {"pending": n, "sent": n}
-  GET  /latency -> {"latencies": [seconds, ...]}: for each pushed message, the time to the bot's first reply
+  GET  /latency -> {"latencies": [seconds, ...], "chats": [chat, ...]}: for each pushed message (and its chat),
+                   the time to the bot's first reply after it
+  POST /fail    {"method": "sendMessage", "status": 429, "retry_after": 30, "chat_id": 5}: FakeBotAPI.fail_next
 """
 
 from __future__ import annotations
@@ -42,15 +44,30 @@ async def serve(token: str, port: int, control_port: int) -> None:
 
     async def latency(request: web.Request) -> web.Response:
         since = int(request.query.get("since", "0"))
-        out = []
+        out, chats = [], []
         for chat, when, before in pushed[since:]:
             replies = api.messages_to(chat)
             if len(replies) > before:
                 out.append(replies[before].time - when)
-        return web.json_response({"latencies": out, "pushed": len(pushed)})
+                chats.append(chat)
+        return web.json_response({"latencies": out, "chats": chats, "pushed": len(pushed)})
+
+    async def fail(request: web.Request) -> web.Response:
+        body = await request.json()
+        api.fail_next(
+            body["method"], body.get("status", 429), body.get("retry_after"), chat_id=body.get("chat_id")
+        )
+        return web.json_response({"ok": True})
 
     control = web.Application()
-    control.add_routes([web.post("/push", push), web.get("/status", status), web.get("/latency", latency)])
+    control.add_routes(
+        [
+            web.post("/push", push),
+            web.get("/status", status),
+            web.get("/latency", latency),
+            web.post("/fail", fail),
+        ]
+    )
     runner = web.AppRunner(control, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", control_port).start()

@@ -283,6 +283,7 @@ class _Fault:
     retry_after: int | None = None
     description: str | None = None
     seconds: float = 0.0
+    chat_id: int | str | None = None  # only calls for this chat (e.g. a flood-wait for one chat)
 
 
 @dataclass(slots=True)
@@ -888,8 +889,10 @@ class FakeBotAPI:
         *,
         description: str | None = None,
         times: int = 1,
+        chat_id: int | str | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail with HTTP ``status``.
+        """Make the next ``times`` calls of ``method`` (with ``chat_id``: only those for that chat) fail with HTTP
+        ``status``.
 
         429 answers ``Too Many Requests: retry after N`` with ``parameters.retry_after`` (default 1);
         502/503/504 answer a plain-text body (``Bad Gateway`` ...) as a proxy would, which clients
@@ -901,7 +904,9 @@ class FakeBotAPI:
             retry_after = 1
         for _ in range(times):
             self._fault_queue(method).append(
-                _Fault("fail", status=status, retry_after=retry_after, description=description)
+                _Fault(
+                    "fail", status=status, retry_after=retry_after, description=description, chat_id=chat_id
+                )
             )
 
     def hang_next(self, method: str, seconds: float, *, times: int = 1) -> None:
@@ -1431,7 +1436,7 @@ class FakeBotAPI:
         self._record_call(method, params)
         if request.match_info["token"] != self.token:
             return _error_response(ApiError(401, "Unauthorized"))
-        fault = self._pop_fault(requested)
+        fault = self._pop_fault(requested, params.get("chat_id"))
         if fault is not None and fault.kind == "hang":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), fault.seconds)
@@ -1455,9 +1460,15 @@ class FakeBotAPI:
         self.calls.append(Call(method, params))
         self._notify()
 
-    def _pop_fault(self, method: str) -> _Fault | None:
+    def _pop_fault(self, method: str, chat_id: Any = None) -> _Fault | None:
         queue = self._faults.get(method.lower())
-        return queue.popleft() if queue else None
+        if not queue:
+            return None
+        for fault in queue:
+            if fault.chat_id is None or str(fault.chat_id) == str(chat_id):
+                queue.remove(fault)
+                return fault
+        return None
 
     @staticmethod
     def _fault_error(fault: _Fault) -> ApiError:

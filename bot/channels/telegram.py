@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from telegram import (
@@ -26,15 +25,16 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot.channels.ratelimit import MAX_WAIT, IncomingLimit, PerChatRateLimiter, retry_seconds
 from bot.config import Config
 from bot.dialog.model import ButtonPress, Choice, CommandMessage, Event, Reply, TextMessage, Unsupported
 from bot.engine import Engine
@@ -48,6 +48,10 @@ T = TypeVar("T")
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{3,}$")
 CONVERSATION = "telegram:{}"
 SEND_ATTEMPTS = 5
+SLOW_DOWN = (
+    "Du skickar fler meddelanden än jag hinner svara på. Vänta en liten stund och skriv sedan igen.\n\n"
+    "You are sending more messages than I can answer. Please wait a moment, then write again."
+)
 
 COMMANDS = {
     "sv": [("start", "Börja om"), ("menu", "Meny"), ("book", "Boka ett möte"), ("mybookings", "Mina bokningar"),
@@ -91,10 +95,11 @@ async def with_retries(what: str, call: Callable[..., Awaitable[T]], *args: Any,
         try:
             return await call(*args, **kwargs)
         except RetryAfter as exc:
-            wait = (
-                exc.retry_after.total_seconds() if isinstance(exc.retry_after, timedelta) else exc.retry_after
-            )
-            await asyncio.sleep(min(float(wait), 60.0))
+            wait = retry_seconds(exc)
+            if wait > MAX_WAIT:  # a long flood-wait must not hold this handler (and the chat) for minutes
+                log.warning("%s: flood-wait of %.0f s; giving up", what, wait)
+                return None
+            await asyncio.sleep(wait)
         except (TimedOut, NetworkError) as exc:
             if isinstance(exc, BadRequest):
                 log.warning("%s rejected by Telegram: %s", what, exc.message)
@@ -137,6 +142,7 @@ class TelegramChannel:
         self.application: Application | None = None
         self.bot_username: str | None = None
         self._chat_locks: dict[int, _ChatLock] = {}
+        self.incoming = IncomingLimit()
 
     # --- building ------------------------------------------------------------------------------
 
@@ -147,13 +153,15 @@ class TelegramChannel:
         base_file_url: str | None = None,
         *,
         rate_limit: bool = True,
+        rate_limiter: BaseRateLimiter[Any] | None = None,
     ) -> Application:
-        """The PTB Application. `rate_limit=False` only for measuring our own capacity (bench/load.py):
-        in production the AIORateLimiter keeps the bot inside Telegram's limits."""
+        """The PTB Application. `rate_limit=False` only for measuring our own capacity (bench/load.py), and
+        `rate_limiter` only to compare another one (bench/flood.py): in production the PerChatRateLimiter keeps the
+        bot inside Telegram's limits without letting one chat's flood-wait hold the others."""
         # Updates from different chats are handled concurrently; `dispatch` keeps each chat in order.
         builder = ApplicationBuilder().token(token).concurrent_updates(64)
         if rate_limit:
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+            builder = builder.rate_limiter(rate_limiter or PerChatRateLimiter())
         if base_url:
             builder = builder.base_url(base_url)
             builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
@@ -254,6 +262,12 @@ class TelegramChannel:
         await self.dispatch(message.chat_id, Unsupported(kind), context)
 
     async def dispatch(self, chat_id: int, event: Event, context: ContextTypes.DEFAULT_TYPE) -> None:
+        admitted = self.incoming.admit(chat_id)
+        if not admitted:
+            # Flooding: told once, kindly, then dropped before any work, so it cannot slow the other chats.
+            if admitted is None:
+                await with_retries("slow-down notice", context.bot.send_message, chat_id, SLOW_DOWN)
+            return
         # One chat at a time, in arrival order (asyncio locks are fair): its replies never interleave.
         entry = self._chat_locks.setdefault(chat_id, _ChatLock())
         entry.users += 1

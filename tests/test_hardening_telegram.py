@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.channels.ratelimit import IncomingLimit
 from bot.channels.telegram import SLOW_DOWN
 from tests.fake_botapi import FakeBotAPI
 from tests.test_telegram import USER, live_bot, onboard
@@ -56,7 +57,7 @@ async def quiet_chats_talk(
 
 async def test_one_flooding_chat_does_not_stall_forty_quiet_ones(tmp_path: Path, clock: Clock) -> None:
     """One chat sends hundreds of messages and gets a 30 s flood-wait; 40 quiet chats keep a p99 under 1 s."""
-    async with live_bot(tmp_path, clock) as live:
+    async with live_bot(tmp_path, clock, incoming=IncomingLimit()) as live:
         api = live.api
         api.fail_next(
             "sendMessage", 429, retry_after=30, chat_id=FLOODER
@@ -75,7 +76,7 @@ async def test_one_flooding_chat_does_not_stall_forty_quiet_ones(tmp_path: Path,
 async def test_the_excess_of_a_flood_is_answered_once_kindly_then_dropped(
     tmp_path: Path, clock: Clock
 ) -> None:
-    async with live_bot(tmp_path, clock) as live:
+    async with live_bot(tmp_path, clock, incoming=IncomingLimit()) as live:
         for i in range(100):
             live.api.push_text(FLOODER, f"spam {i}")
         await live.quiet()
@@ -87,7 +88,7 @@ async def test_the_excess_of_a_flood_is_answered_once_kindly_then_dropped(
 
 
 async def test_a_person_typing_fast_gets_every_answer(tmp_path: Path, clock: Clock) -> None:
-    async with live_bot(tmp_path, clock) as live:
+    async with live_bot(tmp_path, clock, incoming=IncomingLimit()) as live:
         await onboard(live)
         before = len(live.api.messages_to(USER))
         for text in ("hej", "vad är lönebidrag", "och arbetsträning?", "tack"):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.booking.slots import parse_slot_key
+from bot.channels.ratelimit import IncomingLimit
 from bot.channels.telegram import TelegramChannel, split_text
 from bot.config import Config
 from bot.engine import Engine
@@ -80,7 +81,10 @@ def text_of(records: list[SentRecord]) -> str:
 
 
 @asynccontextmanager
-async def live_bot(tmp_path: Path, clock: Clock, api: FakeBotAPI | None = None) -> AsyncIterator[Live]:
+async def live_bot(tmp_path: Path, clock: Clock, api: FakeBotAPI | None = None,
+                   incoming: IncomingLimit | None = None) -> AsyncIterator[Live]:  # fmt: skip
+    """The bot as deployed, except that by default a chat may send as fast as a test does (tests/
+    test_hardening_telegram.py passes the production `IncomingLimit()`)."""
     content_dir = tmp_path / "content"
     if not content_dir.exists():
         shutil.copytree(CONTENT, content_dir)
@@ -89,7 +93,8 @@ async def live_bot(tmp_path: Path, clock: Clock, api: FakeBotAPI | None = None) 
     async with FakeBotAPI(token=TOKEN) if api is None else _reuse(api) as server:
         store = open_store(config.state_dir)
         engine = Engine(Knowledge.load(content_dir), store, channel="telegram", clock=clock)
-        channel = TelegramChannel(engine, config, reminder_interval=0.05)
+        channel = TelegramChannel(engine, config, reminder_interval=0.05,
+                                  incoming=incoming or IncomingLimit(burst=10_000))  # fmt: skip
         application = channel.build(
             server.token, base_url=server.base_url, base_file_url=server.base_file_url
         )

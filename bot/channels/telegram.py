@@ -133,7 +133,8 @@ class TelegramChannel:
     """Holds the engine and the application; handlers here stay thin."""
 
     def __init__(self, engine: Engine, config: Config, *, reminder_interval: float = 60.0,
-                 transports: Mapping[str, Transport] | None = None) -> None:  # fmt: skip
+                 transports: Mapping[str, Transport] | None = None,
+                 incoming: IncomingLimit | None = None) -> None:  # fmt: skip
         self.engine = engine
         self.config = config
         self.reminder_interval = reminder_interval
@@ -142,7 +143,7 @@ class TelegramChannel:
         self.application: Application | None = None
         self.bot_username: str | None = None
         self._chat_locks: dict[int, _ChatLock] = {}
-        self.incoming = IncomingLimit()
+        self.incoming = incoming or IncomingLimit()
 
     # --- building ------------------------------------------------------------------------------
 

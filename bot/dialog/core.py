@@ -38,12 +38,14 @@ from bot.dialog.model import (
 from bot.dialog.turn import Context, Turn
 from bot.matching import Match
 from bot.matching.normalize import fold
+from bot.privacy.scrub import scrub
 from bot.safety.crisis import CrisisHit
 
 __all__ = ["IDLE_TIMEOUT", "Context", "format_when", "meeting_place", "step"]
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 MAX_TEXT = 2000  # longer messages are read from the start; the matcher reads even less
+FEEDBACK = "helpful:"  # button data of 👍 / 👎 under an answer: helpful:yes:<topic> or helpful:no:<topic>
 LONG_ANSWER = 400  # characters: an answer this long is not sent again right after itself
 
 MENUS: dict[str, tuple[str, ...]] = {
@@ -87,6 +89,8 @@ class Dialog(Turn):
         return Outcome(self.state, tuple(self.replies), tuple(self.effects))
 
     def dispatch(self, event: Event) -> None:
+        if self.state.asked is not None and not (isinstance(event, ButtonPress) and event.data.startswith(FEEDBACK)):
+            self.set(asked=None)  # the question lives only as long as the 👍 / 👎 under its answer
         if isinstance(event, Unsupported):
             self.say(self.t("edited" if event.kind == "edited" else "only_text"))
             self.reprompt()
@@ -273,6 +277,8 @@ class Dialog(Turn):
             current.buttons[kind](self, value)
         elif not self.in_flow and data in self.state.open and kind in ("cancelbooking", "move"):
             (manage.ask_cancel if kind == "cancelbooking" else manage.start_move)(self, value)
+        elif not self.in_flow and data in self.state.open and data.startswith(FEEDBACK):
+            self.feedback(value)
         elif self.state.lang is None:
             onboarding.welcome(self)
         elif data == "resume":
@@ -395,6 +401,8 @@ class Dialog(Turn):
             self.fallback()
             return
         self.effects.append(Record("question", topic=match.topic, band=match.band))
+        if keep_text is not None:
+            self.set(asked=scrub(keep_text, [r.contact.name for r in self.ctx.content.regions.values()]))
         if match.did_you_mean:
             topics = self.ctx.content.topics
             choices = [Choice(topics[t].title[self.lang], f"topic:{t}") for t in match.did_you_mean]
@@ -492,4 +500,29 @@ class Dialog(Turn):
         if match and match.lang and match.lang != self.lang:
             answer += "\n\n" + self.t("other_language_hint", language=self.cmd("language"))
         self.set(last_topic=topic.id)
+        if not self.in_flow:  # "did this help?": one tap, never required
+            feedback = (f"{FEEDBACK}yes:{topic.id}", f"{FEEDBACK}no:{topic.id}")
+            choices[-1:-1] = [Choice(self.t("button_helpful"), feedback[0]),
+                              Choice(self.t("button_unhelpful"), feedback[1])]  # fmt: skip
+            self.set(open=(*(d for d in self.state.open if not d.startswith(FEEDBACK)), *feedback))
         self.say(answer, choices)
+
+    def feedback(self, value: str) -> None:
+        """👍 or 👎 under an answer: counted per topic. A 👎 sends the question to staff's review list and offers
+        other topics, the contact and a booking."""
+        verdict, _, topic_id = value.partition(":")
+        asked = self.state.asked
+        self.set(open=tuple(d for d in self.state.open if not d.startswith(FEEDBACK)), asked=None)  # one tap
+        if verdict == "yes":
+            self.effects.append(Record("helpful", topic=topic_id))
+            self.say(self.t("feedback_thanks"), self.menu_choices())
+            return
+        self.effects.append(Record("unhelpful", topic=topic_id, unanswered=asked))
+        topics = self.ctx.content.topics
+        others = [t for t, _ in self.ctx.matcher.match(asked).ranking] if asked else []
+        if topic_id in topics:
+            others += topics[topic_id].related
+        others = [t for t in dict.fromkeys(others) if t != topic_id and t in topics][:3]
+        contact = self.region.contact
+        self.say(self.t("feedback_sorry", contact_name=contact.name, contact_phone=contact.phone),
+                 [*(Choice(topics[t].title[self.lang], f"topic:{t}") for t in others), *self.fallback_choices()])  # fmt: skip

@@ -195,6 +195,8 @@ class State:
     open: tuple[str, ...] = ()  # button data that may change something, offered in the last replies
     updated: str | None = None  # ISO time of the last event, for the idle timeout
     last_topic: str | None = None  # the topic answered last: not sent again in full right after
+    # The question (scrubbed) the last answer was for, kept only until the next event: a 👎 sends it to review.
+    asked: str | None = None
 
     def with_(self, **changes: Any) -> State:
         return replace(self, **changes)
@@ -208,6 +210,7 @@ class State:
             "open": list(self.open),
             "updated": self.updated,
             "last_topic": self.last_topic,
+            "asked": self.asked,
         }
 
     @classmethod
@@ -220,6 +223,7 @@ class State:
         open_ = value.get("open")
         updated = value.get("updated")
         last_topic = value.get("last_topic")
+        asked = value.get("asked")
         return cls(
             lang=lang if isinstance(lang, str) else None,
             region=region if isinstance(region, str) else None,
@@ -228,6 +232,7 @@ class State:
             open=tuple(x for x in open_ if isinstance(x, str)) if isinstance(open_, list) else (),
             updated=updated if isinstance(updated, str) else None,
             last_topic=last_topic if isinstance(last_topic, str) else None,
+            asked=asked if isinstance(asked, str) else None,
         )
 
 

@@ -52,6 +52,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "button_change_name": {"sv": "Namnet", "en": "The name"},
     "button_change_contact": {"sv": "Hur jag nås", "en": "How to reach me"},
     "button_none": {"sv": "Inget av dem", "en": "None of them"},
+    "button_helpful": {"sv": "👍 Det hjälpte", "en": "👍 That helped"},
+    "button_unhelpful": {"sv": "👎 Hjälpte inte", "en": "👎 Did not help"},
+    "feedback_thanks": {
+        "sv": "Tack! Bra att svaret hjälpte.",
+        "en": "Thank you! Good that the answer helped.",
+    },
+    "feedback_sorry": {
+        "sv": "Tack för att du säger till. Personalen får se frågan (utan namn och nummer) så att svaren blir "
+        "bättre. Kanske passar något av det här, eller prata med {contact_name} på {contact_phone}.",
+        "en": "Thank you for telling me. The staff will see the question (without names and numbers) so that the "
+        "answers get better. Maybe one of these fits, or talk to {contact_name} on {contact_phone}.",
+    },
     "did_you_mean": {
         "sv": "Jag är inte säker på vad du menar. Menar du något av det här?",
         "en": "I am not sure what you mean. Do you mean one of these?",

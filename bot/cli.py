@@ -73,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("web", help="the web chat: the page, widget.js and the JSON API")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    p.add_argument("--trust-proxy", action="store_true",
+                   help="take the client address from X-Forwarded-For (only behind your own TLS proxy)")
+    p.add_argument("--origins", default="*",
+                   help="comma-separated origins allowed to embed the widget (default: any)")
+    p.set_defaults(func=cmd_web)
+
     p = sub.add_parser("stats", help="anonymised conversation statistics for the project leader")
     p.add_argument("--since", type=date.fromisoformat, help="from this day (YYYY-MM-DD, Swedish time)")
     p.add_argument("--until", type=date.fromisoformat, help="to this day, included (YYYY-MM-DD)")
@@ -270,7 +279,14 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     store = _store(config)
     settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered)
     engine = Engine(knowledge, store, channel="telegram", settings=settings)
-    channel = TelegramChannel(engine, config)
+    from bot.runtime import transports_from_env
+
+    try:  # e-mail beside Telegram when SMTP is configured; the channel adds its own Telegram transport
+        extra = transports_from_env({k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"})
+    except ValueError as exc:
+        print(f"socialbot: {exc}", file=sys.stderr)
+        return 2
+    channel = TelegramChannel(engine, config, transports=extra)
     application = channel.build(token, base_url=os.environ.get("TELEGRAM_BASE_URL") or None)
     try:
         if args.webhook_url:
@@ -347,6 +363,44 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
         return 0
     finally:
         store.close()
+
+
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # addresses are personal data
+
+
+def cmd_web(args: argparse.Namespace, config: Config) -> int:
+    from aiohttp import web
+
+    from bot.channels.web import WebChannel, WebSettings
+    from bot.engine import Engine, Settings
+    from bot.runtime import Runtime, transports_from_env
+
+    try:
+        transports = transports_from_env()
+    except ValueError as exc:
+        print(f"socialbot: {exc}", file=sys.stderr)
+        return 2
+    knowledge = _knowledge(config)
+    if knowledge is None:
+        return 1
+    _logging()
+    store = _store(config)
+    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered)
+    engine = Engine(knowledge, store, channel="web", settings=settings)
+    runtime = Runtime(engine, config, transports)
+    origins = tuple(o.strip().rstrip("/") for o in args.origins.split(",") if o.strip()) or ("*",)
+    channel = WebChannel(engine, WebSettings(allowed_origins=origins, trust_proxy=args.trust_proxy), runtime)
+    try:
+        web.run_app(channel.application(), host=args.host, port=args.port, access_log=None,
+                    print=lambda *_: print(f"socialbot web on http://{args.host}:{args.port}/", file=sys.stderr))
+    finally:
+        store.close()
+    return 0
 
 
 def cmd_purge(args: argparse.Namespace, config: Config) -> int:

@@ -34,6 +34,32 @@ REMINDERS = (("2h", timedelta(hours=2)), ("24h", timedelta(hours=24)))  # neares
 SWEEPER, PURGE = "sweeper", "daily-purge"
 
 
+def transports_from_env(env: Mapping[str, str] | None = None, *, telegram_bot: object = None) -> dict[str, Transport]:
+    """E-mail when SOCIALBOT_SMTP_HOST is set; Telegram through the channel's bot, or in a process without
+    the Telegram channel (`socialbot web`) a send-only bot when TELEGRAM_BOT_TOKEN is set. Raises ValueError
+    on a bad SMTP setting."""
+    from bot.mail import SmtpSettings
+
+    env = os.environ if env is None else env
+    transports: dict[str, Transport] = {}
+    settings = SmtpSettings.from_env(env)
+    if settings is not None:
+        from bot.notify.smtp import EmailTransport
+
+        transports["email"] = EmailTransport(settings)
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if telegram_bot is None and token:
+        from telegram import Bot
+
+        base_url = env.get("TELEGRAM_BASE_URL") or None
+        telegram_bot = Bot(token, base_url=base_url or "https://api.telegram.org/bot")
+    if telegram_bot is not None:
+        from bot.notify.telegram import TelegramTransport
+
+        transports["telegram"] = TelegramTransport(telegram_bot)
+    return transports
+
+
 def due_reminder(booking: Booking, now: datetime) -> str | None:
     """Which reminder is due for the booking now, if one is and it has not been sent."""
     start = parse_slot_key(booking.slot)

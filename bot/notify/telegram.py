@@ -54,6 +54,8 @@ class TelegramTransport:
         # An HTML text is sent whole (splitting could cut a tag); plain texts are split like answers.
         parts = [text] if parse_mode else split_text(text)
         try:
+            if not getattr(self.bot, "_initialized", True):  # a send-only Bot (in `socialbot web`)
+                await self.bot.initialize()
             chat_id = int(item.recipient)
             for part in parts:
                 await self.bot.send_message(chat_id, part, parse_mode=parse_mode)

@@ -1,0 +1,356 @@
+"""The web chat (`socialbot web`): the chat page, widget.js for a one-tag embed, and POST /api/messages.
+
+A thin adapter like the others: JSON in becomes a dialog event, the replies go back as JSON. What is
+particular to the web is the distrust: anyone can post anything, so every body is limited, parsed strictly
+and answered with a 4xx and a clear error when it is wrong; conversation ids are 128-bit random, made by
+the server only, and an id the server does not know is refused; each address and each conversation is
+rate-limited (429 with Retry-After). No cookies: the browser keeps the conversation id itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import math
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.channels.terminal import parse_input
+from bot.dialog.model import ButtonPress, Event, Reply, State
+from bot.engine import Engine
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("web_static")
+MAX_BODY = 64 * 1024
+MAX_TEXT = 4000  # characters in one message: a long story fits, a flood of text does not
+MAX_BUTTON = 64
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")  # secrets.token_urlsafe(16): 128 bits
+PREFIX = "web:"
+RTL = frozenset({"ar", "fa", "he", "ur", "ps", "ckb"})
+HandlerType = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# A page that runs only its own files: no inline script or style, nothing from another host.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "form-action 'none'; base-uri 'none'; frame-ancestors 'none'")  # fmt: skip
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+class ClientError(Exception):
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    stamp: float
+
+
+@dataclass
+class RateLimit:
+    """A token bucket per key: `burst` at once, then `rate` per second."""
+
+    burst: float
+    rate: float
+    buckets: dict[str, Bucket] = field(default_factory=dict)
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """0 when allowed; otherwise the seconds to wait."""
+        now = time.monotonic() if now is None else now
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            if len(self.buckets) > 50_000:  # forget idle keys, so memory stays bounded under a spray of addresses
+                self.buckets = {k: b for k, b in self.buckets.items() if now - b.stamp < self.burst / self.rate}
+            bucket = self.buckets[key] = Bucket(self.burst, now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / self.rate
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    allowed_origins: tuple[str, ...] = ("*",)  # who may embed the widget (CORS on the API only)
+    trust_proxy: bool = False  # take the client address from X-Forwarded-For (set behind a TLS proxy)
+    address_burst: float = 30
+    address_rate: float = 3.0  # per second, sustained
+    conversation_burst: float = 8
+    conversation_rate: float = 1.0
+    statement_contact: str = ""  # where to report accessibility problems (default: first region's e-mail)
+
+
+def _read_static(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+class WebChannel:
+    def __init__(self, engine: Engine, settings: WebSettings | None = None, runtime: Runtime | None = None) -> None:
+        self.engine = engine
+        self.settings = settings or WebSettings()
+        self.runtime = runtime
+        self.per_address = RateLimit(self.settings.address_burst, self.settings.address_rate)
+        self.per_conversation = RateLimit(self.settings.conversation_burst, self.settings.conversation_rate)
+        self._locks: dict[str, _Lock] = {}
+        self._files = {name: _read_static(name) for name in ("chat.js", "chat.css", "widget.js", "page.html",
+                                                              "statement.html")}  # fmt: skip
+        # The widget is the chat's own code and a small bootstrap: one file, one tag, no build step.
+        self._widget_js = self._files["chat.js"] + "\n" + self._files["widget.js"]
+
+    # --- the application ------------------------------------------------------------------------
+
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self.errors_and_headers])
+        app.router.add_get("/", self.page)
+        app.router.add_get("/widget.js", self.widget)
+        app.router.add_get("/static/chat.js", self.static("chat.js", "text/javascript"))
+        app.router.add_get("/static/chat.css", self.static("chat.css", "text/css"))
+        app.router.add_get("/tillganglighet", self.statement)
+        app.router.add_get("/accessibility", self.statement)
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_post("/api/messages", self.messages)
+        app.router.add_route("OPTIONS", "/api/messages", self.preflight)
+        if self.runtime is not None:
+            runtime = self.runtime
+            app.on_startup.append(lambda _app: runtime.start())
+            app.on_cleanup.append(lambda _app: runtime.stop())
+        return app
+
+    @web.middleware
+    async def errors_and_headers(self, request: web.Request, handler: HandlerType) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except ClientError as error:
+            response = self.error(error.status, error.message, error.retry_after)
+        except web.HTTPException as exc:  # aiohttp's own: unknown path, wrong method, too large
+            if exc.status >= 400:
+                reason = {404: "no such page", 405: "method not allowed", 413: "body too large (64 kB at most)"}
+                response = self.error(exc.status, reason.get(exc.status, exc.reason))
+                if exc.status == 405 and "Allow" in exc.headers:
+                    response.headers["Allow"] = exc.headers["Allow"]
+            else:
+                raise
+        except Exception:  # a bug: the person gets an apology, the log the traceback (never the body)
+            log.exception("web: error while handling %s %s", request.method, request.path)
+            response = self.error(500, "something went wrong on our side; please try again")
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", API_CSP)
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        if request.path.startswith("/api/"):
+            headers["Cache-Control"] = "no-store"
+            self.cors(request, headers)
+        return response
+
+    def error(self, status: int, message: str, retry_after: float | None = None) -> web.Response:
+        response = web.json_response({"error": message}, status=status)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+        return response
+
+    def cors(self, request: web.Request, headers: Any) -> None:
+        """The widget on a municipality's page calls the API from another origin; nothing else needs CORS.
+        No credentials are ever involved (no cookies), so an allowed origin sees only what it sends."""
+        origin = request.headers.get("Origin")
+        allowed = self.settings.allowed_origins
+        if origin and ("*" in allowed or origin in allowed):
+            headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+            headers["Vary"] = "Origin"
+            headers["Access-Control-Expose-Headers"] = "Retry-After"
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        response = web.Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = "POST"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "86400"
+        return response
+
+    # --- pages ----------------------------------------------------------------------------------
+
+    def static(self, name: str, content_type: str) -> HandlerType:
+        async def handler(request: web.Request) -> web.Response:
+            response = web.Response(text=self._files[name], content_type=content_type)
+            response.headers["Cache-Control"] = "public, max-age=300"
+            response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"  # the widget's stylesheet
+            return response
+
+        return handler
+
+    def _choice(self, request: web.Request, name: str, known: Mapping[str, object] | tuple[str, ...]) -> str:
+        value = request.query.get(name, "")
+        return value if value in known else ""
+
+    async def page(self, request: web.Request) -> web.Response:
+        content = self.engine.knowledge.content
+        region = self._choice(request, "region", content.regions)
+        lang = self._choice(request, "lang", ("sv", "en"))
+        html = self._files["page.html"]
+        for key, value in (("LANG", lang or "sv"), ("REGION", region), ("CHOSEN_LANG", lang)):
+            html = html.replace(f"{{{{{key}}}}}", escape(value))
+        response = web.Response(text=html, content_type="text/html")
+        response.headers["Content-Security-Policy"] = PAGE_CSP
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    async def widget(self, request: web.Request) -> web.Response:
+        response = web.Response(text=self._widget_js, content_type="text/javascript")
+        response.headers["Cache-Control"] = "public, max-age=300"
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        return response
+
+    async def statement(self, request: web.Request) -> web.Response:
+        """Tillgänglighetsredogörelse (the accessibility statement the law asks for), Swedish or English."""
+        english = request.path == "/accessibility" or request.query.get("lang") == "en"
+        contact = self.settings.statement_contact or next(
+            (r.contact.email for r in self.engine.knowledge.content.regions.values() if r.contact.email), "")
+        html = self._files["statement.html"]
+        start, end = ("<!--en-->", "<!--/en-->") if english else ("<!--sv-->", "<!--/sv-->")
+        body = html[html.index(start) + len(start): html.index(end)]
+        head = html[: html.index("<!--sv-->")]
+        page = (head.replace("{{LANG}}", "en" if english else "sv") + body + "</body></html>").replace(
+            "{{CONTACT}}", escape(contact))
+        response = web.Response(text=page, content_type="text/html")
+        response.headers["Content-Security-Policy"] = PAGE_CSP
+        return response
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        try:
+            await asyncio.to_thread(self.engine.store.db.execute, "SELECT 1")
+        except Exception as exc:
+            return web.json_response({"ok": False, "error": f"database: {type(exc).__name__}"}, status=503)
+        if not self.engine.knowledge.content.topics:
+            return web.json_response({"ok": False, "error": "no content"}, status=503)
+        return web.json_response({"ok": True})
+
+    # --- the API --------------------------------------------------------------------------------
+
+    def address(self, request: web.Request) -> str:
+        if self.settings.trust_proxy:
+            forwarded = request.headers.get("X-Forwarded-For", "")
+            if forwarded:
+                return forwarded.rsplit(",", 1)[-1].strip()  # the hop our own proxy added
+        return request.remote or "unknown"
+
+    async def read_body(self, request: web.Request) -> dict[str, Any]:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            raise ClientError(413, "body too large (64 kB at most)")
+        if request.content_type != "application/json":
+            raise ClientError(415, "send JSON with Content-Type: application/json")
+        raw = bytearray()
+        while chunk := await request.content.read(16384):
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                raise ClientError(413, "body too large (64 kB at most)")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ClientError(400, "the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ClientError(400, 'the body must be a JSON object like {"conversation": null, "text": "hej"}')
+        unknown = set(body) - {"conversation", "text", "button", "region", "lang"}
+        if unknown:
+            raise ClientError(400, f"unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}")
+        return body
+
+    def parse_event(self, body: dict[str, Any]) -> Event:
+        text, button = body.get("text"), body.get("button")
+        if (text is None) == (button is None):
+            raise ClientError(400, 'send exactly one of "text" or "button"')
+        if text is not None:
+            if not isinstance(text, str):
+                raise ClientError(400, '"text" must be a string')
+            if len(text) > MAX_TEXT:
+                raise ClientError(413, f'"text" is too long ({MAX_TEXT} characters at most)')
+            if not text.strip():
+                raise ClientError(400, '"text" is empty')
+            return parse_input(text, ())
+        if not isinstance(button, str) or not button or len(button.encode()) > MAX_BUTTON:
+            raise ClientError(400, f'"button" must be a non-empty string of at most {MAX_BUTTON} bytes')
+        if any(ord(c) < 32 for c in button):
+            raise ClientError(400, '"button" has control characters')
+        return ButtonPress(button)
+
+    def start_conversation(self, body: dict[str, Any]) -> str:
+        """A new id, and the region and language the page preselected (?region=…&lang=…)."""
+        conversation = secrets.token_urlsafe(16)
+        content = self.engine.knowledge.content
+        region, lang = body.get("region"), body.get("lang")
+        region = region if isinstance(region, str) and region in content.regions else None
+        lang = lang if isinstance(lang, str) and lang in content.languages else None
+        # Saved at once: from now on the id is one the server made, whatever the first event does.
+        self.engine.store.save_state(PREFIX + conversation, State(lang=lang, region=region), self.engine.clock())
+        return conversation
+
+    async def messages(self, request: web.Request) -> web.Response:
+        address = self.address(request)
+        wait = self.per_address.take(address)
+        if wait:
+            raise ClientError(429, "too many messages from your address; wait a moment", wait)
+        body = await self.read_body(request)
+        event = self.parse_event(body)
+        conversation = body.get("conversation")
+        if conversation is None:
+            if "button" in body:
+                raise ClientError(400, "a new conversation starts with text")
+            conversation = await asyncio.to_thread(self.start_conversation, body)
+        elif not isinstance(conversation, str) or not CONVERSATION_ID.match(conversation):
+            raise ClientError(400, '"conversation" must be null or an id the server gave you')
+        else:
+            if "region" in body or "lang" in body:
+                raise ClientError(400, '"region" and "lang" are only for a new conversation')
+            wait = self.per_conversation.take(conversation)
+            if wait:
+                raise ClientError(429, "too many messages in this conversation; wait a moment", wait)
+        key = PREFIX + conversation
+        entry = self._locks.setdefault(key, _Lock())
+        entry.users += 1
+        try:
+            async with entry.lock:  # one conversation at a time, in arrival order
+                if self.engine.store.load_state(key) is None:
+                    raise ClientError(404, "unknown conversation: start a new one with \"conversation\": null")
+                replies = self.engine.handle(key, event)
+                state = self.engine.store.load_state(key)
+        finally:
+            entry.users -= 1
+            if not entry.users:
+                del self._locks[key]
+        lang = (state.lang if state else None) or "sv"
+        return web.json_response(
+            {"conversation": conversation if state is not None else None, "lang": lang,
+             "dir": "rtl" if lang.split("-")[0] in RTL else "ltr",
+             "replies": [reply_json(r) for r in replies]},
+            dumps=lambda value: json.dumps(value, ensure_ascii=False),
+        )  # fmt: skip
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    file = None
+    if reply.attachment is not None:
+        # The file goes to its own conversation only, inside the answer: nothing to fetch, nothing to guess.
+        data = base64.b64encode(reply.attachment.content).decode("ascii")
+        file = {"name": reply.attachment.filename, "url": f"data:{reply.attachment.mime_type};base64,{data}"}
+    return {"text": reply.text, "buttons": [{"label": c.label, "data": c.data} for c in reply.choices], "file": file}
+
+
+@dataclass
+class _Lock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+

@@ -67,7 +67,7 @@ def test_a_conversation_asks_books_and_gets_its_calendar_file(server: WebServer)
 
 def test_english_and_a_right_to_left_language(server: WebServer) -> None:
     body = start(server, region="vastervik", lang="en")
-    assert body["lang"] == "en" and "Menu" in json.dumps(body) or body["replies"]
+    assert body["lang"] == "en" and "Talk to a person" in json.dumps(body)
     welcome = start(server)
     assert "lang:sv" in buttons(welcome), "without a language the person is asked"
     if "ar" in server.engine.knowledge.content.languages:
@@ -120,12 +120,12 @@ def test_malformed_bodies_get_a_clear_4xx(server: WebServer) -> None:
     for payload, status, words in cases:
         got, body, _ = server.post(payload)
         assert got == status and words in body["error"], (payload if isinstance(payload, dict) else payload[:40], got, body)
-    got, headers, raw = server.request("/api/messages", b'{"conversation": null, "text": "hej"}', method="POST",
+    got, _, raw = server.request("/api/messages", b'{"conversation": null, "text": "hej"}', method="POST",
                                        headers={"Content-Type": "text/plain"})  # fmt: skip
     assert got == 415 and "application/json" in json.loads(raw)["error"]
-    got, headers, raw = server.request("/api/messages")
+    got, _headers, raw = server.request("/api/messages")
     assert got == 405 and json.loads(raw)["error"]
-    got, headers, raw = server.request("/api/nothing-here")
+    got, _, raw = server.request("/api/nothing-here")
     assert got == 404 and json.loads(raw)["error"]
 
 
@@ -170,7 +170,7 @@ fields = st.fixed_dictionaries({}, optional={
 @given(body=fields | json_values | st.binary(max_size=200))
 def test_any_body_gets_an_answer_or_a_clear_4xx_never_a_500(server: WebServer, body: object) -> None:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    status, headers, data = server.request("/api/messages", raw, method="POST",
+    status, _, data = server.request("/api/messages", raw, method="POST",
                                            headers={"Content-Type": "application/json"})  # fmt: skip
     assert status in (200, 400, 404, 413), (status, data[:200])
     answer = json.loads(data)
@@ -218,10 +218,10 @@ def test_headers_csp_cors_and_no_cookies(server: WebServer) -> None:
     _, _, raw = server.request("/widget.js")
     assert b"SocialbotChat" in raw and b"attachShadow" in raw
     for path in ("/", "/widget.js", "/healthz", "/tillganglighet", "/accessibility"):
-        status, headers, body = server.request(path)
+        status, headers, _body = server.request(path)
         assert status == 200 and "Set-Cookie" not in headers, path
-    status, body, headers = server.post({"conversation": None, "text": "/start"}, Origin="https://www.vastervik.se")
-    assert "Set-Cookie" not in headers and headers["Access-Control-Allow-Origin"] == "*"
+    status, _, headers = server.post({"conversation": None, "text": "/start"}, Origin="https://www.vastervik.se")
+    assert status == 200 and "Set-Cookie" not in headers and headers["Access-Control-Allow-Origin"] == "*"
     _, _, statement = server.request("/tillganglighet")
     assert b"Tillg\xc3\xa4nglighetsredog\xc3\xb6relse" in statement and b"WCAG 2.1" in statement
 

@@ -123,6 +123,7 @@ class WebChannel:
         app.router.add_get("/tillganglighet", self.statement)
         app.router.add_get("/accessibility", self.statement)
         app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/favicon.ico", self.no_icon)
         app.router.add_post("/api/messages", self.messages)
         app.router.add_route("OPTIONS", "/api/messages", self.preflight)
         if self.runtime is not None:
@@ -188,7 +189,9 @@ class WebChannel:
         async def handler(request: web.Request) -> web.Response:
             response = web.Response(text=self._files[name], content_type=content_type)
             response.headers["Cache-Control"] = "public, max-age=300"
-            response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"  # the widget's stylesheet
+            # The widget's stylesheet is read by pages of other origins (and their checkers); it is public.
+            response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+            response.headers["Access-Control-Allow-Origin"] = "*"
             return response
 
         return handler
@@ -229,6 +232,9 @@ class WebChannel:
         response = web.Response(text=page, content_type="text/html")
         response.headers["Content-Security-Policy"] = PAGE_CSP
         return response
+
+    async def no_icon(self, request: web.Request) -> web.Response:
+        return web.Response(status=204, headers={"Cache-Control": "public, max-age=86400"})
 
     async def healthz(self, request: web.Request) -> web.Response:
         try:

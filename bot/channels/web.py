@@ -238,7 +238,7 @@ class WebChannel:
 
     async def healthz(self, request: web.Request) -> web.Response:
         try:
-            await asyncio.to_thread(self.engine.store.db.execute, "SELECT 1")
+            await asyncio.to_thread(self.engine.store.query, "SELECT 1")
         except Exception as exc:
             return web.json_response({"ok": False, "error": f"database: {type(exc).__name__}"}, status=503)
         if not self.engine.knowledge.content.topics:
@@ -293,6 +293,14 @@ class WebChannel:
             raise ClientError(400, '"button" has control characters')
         return ButtonPress(button)
 
+    def _handle(self, key: str, event: Event) -> tuple[bool, list[Reply], State | None]:
+        """In a thread: waits on the database (another worker's lock on the conversation, round trips)
+        leave the event loop free for other people's requests."""
+        if self.engine.store.load_state(key) is None:
+            return False, [], None
+        replies = self.engine.handle(key, event)
+        return True, replies, self.engine.store.load_state(key)
+
     def start_conversation(self, body: dict[str, Any]) -> str:
         """A new id, and the region and language the page preselected (?region=…&lang=…)."""
         conversation = secrets.token_urlsafe(16)
@@ -329,10 +337,9 @@ class WebChannel:
         entry.users += 1
         try:
             async with entry.lock:  # one conversation at a time, in arrival order
-                if self.engine.store.load_state(key) is None:
+                known, replies, state = await asyncio.to_thread(self._handle, key, event)
+                if not known:
                     raise ClientError(404, "unknown conversation: start a new one with \"conversation\": null")
-                replies = self.engine.handle(key, event)
-                state = self.engine.store.load_state(key)
         finally:
             entry.users -= 1
             if not entry.users:

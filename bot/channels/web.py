@@ -319,7 +319,7 @@ class WebChannel:
             raise ClientError(429, "too many messages from your address; wait a moment", wait)
         body = await self.read_body(request)
         event = self.parse_event(body)
-        conversation = body.get("conversation")
+        conversation: object = body.get("conversation")
         if conversation is None:
             if "button" in body:
                 raise ClientError(400, "a new conversation starts with text")
@@ -332,6 +332,7 @@ class WebChannel:
             wait = self.per_conversation.take(conversation)
             if wait:
                 raise ClientError(429, "too many messages in this conversation; wait a moment", wait)
+        assert isinstance(conversation, str)
         key = PREFIX + conversation
         entry = self._locks.setdefault(key, _Lock())
         entry.users += 1

@@ -91,7 +91,7 @@ def cancelled_ics(ics: bytes) -> bytes:
     for event in calendar.walk("VEVENT"):
         event.add("status", "CANCELLED")
         event.add("sequence", 1)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def reminder_item(booking: Booking, which: str, content: Content) -> OutboxItem | None:

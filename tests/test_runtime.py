@@ -58,3 +58,58 @@ def test_only_the_lease_holder_sweeps_and_a_dead_holder_is_replaced(
     finally:
         first.engine.store.close()
         second.engine.store.close()
+
+
+async def test_web_and_telegram_at_once_on_one_state_directory(tmp_path: Path, clock: Clock) -> None:
+    """`socialbot web` as its own process beside the Telegram bot on one state directory: a meeting booked on
+    the web is notified in the developer's Telegram chat by the Telegram process, once."""
+    import asyncio
+    import json
+    import os
+    import urllib.request
+
+    from tests.test_telegram import DEVELOPER, live_bot
+    from tests.webserver import free_port
+
+    async with live_bot(tmp_path, clock) as live:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOCIALBOT_", "TELEGRAM_"))}
+        env["SOCIALBOT_NOTIFY_SUNDSVALL"] = str(DEVELOPER)
+        web = subprocess.Popen([sys.executable, "-m", "bot", "--content", str(live.content_dir), "--state",
+                                str(tmp_path / "state"), "web", "--port", str(port)], cwd=ROOT, env=env,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+        def post(body: dict[str, object]) -> dict[str, object]:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/messages", json.dumps(body).encode(),
+                                             headers={"Content-Type": "application/json"})  # fmt: skip
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return dict(json.loads(response.read()))
+
+        def book() -> None:
+            import time
+
+            deadline = time.monotonic() + 90  # the web process loads the content first
+            while True:
+                try:
+                    first = post({"conversation": None, "text": "/start", "region": "sundsvall", "lang": "sv"})
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "socialbot web did not start"
+                    time.sleep(0.1)
+            conversation = first["conversation"]
+            slots = post({"conversation": conversation, "text": "boka möte"})
+            slot = next(b["data"] for r in slots["replies"] for b in r["buttons"] if b["data"].startswith("slot:"))  # type: ignore
+            for event in ({"button": slot}, {"text": "Anna"}, {"text": "070-123 45 67"}, {"button": "confirm"}):
+                post({"conversation": conversation, **event})
+
+        try:
+            await asyncio.to_thread(book)
+            note = await live.api.wait_for_messages(DEVELOPER, 1, timeout=20)
+            assert "Ny bokning" in note[0].text and "Anna" in note[0].text
+            await asyncio.sleep(1.0)
+            assert len(live.api.messages_to(DEVELOPER)) == 1, "delivered once, by one of the two processes"
+        finally:
+            web.terminate()
+            _, err = web.communicate(timeout=30)
+        assert web.returncode in (0, -15), err[-2000:]
+        assert "Traceback" not in err, err[-2000:]

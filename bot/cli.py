@@ -118,12 +118,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _knowledge(config: Config):  # type: ignore[no-untyped-def]
-    """Load the content, or print its problems as FILE:LINE and return None."""
-    from bot.content import ContentError
+def _knowledge(config: Config, *, matcher: bool = True):  # type: ignore[no-untyped-def]
+    """Load the content (and train or reuse its matcher), or print its problems as FILE:LINE and return None.
+
+    Without `matcher` only the content is loaded (a `Content`), for commands that need names, not answers."""
+    from bot.content import ContentError, load_content
     from bot.knowledge import Knowledge
 
     try:
+        if not matcher:
+            return load_content(config.content_dir)
         return Knowledge.load(config.content_dir, cache_dir=config.cache_dir)
     except ContentError as exc:
         print(f"socialbot: the content in {config.content_dir} has problems:", file=sys.stderr)
@@ -348,11 +352,13 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
             store.delete_unanswered(group.ids)
             print(f"dismissed group {group.number}: '{group.example}'")
             return 0
-        knowledge = _knowledge(config)
-        if knowledge is None:
-            return 1
+        lang = args.lang
+        if lang is None:  # as the words say: that takes the matcher's language detection
+            knowledge = _knowledge(config)
+            if knowledge is None:
+                return 1
+            lang = review.example_lang(group, knowledge.matcher)
         target = args.assign[1] if args.assign else None
-        lang = review.example_lang(group, knowledge.matcher, args.lang)
         try:
             written = review.add_example(config.content_dir, target, group.example, lang,
                                          also=lambda: store.delete_unanswered(group.ids))  # fmt: skip
@@ -445,12 +451,12 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
         return 2
     if args.mail:
         return _mail_report(args, config)
-    knowledge = _knowledge(config)
-    if knowledge is None:
+    content = _knowledge(config, matcher=False)  # the report needs the names, not the matcher
+    if content is None:
         return 1
     store = _store(config)
     try:
-        names = labels(knowledge.content)
+        names = labels(content)
         report = build_report(store, args.since, args.until, names["topic_titles"], names["developers"],
                               names["region_names"])  # fmt: skip
     finally:
@@ -481,12 +487,12 @@ def _mail_report(args: argparse.Namespace, config: Config) -> int:
         return 2
     last_month = previous_month(datetime.now(UTC).date())
     first, last = args.since or last_month[0], args.until or last_month[1]
-    knowledge = _knowledge(config)
-    if knowledge is None:
+    content = _knowledge(config, matcher=False)
+    if content is None:
         return 1
     store = _store(config)
     try:
-        mail = monthly_mail(store, knowledge.content, first, last)
+        mail = monthly_mail(store, content, first, last)
     finally:
         store.close()
     try:

@@ -114,7 +114,7 @@ def test_a_failing_write_leaves_the_file_untouched(content: Path, tmp_path: Path
     record(state, ("vad blir det för väder imorgon", "sv"))
     before = files(content)
 
-    result = socialbot(content, state, "review", "--assign", "1", "funding")
+    result = socialbot(content, state, "review", "--assign", "1", "funding", "--lang", "sv")
 
     assert result.returncode == 1
     assert "topics/funding.yaml:" in result.stderr and "would" in result.stderr  # FILE:LINE: why

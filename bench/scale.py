@@ -1,7 +1,7 @@
 """Scaling out: the web channel with one and two `socialbot web` workers on PostgreSQL, and one on SQLite,
 measured in one run on this machine, with the ratios.
 
-    .venv/bin/python bench/scale.py [--seconds 15] [--clients 32] [--rounds 1]
+    .venv/bin/python bench/scale.py [--seconds 5] [--clients 32] [--rounds 5]
 
 Each worker is a real `socialbot web` process. The load comes from one client process (this one, asyncio +
 aiohttp) playing many people at once: each starts a conversation, asks questions and presses buttons, and
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -99,8 +100,9 @@ async def wait_healthy(bases: list[str], timeout: float = 120) -> None:
                 await asyncio.sleep(0.2)
 
 
-async def drive(bases: list[str], seconds: float, clients: int) -> dict[str, float]:
-    """Many people at once for `seconds`; returns throughput and latency."""
+async def drive(bases: list[str], seconds: float, clients: int, sticky: bool = False) -> dict[str, float]:
+    """Many people at once for `seconds`; returns throughput and latency. Each request goes to the next
+    worker in turn, or with `sticky` each person stays with one worker (as behind a sticky proxy)."""
     turn = itertools.cycle(bases)
     latencies: list[float] = []
     failures = 0
@@ -115,13 +117,15 @@ async def drive(bases: list[str], seconds: float, clients: int) -> dict[str, flo
             headers = {"X-Forwarded-For": f"10.{who // 65536 % 256}.{who // 256 % 256}.{who % 256}"}
             conversation = None
             buttons: list[str] = []
+            mine = next(turn)
             for _ in range(PER_CONVERSATION):
                 if conversation and buttons and rng.random() < 0.3:
                     body = {"conversation": conversation, "button": rng.choice(buttons)}
                 else:
                     body = {"conversation": conversation, "text": rng.choice(QUESTIONS)}
                 began = time.perf_counter()
-                async with session.post(next(turn) + "/api/messages", json=body, headers=headers) as response:
+                base = mine if sticky else next(turn)
+                async with session.post(base + "/api/messages", json=body, headers=headers) as response:
                     answer = await response.json()
                 latencies.append(time.perf_counter() - began)
                 if response.status != 200:
@@ -147,42 +151,51 @@ async def drive(bases: list[str], seconds: float, clients: int) -> dict[str, flo
     }
 
 
-def measure(name: str, workers: int, url: str | None, cache: Path, seconds: float, clients: int) -> dict[str, float]:
-    state = Path(tempfile.mkdtemp(prefix=f"scale-{name}-"))
-    shutil.copytree(cache, state / "cache")  # the trained matcher, so that no worker trains
+@contextmanager
+def running(workers: int, url: str | None, cache: Path) -> Iterator[list[str]]:
+    """`workers` web workers on one store, with the trained matcher copied in so that none trains."""
+    state = Path(tempfile.mkdtemp(prefix="scale-"))
+    shutil.copytree(cache, state / "cache")
     processes, bases = start_workers(workers, state, url)
     try:
         asyncio.run(wait_healthy(bases))
-        asyncio.run(drive(bases, 2.0, clients))  # warm-up
-        result = asyncio.run(drive(bases, seconds, clients))
+        yield bases
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
         shutil.rmtree(state, ignore_errors=True)
-    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per slice")
     parser.add_argument("--clients", type=int, default=32, help="people talking at the same moment")
-    parser.add_argument("--rounds", type=int, default=1, help="repeat and report the median per setup")
+    parser.add_argument("--rounds", type=int, default=5, help="slices per setup, taken in turn; medians reported")
+    parser.add_argument("--sticky", action="store_true", help="each person stays with one worker")
+    parser.add_argument("--only", help="comma-separated setups to run (for a quick look)")
     args = parser.parse_args()
 
     cache = Path(tempfile.mkdtemp(prefix="scale-cache-"))
     subprocess.run([sys.executable, "-m", "bot", "--state", str(cache), "ask", "hej"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if not k.startswith("SOCIALBOT_")})  # fmt: skip
     results: dict[str, list[dict[str, float]]] = {}
-    with postgres_server() as server:
-        for round_ in range(args.rounds):
-            for name, workers, backend in (("sqlite-1", 1, "sqlite"), ("postgresql-1", 1, "postgresql"),
-                                           ("postgresql-2", 2, "postgresql")):  # fmt: skip
-                url = fresh_database(server, f"scale_{round_}_{name.replace('-', '_')}") if backend != "sqlite" else None
-                results.setdefault(name, []).append(
-                    measure(name, workers, url, cache / "cache", args.seconds, args.clients)
-                )
+    with postgres_server() as server, contextlib.ExitStack() as stack:
+        # Every setup runs side by side, idle but for its turn, and the turns alternate in short slices:
+        # a neighbour's load on this shared machine then falls on all setups alike, not on one.
+        setups = {
+            "sqlite-1": stack.enter_context(running(1, None, cache / "cache")),
+            "postgresql-1": stack.enter_context(running(1, fresh_database(server, "scale_one"), cache / "cache")),
+            "postgresql-2": stack.enter_context(running(2, fresh_database(server, "scale_two"), cache / "cache")),
+        }
+        if args.only:
+            setups = {name: bases for name, bases in setups.items() if name in args.only.split(",")}
+        for bases in setups.values():
+            asyncio.run(drive(bases, 2.0, args.clients))  # warm-up
+        for _ in range(args.rounds):
+            for name, bases in setups.items():
+                results.setdefault(name, []).append(asyncio.run(drive(bases, args.seconds, args.clients, args.sticky)))
     shutil.rmtree(cache, ignore_errors=True)
 
     summary = {name: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for name, runs in results.items()}
@@ -190,8 +203,12 @@ def main() -> None:
     for name, r in summary.items():
         print(f"{name:<14} {r['per_second']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['requests']:>9.0f} "
               f"{r['failures']:>7.0f}")  # fmt: skip
-    two_vs_one = summary["postgresql-2"]["per_second"] / summary["postgresql-1"]["per_second"]
-    pg_vs_sqlite = summary["postgresql-1"]["per_second"] / summary["sqlite-1"]["per_second"]
+    def paired(a: str, b: str) -> float:
+        """The median of the ratios of slices taken one right after the other."""
+        return statistics.median(x["per_second"] / y["per_second"] for x, y in zip(results[a], results[b], strict=True))
+
+    two_vs_one = paired("postgresql-2", "postgresql-1")
+    pg_vs_sqlite = paired("postgresql-1", "sqlite-1")
     print(f"two PostgreSQL workers / one: {two_vs_one:.2f}x (goal >= 1.5x on 2 cores)")
     print(f"one PostgreSQL worker / one SQLite worker: {pg_vs_sqlite:.2f}x")
     print(json.dumps({"summary": summary, "two_vs_one": two_vs_one, "pg_vs_sqlite": pg_vs_sqlite}))

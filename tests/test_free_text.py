@@ -276,8 +276,15 @@ def test_an_aside_is_answered_and_the_flow_offered_again(testbot: TestBot) -> No
 def test_the_region_from_what_people_write_before_they_are_asked(testbot: TestBot) -> None:
     testbot.send("/start")
     testbot.press("Svenska")
-    testbot.send("jag bor i Västervik och undrar om jobb")
+    testbot.send("jag bor i Västervik, hur funkar lönebidrag?")
     assert state(testbot).region == "vastervik"
+    assert "lönebidrag" in testbot.replies[-1].text.lower()  # and the question is answered too
+
+
+def test_saying_where_one_lives_again_with_a_question_answers_it(testbot: TestBot) -> None:
+    testbot.onboard("en", "sundsvall")
+    testbot.send("I live in Sundsvall, how does wage subsidy work?")
+    assert "already" not in testbot.text and "wage" in testbot.text.lower()
 
 
 @pytest.mark.parametrize(("lang", "text", "region"), [("sv", "byt kommun", None),

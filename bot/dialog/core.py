@@ -343,7 +343,7 @@ class Dialog(Turn):
         if wished and wished in self.ctx.content.languages:
             self.aside(lambda: onboarding.choose_language(self, wished))
             return
-        if self.region_by_text(folded):
+        if self.region_by_text(text, folded):
             return
         kind = small_talk(text, folded)
         if kind:
@@ -371,24 +371,30 @@ class Dialog(Turn):
             return False
         return True
 
-    def region_by_text(self, folded: str) -> bool:
-        """"byt kommun", "jag bor i Västervik", "I live in Sundsvall now": the region, by writing."""
+    def region_by_text(self, text: str, folded: str) -> bool:
+        """"byt kommun", "jag bor i Västervik", "I live in Sundsvall now": the region, by writing.
+
+        False when the text goes on after saying where ("jag bor i Västervik, hur hittar jag jobb?"): the
+        region is taken and the rest is answered as a question."""
         if folded in onboarding.CHANGE_REGION:
             self.ask_region()
             return True
         region_id = onboarding.region_named(self, folded)
         if region_id is None or not (onboarding.says_where_they_live(folded) or folded == fold(region_id)):
             return False
+        goes_on = "?" in text or len(folded.split()) > 5
         if region_id == self.state.region:
-            if folded == fold(region_id):
+            if folded == fold(region_id) or goes_on:
                 return False  # "sundsvall" alone, already chosen: maybe a question about the town
             self.say(self.t("region_already", region=self.region.name[self.lang]))
             self.reprompt()
             return True
         if self.in_flow and self.state.flow != "choose_region":
             self.abandon()  # the booking was for the other region's developer
+            onboarding.choose_region(self, region_id)
+            return True
         onboarding.choose_region(self, region_id)
-        return True
+        return not goes_on
 
     # --- questions and answers -------------------------------------------------------------------
 

@@ -83,7 +83,10 @@ def text_region(turn: Turn, text: str, folded: str) -> bool:
     region_id = region_named(turn, folded)
     if region_id is None:
         return False
+    pending = turn.data.get("pending")
     choose_region(turn, region_id)
+    if not pending and ("?" in text or len(folded.split()) > 5):
+        turn.question(text, folded)  # "jag bor i Västervik, hur funkar lönebidrag?": answered as well
     return True
 
 

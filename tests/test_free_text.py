@@ -311,7 +311,8 @@ def test_english_please_as_the_first_message(testbot: TestBot) -> None:
     assert state(testbot).lang == "en" and "Which municipality" in testbot.text
 
 
-@pytest.mark.parametrize(("lang", "text"), [("sv", "ok"), ("sv", "tack"), ("en", "yes"), ("en", "👍")])
+@pytest.mark.parametrize(("lang", "text"), [("sv", "ok"), ("sv", "tack"), ("sv", "ok tack"), ("sv", "okej tack så mycket"), ("en", "yes"),
+                                            ("en", "ok thanks"), ("en", "👍")])
 def test_small_talk_gets_a_short_friendly_answer(testbot: TestBot, lang: str, text: str) -> None:
     testbot.onboard(lang, "sundsvall")
     testbot.send(text)

@@ -64,6 +64,7 @@ def clean_text(text: str) -> str:
 
 _SMALL_TALK = {kind: frozenset(fold(w) for w in words) for kind, words in texts.SMALL_TALK.items()}
 _FILLER = frozenset(["och", "and", "du", "you", "sa", "so", "mycket", "much", "very"])
+_SMALL_TALK_WORDS = _FILLER.union(*_SMALL_TALK.values())
 _THUMBS = re.compile(r"^[\s👍👌🙏😊🙂😀😃☺️❤️♥️✌️🤝👋🙌💪]+$")
 
 
@@ -74,8 +75,9 @@ def small_talk(text: str, folded: str) -> str | None:
     words = folded.split()
     if len(words) > 4:
         return None
-    for kind in ("bye", "thanks", "greeting", "ok"):  # "hej då" is a goodbye, not a greeting
-        vocabulary = _SMALL_TALK[kind]
-        if any(w in vocabulary for w in words) and all(w in vocabulary or w in _FILLER for w in words):
-            return kind
-    return None
+    if not all(w in _SMALL_TALK_WORDS for w in words):
+        return None
+    # People mix them ("ok tack", "hej, tack"): the first kind in this order that occurs wins, so
+    # "hej då" is a goodbye, not a greeting, and "ok tack" a thanks.
+    return next((kind for kind in ("bye", "thanks", "greeting", "ok") if any(w in _SMALL_TALK[kind] for w in words)),
+                None)

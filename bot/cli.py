@@ -292,6 +292,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         return 2
     channel = TelegramChannel(engine, config, transports=extra)
     application = channel.build(token, base_url=os.environ.get("TELEGRAM_BASE_URL") or None)
+    from telegram.error import InvalidToken
+
     try:
         if args.webhook_url:
             secret = (
@@ -302,9 +304,14 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
                                     allowed_updates=["message", "edited_message", "callback_query"])  # fmt: skip
         else:
             application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    except InvalidToken:  # refused at start-up (getMe): a revoked or mistyped token
+        channel.unauthorized()
     finally:
         store.close()
-    return 0
+    if channel.exit_code:
+        print(f"socialbot: stopped with exit code {channel.exit_code} (see the log above and README).",
+              file=sys.stderr)  # fmt: skip
+    return channel.exit_code
 
 
 def cmd_review(args: argparse.Namespace, config: Config) -> int:

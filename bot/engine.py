@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.booking.slots import parse_slot_key
 from bot.dialog import texts
 from bot.dialog.core import Context, format_when, step
 from bot.dialog.model import (
+    BookingInfo,
     ButtonPress,
     CancelBooking,
     Capabilities,
@@ -40,6 +41,7 @@ from bot.dialog.model import (
 from bot.knowledge import Knowledge
 from bot.privacy.scrub import scrub_names
 from bot.storage import Booking, OutboxItem, SlotUnavailable, Store
+from bot.storage.base import StoreGone
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -99,6 +101,31 @@ class Settings:
     keep_unanswered: bool = True
 
 
+class _LazyView(View):
+    """The view, read from storage only when the dialog looks: a question (most messages) needs neither the booked
+    slots nor the person's bookings, and those two queries were on every message's path (the load bench's tail)."""
+
+    def __init__(self, now: datetime, taken: Callable[[], Mapping[str, frozenset[str]]],
+                 mine: Callable[[], tuple[BookingInfo, ...]]) -> None:  # fmt: skip
+        object.__setattr__(self, "now", now)
+        object.__setattr__(self, "_loaders", (taken, mine))
+        object.__setattr__(self, "_loaded", {})
+
+    def _get(self, which: int) -> Any:
+        loaded: dict[int, Any] = self.__dict__["_loaded"]
+        if which not in loaded:
+            loaded[which] = self.__dict__["_loaders"][which]()
+        return loaded[which]
+
+    @property
+    def taken(self) -> Mapping[str, frozenset[str]]:
+        return self._get(0)  # type: ignore[no-any-return]
+
+    @property
+    def my_bookings(self) -> tuple[BookingInfo, ...]:
+        return self._get(1)  # type: ignore[no-any-return]
+
+
 class Engine:
     def __init__(
         self,
@@ -112,6 +139,7 @@ class Engine:
         capabilities: Capabilities | None = None,
     ) -> None:
         self.store = store
+        self.fatal: Exception | None = None  # set when the store must not be used any more (StoreGone)
         self.channel = channel
         # What the channel can keep (push later, commands, button size); the dialog promises no more.
         self.capabilities = capabilities or capabilities_for(channel)
@@ -140,6 +168,8 @@ class Engine:
             # Locked by another process beyond the wait, disk full, I/O error: the transaction was rolled
             # back, so nothing is half written; the person is asked to try again.
             log.error("storage error while handling an event: %s", type(exc).__name__)
+            if isinstance(exc, StoreGone):
+                self.fatal = exc  # the channel stops the process: nothing is written into a lost database
             return [Reply(texts.text("technical_error", "sv") + "\n\n" + texts.text("technical_error", "en"))]
 
     def _handle(self, conversation: str, event: Event) -> list[Reply]:
@@ -161,10 +191,10 @@ class Engine:
         return list(outcome.replies)
 
     def view(self, conversation: str, now: datetime) -> View:
-        return View(
-            now=now,
-            taken=self.store.taken(now),
-            my_bookings=tuple(b.info() for b in self.store.bookings_of(conversation, now)),
+        return _LazyView(
+            now,
+            lambda: self.store.taken(now),
+            lambda: tuple(b.info() for b in self.store.bookings_of(conversation, now)),
         )
 
     def _step(self, conversation: str, state: State | None, event: Event, now: datetime) -> Outcome:

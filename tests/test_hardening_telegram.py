@@ -4,12 +4,17 @@ the process behaves as its supervisor expects, groups cannot share or drain a ca
 from __future__ import annotations
 
 import asyncio
+import shutil
+import signal
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.channels.ratelimit import IncomingLimit
-from bot.channels.telegram import SLOW_DOWN
+from bot.channels.telegram import EXIT_UNAUTHORIZED, IN_PRIVATE, SLOW_DOWN
+from tests.conftest import CONTENT, ROOT
 from tests.fake_botapi import FakeBotAPI
 from tests.test_telegram import USER, live_bot, onboard
 from tests.transcript import Clock
@@ -96,3 +101,97 @@ async def test_a_person_typing_fast_gets_every_answer(tmp_path: Path, clock: Clo
         await live.quiet()
         sent = live.api.messages_to(USER)[before:]
         assert len(sent) >= 4 and all(r.text != SLOW_DOWN for r in sent)
+
+
+# --- the process as its supervisor sees it ------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def running_bot(tmp_path: Path, api: FakeBotAPI) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`socialbot run` in a process of its own, polling the local Bot API server; the matcher cache is reused."""
+    state = tmp_path / "state"
+    if (ROOT / "state" / "cache").is_dir():
+        shutil.copytree(ROOT / "state" / "cache", state / "cache")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TELEGRAM_BOT_TOKEN": api.token,
+           "TELEGRAM_BASE_URL": api.base_url}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--content", str(CONTENT), "--state", str(state), "run",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await api.wait_for_call("getUpdates", timeout=120)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_sigterm_ends_the_process_within_seconds_and_bad_updates_are_skipped_unlogged(
+    tmp_path: Path,
+) -> None:
+    async with FakeBotAPI(token="123456:SUPERVISOR-test") as api, running_bot(tmp_path, api) as process:
+        secret_chat, secret = 7_654_321, "Hemligtext Svensson"
+        # A message the library cannot read (its date is not a number), then an ordinary one.
+        api.push_update({"message": {"message_id": 1, "date": "igår", "text": secret,
+                                     "chat": {"id": secret_chat, "type": "private", "first_name": "Zlatanbritt"},
+                                     "from": {"id": secret_chat, "is_bot": False, "first_name": "Zlatanbritt"}}})  # fmt: skip
+        api.push_text(USER, "/start")
+        await api.wait_for_messages(USER, 1, timeout=30)
+        polls = len(api.calls_of("getUpdates"))
+        await asyncio.sleep(1.0)
+        assert len(api.calls_of("getUpdates")) - polls < 20, (
+            "the unreadable update is fetched again and again"
+        )
+        assert not api.pending_updates, "its offset is confirmed"
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=10)
+        assert time.monotonic() - started < 5, "SIGTERM must end the process within a few seconds"
+        assert process.returncode == 0
+        assert process.stderr is not None
+        log = (await process.stderr.read()).decode()
+        for leak in (secret, "Zlatanbritt", str(secret_chat)):
+            assert leak not in log, f"{leak!r} in the log"
+        assert "skipped update" in log
+
+
+async def test_a_revoked_token_ends_the_process_with_an_error_exit(tmp_path: Path) -> None:
+    async with FakeBotAPI(token="123456:SUPERVISOR-test") as api, running_bot(tmp_path, api) as process:
+        api.token = "123456:REVOKED-in-botfather"  # from now on every call is a 401
+        await asyncio.wait_for(process.wait(), timeout=30)
+        assert process.stderr is not None
+        assert process.returncode == EXIT_UNAUTHORIZED, (await process.stderr.read()).decode()[-3000:]
+
+
+# --- groups -----------------------------------------------------------------------------------------------------
+
+GROUP = -100_123
+
+
+async def test_in_a_group_nothing_personal_happens_and_a_button_opens_a_private_chat(
+    tmp_path: Path, clock: Clock
+) -> None:
+    async with live_bot(tmp_path, clock) as live:
+        api = live.api
+        before = live.engine.store.upcoming(clock())
+        for command in ("book", "mybookings", "delete"):
+            api.push_command(GROUP, command, chat_type="group", user_id=1001)
+        await live.quiet()
+        api.push_callback(GROUP, api.messages_to(GROUP)[0].message_id, "book", user_id=1002)
+        await live.quiet()
+        sent = api.messages_to(GROUP)
+        assert len(sent) == 4 and all(r.text == IN_PRIVATE for r in sent), [r.text for r in sent]
+        username = (await live.channel.application.bot.get_me()).username
+        urls = [
+            b.get("url")
+            for r in sent
+            for row in (r.reply_markup or {}).get("inline_keyboard", [])
+            for b in row
+        ]
+        assert urls and all(url == f"https://t.me/{username}" for url in urls)
+        assert live.engine.store.upcoming(clock()) == before, "no booking made in a group"
+        # Questions are still answered in the group, to a mention
+        api.push_mention(GROUP, "vad är lönebidrag", chat_type="group", user_id=1003)
+        await live.quiet()
+        assert "lönebidrag" in (api.messages_to(GROUP)[-1].text or "").lower()

@@ -98,7 +98,7 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
                     return await callback(*args, **kwargs)
                 async with contextlib.AsyncExitStack() as stack:
                     if group:
-                        await stack.enter_async_context(self._group(chat))  # type: ignore[arg-type]
+                        await stack.enter_async_context(self._group(chat))
                     await stack.enter_async_context(self.overall)
                     return await callback(*args, **kwargs)
             except RetryAfter as error:

@@ -7,6 +7,7 @@ live in the channel-neutral `bot.runtime`, which this adapter starts with a Tele
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import re
@@ -34,6 +35,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.guard import GuardedRequest
 from bot.channels.ratelimit import MAX_WAIT, IncomingLimit, PerChatRateLimiter, retry_seconds
 from bot.config import Config
 from bot.dialog.model import ButtonPress, Choice, CommandMessage, Event, Reply, TextMessage, Unsupported
@@ -48,6 +50,16 @@ T = TypeVar("T")
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{3,}$")
 CONVERSATION = "telegram:{}"
 SEND_ATTEMPTS = 5
+# In a group, members would share one conversation: bookings and everything personal happen only in a private chat.
+PERSONAL_COMMANDS = frozenset({"book", "boka", "mybookings", "delete", "cancel", "move"})
+PERSONAL_BUTTONS = ("book", "slot", "confirm", "reach", "cancel", "delete", "mybookings", "move", "manage")
+IN_PRIVATE = (
+    "Bokningar och allt som gäller dig själv gör vi i en privat chatt, inte i gruppen.\n\n"
+    "Bookings and everything about you happen in a private chat, not in the group."
+)
+OPEN_PRIVATE = "Öppna en privat chatt / Open a private chat"
+# The process's exit codes, for its supervisor (README: "The supervisor contract").
+EXIT_STOPPED, EXIT_CONTENT, EXIT_USAGE, EXIT_UNAUTHORIZED, EXIT_DATABASE = 0, 1, 2, 3, 4
 SLOW_DOWN = (
     "Du skickar fler meddelanden än jag hinner svara på. Vänta en liten stund och skriv sedan igen.\n\n"
     "You are sending more messages than I can answer. Please wait a moment, then write again."
@@ -144,6 +156,7 @@ class TelegramChannel:
         self.bot_username: str | None = None
         self._chat_locks: dict[int, _ChatLock] = {}
         self.incoming = incoming or IncomingLimit()
+        self.exit_code = EXIT_STOPPED
 
     # --- building ------------------------------------------------------------------------------
 
@@ -161,6 +174,8 @@ class TelegramChannel:
         bot inside Telegram's limits without letting one chat's flood-wait hold the others."""
         # Updates from different chats are handled concurrently; `dispatch` keeps each chat in order.
         builder = ApplicationBuilder().token(token).concurrent_updates(64)
+        builder = builder.request(GuardedRequest(self.unauthorized, connection_pool_size=256))
+        builder = builder.get_updates_request(GuardedRequest(self.unauthorized, connection_pool_size=1))
         if rate_limit:
             builder = builder.rate_limiter(rate_limiter or PerChatRateLimiter())
         if base_url:
@@ -179,6 +194,18 @@ class TelegramChannel:
                                sweep_interval=self.reminder_interval)  # fmt: skip
         self.application = application
         return application
+
+    def fail(self, exit_code: int, why: str) -> None:
+        """Stop the bot so that the process exits with `exit_code` (see the supervisor contract in README)."""
+        if self.exit_code == EXIT_STOPPED:
+            log.error("stopping: %s", why)
+            self.exit_code = exit_code
+        if self.application is not None and self.application.running:
+            with contextlib.suppress(RuntimeError):  # no loop running: the application is stopping already
+                self.application.stop_running()
+
+    def unauthorized(self) -> None:
+        self.fail(EXIT_UNAUTHORIZED, "the Bot API refused the token (401): revoked or wrong")
 
     async def on_startup(self, application: Application) -> None:
         """Learn our username, register the command lists, start the runtime (outbox, sweeps, content watcher)."""
@@ -235,6 +262,9 @@ class TelegramChannel:
         if name == "review" and message.chat_id in self.config.admin_chats:
             await self.admin_review(message.chat_id, None)
             return
+        if message.chat.type != ChatType.PRIVATE and name in PERSONAL_COMMANDS:
+            await self.to_private_chat(message.chat_id, context)
+            return
         await self.dispatch(message.chat_id, CommandMessage(name, argument.strip()), context)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -247,7 +277,26 @@ class TelegramChannel:
         if data.startswith(ADMIN_PREFIX) and chat_id in self.config.admin_chats:
             await self.admin_review(chat_id, data)
             return
+        if (
+            query.message
+            and query.message.chat.type != ChatType.PRIVATE
+            and data.startswith(PERSONAL_BUTTONS)
+        ):
+            await self.to_private_chat(chat_id, context)
+            return
         await self.dispatch(chat_id, ButtonPress(data), context)
+
+    async def to_private_chat(self, chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a group: say that personal things happen in private, with a button that opens the private chat."""
+        if not self.incoming.admit(chat_id):
+            return
+        markup = None
+        if self.bot_username:
+            link = InlineKeyboardButton(OPEN_PRIVATE, url=f"https://t.me/{self.bot_username}")
+            markup = InlineKeyboardMarkup([[link]])
+        await with_retries(
+            "to a private chat", context.bot.send_message, chat_id, IN_PRIVATE, reply_markup=markup
+        )
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -275,6 +324,8 @@ class TelegramChannel:
         try:
             async with entry.lock:
                 replies = self.engine.handle(CONVERSATION.format(chat_id), event)
+                if self.engine.fatal is not None:
+                    self.fail(EXIT_DATABASE, str(self.engine.fatal))
                 await send_replies(context.bot, chat_id, replies)
         finally:
             entry.users -= 1

@@ -29,6 +29,12 @@ from bot.privacy.keys import MonthlyKey
 BOOKING_COLUMNS = "id, conversation, region, slot, name, phone, lang, status, reminded"
 
 
+class StoreGone(Exception):
+    """Marks an error after which the store must not be used any more (its file deleted or replaced under the running
+    bot): the engine apologises and the channel stops the process. Backends raise a subclass of their driver's error
+    and of this."""
+
+
 class SlotUnavailable(Exception):
     """The slot was booked by someone else first."""
 

@@ -18,14 +18,14 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.privacy.keys import MonthlyKey
-from bot.storage.base import Result, Store
+from bot.storage.base import Result, Store, StoreGone
 from bot.storage.migrations import migrate_sqlite
 
 log = logging.getLogger(__name__)
 DB_NAME = "socialbot.sqlite3"
 
 
-class StoreReplaced(sqlite3.DatabaseError):
+class StoreReplaced(sqlite3.DatabaseError, StoreGone):
     """The database file was deleted or replaced under the running bot: writing on would write into the void
     (an unlinked file) or mix two databases, so every transaction is refused until a restart."""
 

@@ -1,0 +1,60 @@
+"""What comes back from the Bot API, checked before python-telegram-bot sees it.
+
+* An update the library cannot read: python-telegram-bot would log the whole raw batch (message text, names, chat
+  ids) at CRITICAL and fetch the same batch again at once, for ever, thousands of times a second. Here such an update
+  is replaced by a bare `{"update_id": N}`: the library reads it, no handler takes it, and its offset is confirmed
+  with the next poll. Only its id is logged.
+* A 401 (the token revoked in BotFather): polling would stop quietly inside a living process. Here it calls
+  `on_unauthorized`, which stops the application so that the process exits with an error code its supervisor sees.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from telegram import Update
+from telegram.request import HTTPXRequest
+
+log = logging.getLogger(__name__)
+
+
+def readable_updates(payload: bytes) -> bytes:
+    """The getUpdates answer with every update the library cannot read replaced by its bare id."""
+    try:
+        body = json.loads(payload)
+        updates = body["result"]
+    except (ValueError, KeyError, TypeError):
+        return payload  # not a list of updates: the library reports it as the error it is
+    if not isinstance(updates, list):
+        return payload
+    changed = False
+    for index, update in enumerate(updates):
+        try:
+            Update.de_json(update, None)
+        except Exception:
+            update_id = update.get("update_id") if isinstance(update, dict) else None
+            if not isinstance(update_id, int):
+                continue  # without an id there is nothing to confirm; the library will report the batch
+            log.warning("skipped update %d: python-telegram-bot cannot read it", update_id)
+            updates[index] = {"update_id": update_id}
+            changed = True
+    return json.dumps(body).encode() if changed else payload
+
+
+class GuardedRequest(HTTPXRequest):
+    """python-telegram-bot's HTTPX request, with the checks in the module docstring."""
+
+    def __init__(self, on_unauthorized: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_unauthorized = on_unauthorized
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, method, *args, **kwargs)
+        if code == 401:
+            self.on_unauthorized()
+        elif code == 200 and url.rsplit("/", 1)[-1].lower() == "getupdates":
+            payload = readable_updates(payload)
+        return code, payload

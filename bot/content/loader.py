@@ -329,6 +329,10 @@ def _topic(model: schema.TopicFile, file: YamlFile) -> Topic:
             for lang in ("sv", "en")
             for i in range(len(getattr(model.examples, lang)))
         },
+        answer_lines={
+            (region, lang): (file.name, file.line_of(("answer", lang) if region is None else ("regions", region, lang)))
+            for region, lang in answers
+        },
     )
 
 

@@ -95,6 +95,7 @@ class Topic:
     file: str = ""
     example_lines: Mapping[tuple[Lang, int], int] = field(default_factory=dict)  # for FILE:LINE messages
     example_files: Mapping[Lang, str] = field(default_factory=dict)  # where a language's examples are, if not `file`
+    answer_lines: Mapping[tuple[str | None, Lang], tuple[str, int]] = field(default_factory=dict)  # -> FILE, LINE
 
     def answer(self, region: Region, lang: Lang) -> str:
         """The answer in `lang`, or in its fallback language when `lang` has none (see `answer_lang`)."""

@@ -161,6 +161,7 @@ class _Merge:
             original = swedish.answer.sv if swedish.answer else _any_region(swedish)
             if self.same_placeholders((*path, "answer"), translated.answer, original, "the answer"):
                 answers[(None, self.code)] = translated.answer  # type: ignore[index]
+                topic.answer_lines[(None, self.code)] = (self.file.name, self.file.line_of((*path, "answer")))  # type: ignore[index]
         for region_id, text in translated.regions.items():
             if region_id not in swedish.regions and swedish.answer is None:
                 self.error((*path, "regions", region_id), f"unknown region '{region_id}'")
@@ -168,6 +169,8 @@ class _Merge:
             original = swedish.regions[region_id].sv if region_id in swedish.regions else swedish.answer.sv  # type: ignore[union-attr]
             if self.same_placeholders((*path, "regions", region_id), text, original, "the answer"):
                 answers[(region_id, self.code)] = text  # type: ignore[index]
+                line = self.file.line_of((*path, "regions", region_id))
+                topic.answer_lines[(region_id, self.code)] = (self.file.name, line)  # type: ignore[index]
         if not translated.answer and not translated.regions:
             self.missing(path, f"the topic '{topic.id}' has no answer")
         elif not translated.answer and swedish.answer is None:

@@ -37,7 +37,28 @@ def validate(directory: Path | str) -> Report:
         return Report(None, exc.problems)
     from bot.safety.crisis import crisis_problems
 
-    return Report(content, sorted([*content.warnings, *routing_problems(content), *crisis_problems(content)]))
+    problems = [*content.warnings, *routing_problems(content), *crisis_problems(content), *readability_problems(content)]
+    return Report(content, sorted(problems))
+
+
+def readability_problems(content: Content) -> list[Problem]:
+    """Every Swedish answer harder to read than its kind allows: LIX over 30 in easy Swedish, over 45 else."""
+    from bot.content.readability import EASY_SWEDISH_MAX, PLAIN_SWEDISH_MAX, lix
+
+    limits = {"sv": (PLAIN_SWEDISH_MAX, "plain Swedish"), "sv-x-easy": (EASY_SWEDISH_MAX, "easy Swedish")}
+    problems = []
+    for topic in content.topics.values():
+        for (region, lang), text in topic.answers.items():
+            if lang not in limits:
+                continue
+            limit, kind = limits[lang]
+            value = round(lix(text), 1)  # LIX is read to one decimal: 30.0 is "at most 30"
+            if value > limit:
+                file, line = topic.answer_lines.get((region, lang), (topic.file, 1))
+                where = f"'{topic.id}'" + (f" for {region}" if region else "")
+                problems.append(Problem(file, line, f"the answer {where} has LIX {value:.1f}; {kind} may not "
+                                        f"exceed {limit}: shorter sentences, shorter and more common words"))  # fmt: skip
+    return problems
 
 
 def routing_problems(content: Content, matcher: TopicMatcher | None = None) -> list[Problem]:

@@ -22,7 +22,10 @@ class Knowledge:
 
         With `cache_dir`, the trained matcher is kept there and reused while the content is unchanged.
         """
+        from bot.dialog import texts
+
         content = load_content(directory)
+        texts.use(content.texts)  # for the few texts said without the dialog (storage apology, reminders)
         return cls(content, TopicMatcher(content, cache_dir=cache_dir), detector_for(content))
 
     def people(self) -> list[str]:

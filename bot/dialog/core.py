@@ -21,6 +21,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.content import Topic
+from bot.content.languages import same_language
+from bot.content.model import PLACEHOLDER
 from bot.dialog import booking, deletion, manage, onboarding, texts
 from bot.dialog.flows import STEPS
 from bot.dialog.formatting import clean_text, format_when, idle_too_long, meeting_place, small_talk
@@ -36,6 +38,7 @@ from bot.dialog.model import (
     Unsupported,
 )
 from bot.dialog.turn import Context, Turn
+from bot.language import MIN_WORDS, main_script
 from bot.matching import Match
 from bot.matching.normalize import fold
 from bot.privacy.scrub import scrub
@@ -352,10 +355,31 @@ class Dialog(Turn):
             return
         self.aside(lambda: self.question(text, folded))
 
+    def sure_of_language(self, text: str) -> bool:
+        """A message says which language it is in when it has three words, or is in a script of its own
+        (Arabic, Ge'ez, Cyrillic ...): "ok tack" or "lönebidrag?" never switch the language."""
+        return len(text.split()) >= MIN_WORDS or main_script(text) not in ("latin", None)
+
+    def notice(self, code: str) -> None:
+        """Someone writing in a language the content lacks: in that language, which languages we speak
+        (the buttons) and how to reach a person."""
+        notice = self.ctx.content.notices[code]
+        contact = self.region.contact
+        text = PLACEHOLDER.sub(
+            lambda m: {"contact_name": contact.name, "contact_phone": contact.phone}.get(m.group(1), m.group(0)),
+            notice.text,
+        )
+        self.say(text, self.language_choices(), lang=code)
+
     def first_words(self, text: str, folded: str) -> bool:
         """Before a language is chosen: take it from the text (or ask). False: the text was handled."""
         wished = onboarding.language_wish(folded)
         detected = wished or (self.ctx.matcher.language(text) if folded else None)
+        content = self.ctx.content
+        if (not wished and detected not in content.languages and detected in content.notices
+                and self.sure_of_language(text)):  # fmt: skip
+            self.notice(detected)
+            return False
         if detected is None or detected not in self.ctx.content.languages or (
             not wished and small_talk(text, folded)
         ):
@@ -400,6 +424,14 @@ class Dialog(Turn):
 
     def question(self, text: str, folded: str) -> None:
         match = self.ctx.matcher.match(text)
+        content = self.ctx.content
+        asked = match.lang
+        if asked and asked not in content.languages and asked in content.notices and self.sure_of_language(text):
+            self.effects.append(Record("fallback", band=match.band))  # a language we lack: never kept as text
+            self.notice(asked)
+            return
+        if asked in content.languages and not same_language(asked, self.lang) and self.sure_of_language(text):
+            self.speaking = asked  # answered in the question's language; the chat offers to switch
         # Text typed inside a flow may hold a name or a number: it is never kept as an unanswered question.
         keep_text = text if not self.in_flow else None
         if match.topic is None:
@@ -444,7 +476,7 @@ class Dialog(Turn):
             choices += [Choice(texts.text("button_continue", lang), "resume"),
                         Choice(texts.text("button_cancel", lang), "cancel")]  # fmt: skip
         elif self.state.lang is None:
-            choices += [Choice(name, f"lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]
+            choices += self.language_choices()
         else:
             choices += self.menu_choices()
         self.say("\n\n".join(parts), choices)
@@ -491,6 +523,10 @@ class Dialog(Turn):
             onboarding.ask_region(self, pending=f"topic:{topic.id}")
             return
         answer = topic.answer(self.region, self.lang)
+        written_in = topic.answer_lang(self.region, self.lang)
+        if self.ctx.content.is_draft(written_in) and written_in not in ("sv", "en"):
+            # A translation nobody has checked yet says so, in its own language, and who can help.
+            answer += "\n\n" + self.ctx.content.text("draft_answer", written_in, contact_name=self.region.contact.name)
         topics = self.ctx.content.topics
         choices = [Choice(topics[r].title[self.lang], f"topic:{r}") for r in topic.related if r in topics]
         choices.append(Choice(self.t("button_menu"), "menu"))
@@ -503,15 +539,17 @@ class Dialog(Turn):
                 [*choices[:-1], Choice(self.t("button_contact"), "topic:contact"), *choices[-1:]],
             )  # fmt: skip
             return
-        if match and match.lang and match.lang != self.lang:
+        if self.speaking and self.state.lang:
+            # Answered in the question's language: say how to stay in it, and offer the switch as a button.
             answer += "\n\n" + self.t("other_language_hint", language=self.cmd("language"))
+            choices.insert(0, Choice(self.ctx.content.language(self.speaking).name, f"lang:{self.speaking}"))
         self.set(last_topic=topic.id)
         if not self.in_flow:  # "did this help?": one tap, never required
             feedback = (f"{FEEDBACK}yes:{topic.id}", f"{FEEDBACK}no:{topic.id}")
             choices[-1:-1] = [Choice(self.t("button_helpful"), feedback[0]),
                               Choice(self.t("button_unhelpful"), feedback[1])]  # fmt: skip
             self.set(open=(*(d for d in self.state.open if not d.startswith(FEEDBACK)), *feedback))
-        self.say(answer, choices)
+        self.say(answer, choices, lang=written_in)
 
     def feedback(self, value: str) -> None:
         """👍 or 👎 under an answer: counted per topic. A 👎 sends the question to staff's review list and offers

@@ -7,6 +7,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import i18n
 from bot.booking.slots import parse_slot_key
 from bot.content import Region
 from bot.dialog import texts
@@ -17,13 +18,8 @@ _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
 
 
 def format_when(start: datetime, lang: str) -> str:
-    """'tis 1 dec kl. 09:00' / 'Tue 1 Dec at 09:00', in Swedish time."""
-    local = start.astimezone(ZONE)
-    names = lang if lang in texts.WEEKDAY_NAMES else "en"
-    day = texts.WEEKDAY_NAMES[names][local.weekday()]
-    month = texts.MONTH_NAMES[names][local.month - 1]
-    at = "kl." if names == "sv" else "at"
-    return f"{day} {local.day} {month} {at} {local:%H:%M}"
+    """'tis 1 dec. 09:00' / 'Tue, Dec 1 09:00' / 'الثلاثاء، 1 ديسمبر 09:00', in Swedish time (Babel)."""
+    return i18n.format_when(start, lang)
 
 
 def format_slot(key: str, lang: str) -> str:

@@ -64,6 +64,7 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     attachment: Attachment | None = None
+    lang: str | None = None  # the language the text is written in (a BCP 47 tag), for lang/dir on the web
 
 
 # --- effects: what must change outside the conversation ------------------------------------------

@@ -3,7 +3,6 @@ by button or by writing ("english please", "jag bor i Västervik", "byt kommun")
 
 from __future__ import annotations
 
-from bot.dialog import texts
 from bot.dialog.flow import Step
 from bot.dialog.model import Choice, FlowData
 from bot.dialog.turn import Turn
@@ -25,13 +24,13 @@ _LIVE = frozenset(fold(w) for w in ("bor i", "bor nu i", "live in", "living in",
 
 def welcome(turn: Turn) -> None:
     turn.set(open=())
-    choices = [Choice(name, f"lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]
-    turn.say(texts.text("welcome", "sv") + "\n\n" + texts.text("welcome", "en"), choices)
+    content = turn.ctx.content
+    turn.say(content.text("welcome", "sv") + "\n\n" + content.text("welcome", "en"), turn.language_choices(),
+             lang="sv")  # fmt: skip
 
 
 def ask_language(turn: Turn) -> None:
-    choices = [Choice(name, f"lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]
-    turn.say("Välj språk / Choose language", choices)
+    turn.say("Välj språk / Choose language", turn.language_choices(), lang="sv")
 
 
 def ask_region(turn: Turn, pending: str | None = None) -> None:

@@ -49,12 +49,14 @@ class Turn:
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self.forget = False
+        self.speaking: str | None = None  # set while answering a question written in another language
 
     # --- reading ------------------------------------------------------------------------------
 
     @property
     def lang(self) -> str:
-        return self.state.lang or "sv"
+        """The language this turn speaks: the chat's, or for one answer the language the question was in."""
+        return self.speaking or self.state.lang or "sv"
 
     @property
     def region(self) -> Region:
@@ -73,6 +75,9 @@ class Turn:
         return self.state.data
 
     def t(self, key: str, **values: object) -> str:
+        content = self.ctx.content
+        if key in content.texts:
+            return content.text(key, self.lang, **values)
         return texts.text(key, self.lang, **values)
 
     def cmd(self, name: str) -> str:
@@ -94,8 +99,15 @@ class Turn:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def say(self, text: str, choices: Sequence[Choice] = (), attachment: Attachment | None = None) -> None:
-        self.replies.append(Reply(text, tuple(choices), attachment))
+    def say(self, text: str, choices: Sequence[Choice] = (), attachment: Attachment | None = None,
+            lang: str | None = None) -> None:  # fmt: skip
+        """One reply; `lang` is the language its text is written in (by default the turn's)."""
+        self.replies.append(Reply(text, tuple(choices), attachment, lang=lang or self.lang))
+
+    def language_choices(self) -> list[Choice]:
+        """A button for every language the content speaks, each named in its own language."""
+        content = self.ctx.content
+        return [Choice(content.language(code).name, f"lang:{code}") for code in content.languages]
 
     def set(self, **changes: Any) -> None:
         self.state = self.state.with_(**changes)

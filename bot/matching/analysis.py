@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from bot.matching.normalize import STOPWORDS, fold, stems
+from bot.matching.normalize import STOPWORDS, fold, script, stems
 
 WORD_SHARE = 0.6  # share of the word view in a vector; the rest is character n-grams
 NGRAM = 4
@@ -37,6 +37,10 @@ class Analyzer:
             words.update(phrase)
         self._words = sorted(w for w in words if not w.isdigit())
         self._known = frozenset(self._words)
+        # A word is known when one of its stems is: "بالشركة" and "الشركات" share a stem, as do Somali and
+        # Ukrainian inflections the examples do not spell out one by one.
+        self._known_prefixes = frozenset(w[:3] for w in self._words if script(w) == "ethiopic" and len(w) >= 3)
+        self._known_stems = frozenset(stem for word in self._words if script(word) != "latin" for stem in stems(word))
         self._corrections: dict[str, str] = {}
         doc_freq: Counter[str] = Counter()
         for _, text in documents:
@@ -94,7 +98,17 @@ class Analyzer:
 
     def _unknown_share(self, tokens: list[str]) -> float:
         words = [w for w in tokens if w not in STOPWORDS and not w.isdigit()]
-        return sum(w not in self._known for w in words) / len(words) if words else 0.0
+        return sum(not self._is_known(w) for w in words) / len(words) if words else 0.0
+
+    def _is_known(self, word: str) -> bool:
+        if word in self._known:
+            return True
+        if script(word) == "latin":
+            return False
+        if any(stem in self._known_stems for stem in stems(word)):
+            return True
+        # Ge'ez letters are syllables: a word that starts like a known one (three syllables) is its inflection.
+        return script(word) == "ethiopic" and len(word) >= 3 and word[:3] in self._known_prefixes
 
     @staticmethod
     def _counts(tokens: list[str]) -> Counter[str]:

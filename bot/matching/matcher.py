@@ -64,7 +64,8 @@ class TopicMatcher:
             for lang, examples in topic.examples.items():
                 training += [(topic.id, lang, text) for text in examples]
             training += [(topic.id, None, word) for word in topic.keywords]
-            training += [(topic.id, lang, title) for lang, title in topic.title.items()]
+            # A variant such as easy Swedish (sv-x-easy) is matched with its base language's examples.
+            training += [(topic.id, lang, title) for lang, title in topic.title.items() if "-" not in lang]
         for lang, examples in content.out_of_scope.items():
             training += [(OUT_OF_SCOPE, lang, text) for text in examples]
         self.analyzer = Analyzer(((lang, text) for _, lang, text in training), content.synonyms)

@@ -101,7 +101,7 @@ def reminder_item(booking: Booking, which: str, content: Content) -> OutboxItem 
     region = content.regions.get(booking.region)
     if region is None:
         return None
-    lang = booking.lang if booking.lang in texts.LANGUAGE_NAMES else "sv"
+    lang = booking.lang or "sv"  # a text the language lacks falls back (English, then Swedish)
     text = texts.text("reminder", lang, contact_name=region.contact.name,
                       when=format_when(parse_slot_key(booking.slot), lang),
                       place=meeting_place(region, lang, booking.phone))  # fmt: skip

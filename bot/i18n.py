@@ -1,0 +1,47 @@
+"""Dates, times and numbers in the reader's language, with Babel (CLDR), never hand-written month names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+
+ZONE = ZoneInfo("Europe/Stockholm")
+
+
+@lru_cache(maxsize=64)
+def locale(lang: str) -> Locale:
+    """The CLDR locale for a content language tag ('sv-x-easy' reads as Swedish; unknown ones as English)."""
+    for tag in (lang, lang.split("-")[0], "en"):
+        try:
+            return Locale.parse(tag.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            continue
+    return Locale.parse("en")
+
+
+def format_when(start: datetime, lang: str) -> str:
+    """A meeting time for buttons and messages, in Swedish time: 'tis 1 dec. 09:00', 'Tue, Dec 1, 09:00'."""
+    local = start.astimezone(ZONE)
+    return format_datetime(local, _pattern(lang), locale=locale(lang))
+
+
+@lru_cache(maxsize=64)
+def _pattern(lang: str) -> str:
+    """The locale's own short pattern for weekday, day, month, hour and minute (24-hour clock: Swedish time
+    as written in Sweden), e.g. 'EEE d MMM HH:mm'."""
+    skeletons = locale(lang).datetime_skeletons
+    pattern = skeletons.get("MMMEdHm") or skeletons.get("MMMEd")
+    if pattern is None:
+        return "EEE d MMM HH:mm"
+    text = str(pattern.pattern) if hasattr(pattern, "pattern") else str(pattern)
+    return text if "H" in text else text + " HH:mm"
+
+
+def format_number(value: float, lang: str) -> str:
+    """'150 000' in Swedish, '150,000' in English, each language's own digits and separators."""
+    return format_decimal(value, locale=locale(lang))

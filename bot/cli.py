@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from bot.config import Config
 
 REGIONS = ("sundsvall", "vastervik")
-LANGS = ("sv", "en")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def region_lang(p: argparse.ArgumentParser) -> None:
         p.add_argument("--region", choices=REGIONS)
-        p.add_argument("--lang", choices=LANGS)
+        p.add_argument("--lang", help="a language of content/languages.yaml (sv, en, ar, ...)")
 
     p = sub.add_parser("chat", help="talk to the bot in the terminal")
     region_lang(p)
@@ -174,14 +173,15 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     now = datetime.now(UTC)
     for question in questions:
         match = knowledge.matcher.match(question)
-        lang = args.lang or match.lang or "sv"
+        lang = args.lang or (match.lang if match.lang in knowledge.content.languages else None) or "sv"
         region = args.region or next(iter(knowledge.content.regions))
         context = Context(knowledge.content, knowledge.matcher, View(now))
         outcome = step(State(lang=lang, region=region), TextMessage(question), context)
         reply = "\n\n".join(r.text for r in outcome.replies)
         if args.json:
             record = {"text": question, "topic": match.topic, "score": round(match.score, 4), "reply": reply,
-                      "did_you_mean": list(match.did_you_mean), "lang": lang, "region": region}  # fmt: skip
+                      "did_you_mean": list(match.did_you_mean), "region": region,
+                      "lang": next((r.lang for r in outcome.replies if r.lang), lang)}  # fmt: skip
             print(json.dumps(record, ensure_ascii=False))
         else:
             print(f"[{match.topic or 'fallback'} {match.score:.2f}] {reply}\n")

@@ -264,6 +264,7 @@ class Engine:
 
     def _record(self, conversation: str, record: Record, region: str | None, lang: str | None, now: datetime,
                 stand_in: str | None = None) -> None:  # fmt: skip
+        lang = record.lang or lang  # a question in another language counts in that language
         self.store.record_event(
             conversation_hash=stand_in or self.store.conversation_hash(conversation, now),
             now=now, region=region, lang=lang, channel=self.channel,

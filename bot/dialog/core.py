@@ -427,7 +427,7 @@ class Dialog(Turn):
         content = self.ctx.content
         asked = match.lang
         if asked and asked not in content.languages and asked in content.notices and self.sure_of_language(text):
-            self.effects.append(Record("fallback", band=match.band))  # a language we lack: never kept as text
+            self.effects.append(Record("fallback", band=match.band, lang=asked))  # a language we lack: no text kept
             self.notice(asked)
             return
         if asked in content.languages and not same_language(asked, self.lang) and self.sure_of_language(text):
@@ -435,10 +435,10 @@ class Dialog(Turn):
         # Text typed inside a flow may hold a name or a number: it is never kept as an unanswered question.
         keep_text = text if not self.in_flow else None
         if match.topic is None:
-            self.effects.append(Record("fallback", band=match.band, unanswered=keep_text))
+            self.effects.append(Record("fallback", band=match.band, unanswered=keep_text, lang=self.speaking))
             self.fallback()
             return
-        self.effects.append(Record("question", topic=match.topic, band=match.band))
+        self.effects.append(Record("question", topic=match.topic, band=match.band, lang=self.speaking))
         if keep_text is not None:
             self.set(asked=scrub(keep_text, [r.contact.name for r in self.ctx.content.regions.values()]))
         if match.did_you_mean:

@@ -104,6 +104,7 @@ class Record:
     topic: str | None = None
     band: str | None = None
     unanswered: str | None = None
+    lang: str | None = None  # the question's language when it differs from the chat's
 
 
 Effect = CreateBooking | CancelBooking | MoveBooking | DeleteEverything | Record

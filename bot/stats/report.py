@@ -34,7 +34,9 @@ TOP_UNANSWERED = 15
 SIMILAR = 85  # rapidfuzz token_set_ratio from which two unanswered questions count as the same
 EXAMPLE_CHARS = 200
 BANDS = ("high", "medium", "low")
-LANG_NAMES = {"sv": "svenska", "en": "engelska"}
+LANG_NAMES = {"sv": "svenska", "en": "engelska"}  # always listed; other languages when they occur
+OTHER_LANG_NAMES = {"sv-x-easy": "lätt svenska", "ar": "arabiska", "fa": "persiska/dari", "so": "somaliska",
+                    "ti": "tigrinja", "uk": "ukrainska"}  # fmt: skip
 NOT_CHOSEN = "-"  # key for events before a region or language was chosen
 NOT_CHOSEN_LABEL = "ej vald"
 BOOKING_ACTIONS = ("booking", "moved", "cancelled")
@@ -480,7 +482,7 @@ def build_report(
             if region != NOT_CHOSEN
         ),
         by_region=breakdown("region", regions, region_labels),
-        by_lang=breakdown("lang", langs, {**LANG_NAMES, NOT_CHOSEN: NOT_CHOSEN_LABEL}),
+        by_lang=breakdown("lang", langs, {**LANG_NAMES, **OTHER_LANG_NAMES, NOT_CHOSEN: NOT_CHOSEN_LABEL}),
         by_week=breakdown("week", weeks, {}),
         by_channel=breakdown("channel", sorted(seen["channel"]), CHANNEL_NAMES),
         by_month=breakdown("month", sorted(seen["month"]), {}),

@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.terminal import parse_input
+from bot.content import Content
 from bot.dialog.model import ButtonPress, Event, Reply, State
 from bot.engine import Engine
 from bot.runtime import Runtime
@@ -203,7 +204,7 @@ class WebChannel:
     async def page(self, request: web.Request) -> web.Response:
         content = self.engine.knowledge.content
         region = self._choice(request, "region", content.regions)
-        lang = self._choice(request, "lang", ("sv", "en"))
+        lang = self._choice(request, "lang", content.languages)
         html = self._files["page.html"]
         for key, value in (("LANG", lang or "sv"), ("REGION", region), ("CHOSEN_LANG", lang)):
             html = html.replace(f"{{{{{key}}}}}", escape(value))
@@ -349,18 +350,22 @@ class WebChannel:
         return web.json_response(
             {"conversation": conversation if state is not None else None, "lang": lang,
              "dir": "rtl" if lang.split("-")[0] in RTL else "ltr",
-             "replies": [reply_json(r) for r in replies]},
+             "replies": [reply_json(r, self.engine.knowledge.content, lang) for r in replies]},
             dumps=lambda value: json.dumps(value, ensure_ascii=False),
         )  # fmt: skip
 
 
-def reply_json(reply: Reply) -> dict[str, Any]:
+def reply_json(reply: Reply, content: Content | None = None, chat_lang: str = "sv") -> dict[str, Any]:
+    """One reply, with the language its text is written in and that language's direction (for lang/dir)."""
     file = None
     if reply.attachment is not None:
         # The file goes to its own conversation only, inside the answer: nothing to fetch, nothing to guess.
         data = base64.b64encode(reply.attachment.content).decode("ascii")
         file = {"name": reply.attachment.filename, "url": f"data:{reply.attachment.mime_type};base64,{data}"}
-    return {"text": reply.text, "buttons": [{"label": c.label, "data": c.data} for c in reply.choices], "file": file}
+    lang = reply.lang or chat_lang
+    direction = content.language(lang).dir if content is not None else ("rtl" if lang.split("-")[0] in RTL else "ltr")
+    return {"text": reply.text, "buttons": [{"label": c.label, "data": c.data} for c in reply.choices], "file": file,
+            "lang": lang, "dir": direction}  # fmt: skip
 
 
 @dataclass

@@ -158,7 +158,8 @@
           setConversation(data.conversation);
           if (data.lang && data.lang !== lang) { lang = data.lang; relabel(); }
           (data.replies || []).forEach(function (r) {
-            showReply(r, data.lang || lang, data.dir || (RTL[(data.lang || "").split("-")[0]] ? "rtl" : "ltr"));
+            showReply(r, r.lang || data.lang || lang,
+                      r.dir || data.dir || (RTL[(data.lang || "").split("-")[0]] ? "rtl" : "ltr"));
           });
           if (options.onReply) { options.onReply(); }
         })

@@ -435,10 +435,10 @@ class Dialog(Turn):
         # Text typed inside a flow may hold a name or a number: it is never kept as an unanswered question.
         keep_text = text if not self.in_flow else None
         if match.topic is None:
-            self.effects.append(Record("fallback", band=match.band, unanswered=keep_text, lang=self.speaking))
+            self.effects.append(Record("fallback", band=match.band, unanswered=keep_text))
             self.fallback()
             return
-        self.effects.append(Record("question", topic=match.topic, band=match.band, lang=self.speaking))
+        self.effects.append(Record("question", topic=match.topic, band=match.band))
         if keep_text is not None:
             self.set(asked=scrub(keep_text, [r.contact.name for r in self.ctx.content.regions.values()]))
         if match.did_you_mean:

@@ -1,10 +1,11 @@
-"""Choose the matcher's threshold (and regularisation) by cross-validation over the content's own examples.
+"""Choose the matcher's threshold, unknown-word penalty and view weight by cross-validation over the content.
 
 Each fold hides a fifth of the example phrasings and out-of-scope examples, trains on the rest, and asks
 the hidden ones: in-scope examples should get their topic, out-of-scope ones no topic. The threshold that
-does best on both at once is printed; the evaluation set in tests/eval is never looked at here.
+does best on both at once is printed; the evaluation sets in tests/eval are never looked at here.
+With --baseline it chooses the probability threshold of bench/baselines.py's baseline the same way.
 
-    python bench/calibrate.py [--folds 5]
+    python bench/calibrate.py [--folds 5] [--baseline]
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from bot.content import Content, load_content  # noqa: E402
-from bot.matching import linear  # noqa: E402
 from bot.matching.matcher import OUT_OF_SCOPE, TopicMatcher  # noqa: E402
+
+WEIGHTS = (1.0, 2.0, 3.0, 4.0)
+PENALTIES = (0.6, 1.0, 1.5, 2.0, 3.0)
 
 
 def folds(content: Content, k: int, seed: int = 7) -> list[tuple[Content, list[tuple[str, str | None]]]]:
@@ -44,25 +49,25 @@ def folds(content: Content, k: int, seed: int = 7) -> list[tuple[Content, list[t
     return out
 
 
-Row = tuple[str | None, str, float, float, float]
+Row = tuple[str | None, np.ndarray, np.ndarray, float, int]  # gold, word view, char view, unknown, oos column
 
 
 def outcomes(matcher: TopicMatcher, questions: list[tuple[str, str | None]]) -> list[Row]:
-    """(gold, best topic, its score, out-of-scope score, unknown share) per question; thresholds come after."""
-    rows = []
-    for text, gold in questions:
-        scores = matcher.scores(text)
-        oos = scores.pop(OUT_OF_SCOPE, float("-inf"))
-        best = max(scores, key=scores.__getitem__)
-        rows.append((gold, best, scores[best], oos, matcher.unknown_share(text)))
-    return rows
+    """Both views' values and the unknown share per question; weights and thresholds are applied after."""
+    oos = matcher.model.classes.index(OUT_OF_SCOPE)
+    return [(gold, *matcher.views(text), oos) for text, gold in questions]
 
 
-def rates(rows: list[Row], threshold: float, penalty: float) -> tuple[float, float]:
+def rates(rows: list[Row], classes: tuple[str, ...], weight: float, threshold: float, penalty: float) -> tuple[float, float]:
     """Held-out in-scope accuracy and out-of-scope fallback, deciding as TopicMatcher.match does."""
     right_in = n_in = right_out = n_out = 0
-    for gold, best, score, oos, unknown in rows:
-        predicted = best if score - penalty * unknown >= threshold and score > oos else None
+    for gold, word, char, unknown, oos in rows:
+        combined = word + weight * char
+        out_of_scope = combined[oos]
+        combined[oos] = -np.inf
+        best = int(combined.argmax())
+        score = combined[best]
+        predicted = classes[best] if score - penalty * unknown >= threshold and score > out_of_scope else None
         if gold is None:
             n_out += 1
             right_out += predicted is None
@@ -75,24 +80,36 @@ def rates(rows: list[Row], threshold: float, penalty: float) -> tuple[float, flo
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--baseline", action="store_true", help="choose the baseline's threshold instead")
     args = parser.parse_args()
     content = load_content(ROOT / "content")
+    if args.baseline:
+        from bot.matching.baseline import calibrate_threshold
+
+        print(f"chosen: baseline THRESHOLD={calibrate_threshold(content, args.folds):.3f}")
+        return 0
     splits = folds(content, args.folds)
+    rows: list[Row] = []
+    classes: tuple[str, ...] = ()
+    for fold, questions in splits:
+        matcher = TopicMatcher(fold)
+        classes = matcher.model.classes
+        rows += outcomes(matcher, questions)
     best = None
-    for c in (0.3, 1.0, 3.0):
-        linear.C = c
-        rows = [row for fold, questions in splits for row in outcomes(TopicMatcher(fold), questions)]
-        for penalty in (0.0, 0.3, 0.6, 1.0):
-            for step in range(-10, 6):
+    for weight in WEIGHTS:
+        for penalty in PENALTIES:
+            for step in range(-16, 9):
                 threshold = step / 10
-                accuracy, fallback = rates(rows, threshold, penalty)
-                if best is None or min(accuracy, fallback) > best[0]:
-                    best = (min(accuracy, fallback), c, penalty, threshold, accuracy, fallback)
-            _, bc, bp, bt, ba, bf = best
-            print(f"C={c:<4} penalty={penalty}: best so far C={bc} penalty={bp} threshold={bt:+.1f} "
-                  f"(held-out in-scope {ba:.3f}, out-of-scope {bf:.3f})")  # fmt: skip
-    _, c, penalty, threshold, accuracy, fallback = best
-    print(f"\nchosen: C={c} UNKNOWN_PENALTY={penalty} THRESHOLD={threshold:+.1f} "
+                accuracy, fallback = rates(rows, classes, weight, threshold, penalty)
+                # Both at once; on a tie the higher threshold (a fallback is better than a wrong answer).
+                key = (min(accuracy, fallback), accuracy + fallback)
+                if best is None or key > best[0]:
+                    best = (key, weight, penalty, threshold, accuracy, fallback)
+        _, bw, bp, bt, ba, bf = best
+        print(f"weight {weight}: best so far CHAR_WEIGHT={bw} UNKNOWN_PENALTY={bp} THRESHOLD={bt:+.1f} "
+              f"(held-out in-scope {ba:.3f}, out-of-scope {bf:.3f})")  # fmt: skip
+    _, weight, penalty, threshold, accuracy, fallback = best
+    print(f"\nchosen: CHAR_WEIGHT={weight} UNKNOWN_PENALTY={penalty} THRESHOLD={threshold:+.1f} "
           f"(held-out in-scope {accuracy:.3f}, out-of-scope fallback {fallback:.3f})")  # fmt: skip
     return 0
 

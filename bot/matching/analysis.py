@@ -17,7 +17,8 @@ from rapidfuzz.distance import Levenshtein
 from bot.matching.normalize import STOPWORDS, fold, script, stems
 
 WORD_SHARE = 0.6  # share of the word view in a vector; the rest is character n-grams
-NGRAM = 4
+NGRAMS = (3, 4, 5)  # character n-gram sizes in the word view's companion
+CHAR_SIZES = (2, 3, 4, 5)  # character n-gram sizes of the second view (for the logistic regression)
 MAX_CORRECTIONS = 50_000  # the spelling cache is bounded: garbage input must not grow memory forever
 
 
@@ -46,6 +47,10 @@ class Analyzer:
         for _, text in documents:
             doc_freq.update(self.counts(text).keys())
         self._idf = {f: math.log((1 + len(documents)) / (1 + df)) + 1.0 for f, df in doc_freq.items()}
+        char_freq: Counter[str] = Counter()
+        for _, text in documents:
+            char_freq.update(char_grams(text).keys())
+        self._char_idf = {f: math.log((1 + len(documents)) / (1 + df)) + 1.0 for f, df in char_freq.items()}
 
     def tokens(self, text: str) -> list[str]:
         """Folded words with synonyms expanded and misspellings corrected, stopwords kept."""
@@ -84,10 +89,6 @@ class Analyzer:
         tokens = self.tokens(text)
         return self._vector(self._counts(tokens)), self._unknown_share(tokens)
 
-    def unknown_share(self, text: str) -> float:
-        """The share of meaningful words (after synonyms and spelling correction) the vocabulary lacks."""
-        return self._unknown_share(self.tokens(text))
-
     def vector(self, text: str) -> dict[str, float]:
         """TF-IDF weights of the known features, each view normalised to unit length and scaled by its share."""
         return self._vector(self.counts(text))
@@ -119,10 +120,11 @@ class Analyzer:
             for stem in stems(word):
                 counts["w:" + stem] += 1
             padded = f" {word} "
-            if len(padded) <= NGRAM:
-                counts["c:" + padded] += 1
-            else:
-                counts.update("c:" + padded[i : i + NGRAM] for i in range(len(padded) - NGRAM + 1))
+            for size in NGRAMS:
+                if len(padded) <= size:
+                    counts["c:" + padded] += 1
+                    break
+                counts.update("c:" + padded[i : i + size] for i in range(len(padded) - size + 1))
         return counts
 
     def _vector(self, counts: Counter[str]) -> dict[str, float]:
@@ -138,6 +140,13 @@ class Analyzer:
                 weights.update({f: share * v / norm for f, v in view.items()})
         return weights
 
+    def char_vector(self, text: str) -> dict[str, float]:
+        """The second view: character 2-5-grams of the folded words as written (no synonyms, no spelling
+        correction), sublinear TF-IDF, unit length. It reads what the first view's corrections miss."""
+        view = {g: (1 + math.log(c)) * self._char_idf[g] for g, c in char_grams(text).items() if g in self._char_idf}
+        norm = math.sqrt(sum(v * v for v in view.values()))
+        return {g: v / norm for g, v in view.items()} if norm else {}
+
     def language(self, text: str) -> str | None:
         """'sv' or 'en' when the words lean clearly one way, else None."""
         votes = {"sv": 0.0, "en": 0.0}
@@ -149,6 +158,18 @@ class Analyzer:
         if votes["sv"] == votes["en"]:
             return None
         return "sv" if votes["sv"] > votes["en"] else "en"
+
+
+def char_grams(text: str) -> Counter[str]:
+    """Character n-grams inside word boundaries: " asf ", " as", "asf", ... for every size in CHAR_SIZES."""
+    counts: Counter[str] = Counter()
+    for word in fold(text).split():
+        padded = f" {word} "
+        for size in CHAR_SIZES:
+            if len(padded) < size:
+                break
+            counts.update(padded[i : i + size] for i in range(len(padded) - size + 1))
+    return counts
 
 
 def _compile_synonyms(synonyms: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, ...]]:

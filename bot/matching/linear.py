@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = 1  # bump when features or training change, so old cache files are not used
-C = 3.0  # regularisation: chosen by cross-validation over the content's own examples (bench/calibrate.py)
+MODEL_VERSION = 2  # bump when features or training change, so old cache files are not used
+# Regularisation, chosen by cross-validation over the content's own examples (bench/calibrate.py).
+C = {"svm": 3.0, "logreg": 10.0}
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,17 @@ class LinearModel:
         values = np.fromiter((vector[f] for f in vector if f in self.features), np.float32, len(columns))
         return self.bias + values @ self.weights[columns]
 
+    def probabilities(self, vector: dict[str, float]) -> np.ndarray:
+        """Class probabilities (softmax of the decision values: meaningful for a logistic regression)."""
+        values = self.scores(vector)
+        values = np.exp(values - values.max())
+        return values / values.sum()
+
     @classmethod
-    def train(cls, vectors: Sequence[dict[str, float]], labels: Sequence[str]) -> LinearModel:
+    def train(cls, vectors: Sequence[dict[str, float]], labels: Sequence[str], kind: str = "svm") -> LinearModel:
+        """`kind` "svm" (a linear support vector machine) or "logreg" (multinomial logistic regression)."""
         from scipy.sparse import csr_matrix
+        from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
         features = {f: i for i, f in enumerate(sorted({f for v in vectors for f in v}))}
@@ -55,19 +64,23 @@ class LinearModel:
                 columns.append(features[feature])
                 values.append(value)
         matrix = csr_matrix((values, (rows, columns)), shape=(len(vectors), len(features)), dtype=np.float32)
-        svm = LinearSVC(C=C, random_state=0).fit(matrix, list(labels))
+        if kind == "logreg":
+            # saga: a tenth of lbfgs's time here, with the same held-out accuracy
+            model = LogisticRegression(C=C[kind], solver="saga", max_iter=200, tol=1e-3).fit(matrix, list(labels))
+        else:
+            model = LinearSVC(C=C[kind], random_state=0).fit(matrix, list(labels))
         return cls(
-            classes=tuple(str(c) for c in svm.classes_),
+            classes=tuple(str(c) for c in model.classes_),
             features=features,
-            weights=np.ascontiguousarray(svm.coef_.T, dtype=np.float32),
-            bias=svm.intercept_.astype(np.float32),
+            weights=np.ascontiguousarray(model.coef_.T, dtype=np.float32),
+            bias=model.intercept_.astype(np.float32),
         )
 
     # --- the cache --------------------------------------------------------------------------------
 
     @staticmethod
-    def fingerprint(vectors: Sequence[dict[str, float]], labels: Sequence[str]) -> str:
-        digest = hashlib.sha256(f"v{MODEL_VERSION} C={C}".encode())
+    def fingerprint(vectors: Sequence[dict[str, float]], labels: Sequence[str], kind: str = "svm") -> str:
+        digest = hashlib.sha256(f"v{MODEL_VERSION} {kind} C={C[kind]}".encode())
         for vector, label in zip(vectors, labels, strict=True):
             digest.update(json.dumps([label, sorted(vector.items())]).encode())
         return digest.hexdigest()[:24]
@@ -96,31 +109,31 @@ class LinearModel:
 
     @classmethod
     def cached(
-        cls, vectors: Sequence[dict[str, float]], labels: Sequence[str], cache_dir: Path | None
+        cls, vectors: Sequence[dict[str, float]], labels: Sequence[str], cache_dir: Path | None, kind: str = "svm"
     ) -> LinearModel:
         """Train, or load the model trained on exactly these vectors before."""
         if cache_dir is None:
-            return cls.train(vectors, labels)
-        path = cache_dir / f"matcher-{cls.fingerprint(vectors, labels)}.npz"
+            return cls.train(vectors, labels, kind)
+        path = cache_dir / f"matcher-{cls.fingerprint(vectors, labels, kind)}.npz"
         if path.exists():
             try:
                 return cls.load(path)
             except (OSError, ValueError, KeyError):
                 log.warning("matcher cache %s is unreadable; training again", path.name)
         try:
-            _train_in_child(vectors, labels, path)
+            _train_in_child(vectors, labels, path, kind)
             return cls.load(path)
         except (OSError, ValueError, KeyError, subprocess.CalledProcessError):
             log.warning("could not train into the matcher cache in %s; training here", cache_dir)
-            return cls.train(vectors, labels)
+            return cls.train(vectors, labels, kind)
 
 
-def _train_in_child(vectors: Sequence[dict[str, float]], labels: Sequence[str], path: Path) -> None:
+def _train_in_child(vectors: Sequence[dict[str, float]], labels: Sequence[str], path: Path, kind: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         "w", dir=path.parent, suffix=".json", delete=False, encoding="utf-8"
     ) as out:
-        json.dump({"vectors": list(vectors), "labels": list(labels)}, out)
+        json.dump({"vectors": list(vectors), "labels": list(labels), "kind": kind}, out)
     try:
         subprocess.run([sys.executable, "-m", "bot.matching.linear", out.name, str(path)], check=True,
                        capture_output=True, timeout=600)  # fmt: skip
@@ -131,4 +144,4 @@ def _train_in_child(vectors: Sequence[dict[str, float]], labels: Sequence[str], 
 if __name__ == "__main__":  # python -m bot.matching.linear TRAINING.json MODEL.npz
     with open(sys.argv[1], encoding="utf-8") as handle:
         data = json.load(handle)
-    LinearModel.train(data["vectors"], data["labels"]).save(Path(sys.argv[2]))
+    LinearModel.train(data["vectors"], data["labels"], data.get("kind", "svm")).save(Path(sys.argv[2]))

@@ -1,12 +1,15 @@
-"""The topic matcher: a linear classifier over word stems and character n-grams, honest about doubt.
+"""The topic matcher: two linear classifiers over two views of a question, honest about doubt.
 
 Every example phrasing, keyword and title in the content is a training example for its topic; the
 out-of-scope examples train a class of their own, so "what's the weather" lands there instead of on the
-nearest real topic. A question gets the topic with the highest decision value, unless that value is
-below `threshold` or the out-of-scope class wins: then the bot says it does not know. Words the content
-has never seen count against a question ("boka tid på vårdcentralen" is not a booking question). When the
-runner-up is within `margin` of the winner it asks "did you mean A or B?". Both numbers are chosen by
-cross-validation over the content's own examples (bench/calibrate.py), never on the evaluation set.
+nearest real topic. Two views vote: a linear SVM over word stems (after synonyms and spelling correction)
+and character 3-5-grams, and a logistic regression over character 2-5-grams of the words as written
+(robust to long messages, mixed languages and typos). A question gets the topic with the highest combined
+value, unless that value is below `threshold` or the out-of-scope class wins: then the bot says it does
+not know. Words the content has never seen count against a question ("boka tid på vårdcentralen" is not a
+booking question). When the runner-up is within `margin` of the winner it asks "did you mean A or B?".
+The weight, threshold and penalty are chosen by cross-validation over the content's own examples
+(bench/calibrate.py), never on the evaluation sets.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+import numpy as np
 
 from bot.content.model import Content
 from bot.language import LanguageDetector
@@ -24,9 +29,10 @@ OUT_OF_SCOPE = "__out_of_scope__"
 MAX_QUESTION_CHARS = 500  # a pasted essay is cut: the first lines say what it is about
 # Chosen by bench/calibrate.py (5-fold cross-validation over the content's examples, best on both
 # held-out in-scope accuracy and out-of-scope fallback at once). Rerun it after large content changes.
-THRESHOLD = -0.4
-UNKNOWN_PENALTY = 1.0  # per share of the question's words that the content has never seen
+THRESHOLD = -0.7
+UNKNOWN_PENALTY = 1.5  # per share of the question's words that the content has never seen
 MARGIN = 0.12
+CHAR_WEIGHT = 3.0  # weight of the character view's probabilities beside the word view's SVM values
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,22 @@ class Match:
         return "high" if self.score >= 0.3 else "medium" if self.score >= 0.0 else "low"
 
 
+def training_texts(content: Content, *, examples_only: bool = False) -> list[tuple[str, str | None, str]]:
+    """(class, language, text) for everything the matcher learns from; `examples_only` leaves out
+    keywords and titles (what cross-validation holds out)."""
+    training: list[tuple[str, str | None, str]] = []
+    for topic in content.topics.values():
+        for lang, examples in topic.examples.items():
+            training += [(topic.id, lang, text) for text in examples]
+        if not examples_only:
+            training += [(topic.id, None, word) for word in topic.keywords]
+            # A variant such as easy Swedish (sv-x-easy) is matched with its base language's examples.
+            training += [(topic.id, lang, title) for lang, title in topic.title.items() if "-" not in lang]
+    for lang, examples in content.out_of_scope.items():
+        training += [(OUT_OF_SCOPE, lang, text) for text in examples]
+    return training
+
+
 class Matcher(Protocol):
     def match(self, text: str) -> Match: ...
 
@@ -55,22 +77,20 @@ class TopicMatcher:
     """Matches questions to a `Content`'s topics."""
 
     def __init__(self, content: Content, *, threshold: float = THRESHOLD, margin: float = MARGIN,
-                 unknown_penalty: float = UNKNOWN_PENALTY, cache_dir: Path | None = None) -> None:  # fmt: skip
+                 unknown_penalty: float = UNKNOWN_PENALTY, char_weight: float = CHAR_WEIGHT,
+                 cache_dir: Path | None = None) -> None:  # fmt: skip
         self.threshold = threshold
+        self.char_weight = char_weight
         self.margin = margin
         self.unknown_penalty = unknown_penalty
-        training: list[tuple[str, str | None, str]] = []  # topic, language, text
-        for topic in content.topics.values():
-            for lang, examples in topic.examples.items():
-                training += [(topic.id, lang, text) for text in examples]
-            training += [(topic.id, None, word) for word in topic.keywords]
-            # A variant such as easy Swedish (sv-x-easy) is matched with its base language's examples.
-            training += [(topic.id, lang, title) for lang, title in topic.title.items() if "-" not in lang]
-        for lang, examples in content.out_of_scope.items():
-            training += [(OUT_OF_SCOPE, lang, text) for text in examples]
+        training = training_texts(content)
         self.analyzer = Analyzer(((lang, text) for _, lang, text in training), content.synonyms)
+        labels = [topic for topic, _, _ in training]
         vectors = [self.analyzer.vector(text) for _, _, text in training]
-        self.model = LinearModel.cached(vectors, [topic for topic, _, _ in training], cache_dir)
+        self.model = LinearModel.cached(vectors, labels, cache_dir)
+        char_vectors = [self.analyzer.char_vector(text) for _, _, text in training]
+        self.char_model = LinearModel.cached(char_vectors, labels, cache_dir, kind="logreg")
+        assert self.char_model.classes == self.model.classes  # both sorted by scikit-learn
         # Languages worth telling apart: the content's own (variants such as sv-x-easy are read as their
         # base language) and those with a notice. Swedish and English by the content's vocabulary.
         known = {code.split("-")[0] for code in content.language_info} | set(content.languages)
@@ -82,27 +102,52 @@ class TopicMatcher:
     def language(self, text: str) -> str | None:
         return self.detector.detect(text[:MAX_QUESTION_CHARS])
 
-    def scores(self, text: str) -> dict[str, float]:
-        """Every topic's decision value (the out-of-scope class included)."""
-        values = self.model.scores(self.analyzer.vector(text[:MAX_QUESTION_CHARS]))
-        return dict(zip(self.model.classes, values.tolist(), strict=True))
+    def views(self, text: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """The two views' values for the whole text (SVM decision values, logistic regression probabilities)
+        and the unknown-word share: what bench/calibrate.py weighs against each other."""
+        vector, unknown = self.analyzer.analyse(text[:MAX_QUESTION_CHARS])
+        char = self.char_model.probabilities(self.analyzer.char_vector(text[:MAX_QUESTION_CHARS]))
+        return self.model.scores(vector), char, unknown
 
-    def unknown_share(self, text: str) -> float:
-        """The share of the question's meaningful words that appear nowhere in the content."""
-        return self.analyzer.unknown_share(text[:MAX_QUESTION_CHARS])
+    def _combined(self, text: str, vector: dict[str, float]) -> np.ndarray:
+        values = self.model.scores(vector)
+        if self.char_weight:
+            values = values + self.char_weight * self.char_model.probabilities(self.analyzer.char_vector(text))
+        return values
+
+    def evidence(self, text: str) -> Evidence:
+        """The values the decision rests on: both views of the whole message, combined."""
+        text = text[:MAX_QUESTION_CHARS]
+        vector, unknown = self.analyzer.analyse(text)  # the words are read once
+        values = dict(zip(self.model.classes, self._combined(text, vector).tolist(), strict=True))
+        out_of_scope = values.pop(OUT_OF_SCOPE, float("-inf"))
+        ranking = tuple(sorted(values.items(), key=lambda item: -item[1])[:3])
+        return Evidence(ranking, out_of_scope, unknown)
 
     def match(self, text: str, *, detect_language: bool = True) -> Match:
-        vector, unknown = self.analyzer.analyse(text[:MAX_QUESTION_CHARS])  # the words are read once
-        scores = dict(zip(self.model.classes, self.model.scores(vector).tolist(), strict=True))
-        out_of_scope = scores.pop(OUT_OF_SCOPE, float("-inf"))
-        ranking = tuple(sorted(scores.items(), key=lambda item: -item[1])[:3])
+        evidence = self.evidence(text)
+        ranking = evidence.ranking
         lang = self.language(text) if detect_language else None
         if not ranking:
             return Match(None, 0.0, lang=lang)
         best_topic, best = ranking[0]
-        if best - self.unknown_penalty * unknown < self.threshold or out_of_scope >= best:
+        if evidence.adjusted(self.unknown_penalty) < self.threshold or evidence.out_of_scope >= best:
             return Match(None, best, lang=lang, ranking=ranking)
         close = tuple(t for t, s in ranking if s >= self.threshold and best - s <= self.margin)
         return Match(
             best_topic, best, did_you_mean=close if len(close) > 1 else (), lang=lang, ranking=ranking
         )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    ranking: tuple[tuple[str, float], ...]  # the best real topics with their decision values
+    out_of_scope: float  # the out-of-scope class's decision value
+    unknown: float  # the share of meaningful words the content has never seen
+
+    def adjusted(self, penalty: float) -> float:
+        """The best topic's value less the unknown-word penalty; below the out-of-scope class it is no topic."""
+        if not self.ranking:
+            return float("-inf")
+        best = self.ranking[0][1]
+        return best - penalty * self.unknown if best > self.out_of_scope else float("-inf")

@@ -29,7 +29,10 @@ TARGET_IN, TARGET_OUT, LEAD = 0.96, 0.95, 0.03  # the issue's targets: both sets
 
 def table(name: str, ours: Score, base: Score) -> list[str]:
     lines = [f"\n{name}", f"  {'':<22} {'baseline':>20}   {'socialbot':>20}   {'lead':>7}"]
-    rows = [("in-scope top-1", base.in_scope, ours.in_scope), ("out-of-scope fallback", base.out_of_scope, ours.out_of_scope)]
+    rows = [
+        ("in-scope top-1", base.in_scope, ours.in_scope),
+        ("out-of-scope fallback", base.out_of_scope, ours.out_of_scope),
+    ]
     rows += [(f"  kind {kind}", base.kinds[kind], ours.kinds[kind]) for kind in sorted(ours.kinds)]
     for label, b, o in rows:
         lines.append(f"  {label:<22} {b!s:>20}   {o!s:>20}   {(o.rate - b.rate) * 100:+6.1f}")

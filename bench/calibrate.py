@@ -58,7 +58,9 @@ def outcomes(matcher: TopicMatcher, questions: list[tuple[str, str | None]]) -> 
     return [(gold, *matcher.views(text), oos) for text, gold in questions]
 
 
-def rates(rows: list[Row], classes: tuple[str, ...], weight: float, threshold: float, penalty: float) -> tuple[float, float]:
+def rates(
+    rows: list[Row], classes: tuple[str, ...], weight: float, threshold: float, penalty: float
+) -> tuple[float, float]:
     """Held-out in-scope accuracy and out-of-scope fallback, deciding as TopicMatcher.match does."""
     right_in = n_in = right_out = n_out = 0
     for gold, word, char, unknown, oos in rows:

@@ -17,14 +17,20 @@ from rapidfuzz.distance import Levenshtein
 from bot.matching.normalize import STOPWORDS, fold, script, stems
 
 WORD_SHARE = 0.6  # share of the word view in a vector; the rest is character n-grams
-NGRAMS = (3, 4, 5)  # character n-gram sizes in the word view's companion
+NGRAMS = (4,)  # character n-gram sizes in the word view (the char view has 2-5)
 CHAR_SIZES = (2, 3, 4, 5)  # character n-gram sizes of the second view (for the logistic regression)
 MAX_CORRECTIONS = 50_000  # the spelling cache is bounded: garbage input must not grow memory forever
 
 
 class Analyzer:
-    def __init__(self, texts: Iterable[tuple[str | None, str]], synonyms: Mapping[str, str]) -> None:
-        """`texts` are (language or None, text) pairs: the vocabulary the bot knows."""
+    def __init__(
+        self,
+        texts: Iterable[tuple[str | None, str]],
+        synonyms: Mapping[str, str],
+        idf: Mapping[str, dict[str, float]] | None = None,
+    ) -> None:
+        """`texts` are (language or None, text) pairs: the vocabulary the bot knows. `idf` is `idf_tables`
+        of an analyzer built on the same texts before (from the cache): then it is not counted again."""
         self._synonyms = _compile_synonyms(synonyms)
         self._vocabulary: dict[str, Counter[str]] = {"sv": Counter(), "en": Counter()}
         words: set[str] = set()
@@ -43,14 +49,21 @@ class Analyzer:
         self._known_prefixes = frozenset(w[:3] for w in self._words if script(w) == "ethiopic" and len(w) >= 3)
         self._known_stems = frozenset(stem for word in self._words if script(word) != "latin" for stem in stems(word))
         self._corrections: dict[str, str] = {}
+        if idf is not None:
+            self._idf, self._char_idf = dict(idf["word"]), dict(idf["char"])
+            return
         doc_freq: Counter[str] = Counter()
-        for _, text in documents:
-            doc_freq.update(self.counts(text).keys())
-        self._idf = {f: math.log((1 + len(documents)) / (1 + df)) + 1.0 for f, df in doc_freq.items()}
         char_freq: Counter[str] = Counter()
         for _, text in documents:
+            doc_freq.update(self.counts(text).keys())
             char_freq.update(char_grams(text).keys())
-        self._char_idf = {f: math.log((1 + len(documents)) / (1 + df)) + 1.0 for f, df in char_freq.items()}
+        self._idf = _idf(doc_freq, len(documents))
+        self._char_idf = _idf(char_freq, len(documents))
+
+    @property
+    def idf_tables(self) -> dict[str, dict[str, float]]:
+        """What `__init__` counted over the documents, to be kept beside the trained models."""
+        return {"word": self._idf, "char": self._char_idf}
 
     def tokens(self, text: str) -> list[str]:
         """Folded words with synonyms expanded and misspellings corrected, stopwords kept."""
@@ -143,7 +156,11 @@ class Analyzer:
     def char_vector(self, text: str) -> dict[str, float]:
         """The second view: character 2-5-grams of the folded words as written (no synonyms, no spelling
         correction), sublinear TF-IDF, unit length. It reads what the first view's corrections miss."""
-        view = {g: (1 + math.log(c)) * self._char_idf[g] for g, c in char_grams(text).items() if g in self._char_idf}
+        view = {
+            g: (1 + math.log(c)) * self._char_idf[g]
+            for g, c in char_grams(text).items()
+            if g in self._char_idf
+        }
         norm = math.sqrt(sum(v * v for v in view.values()))
         return {g: v / norm for g, v in view.items()} if norm else {}
 
@@ -158,6 +175,10 @@ class Analyzer:
         if votes["sv"] == votes["en"]:
             return None
         return "sv" if votes["sv"] > votes["en"] else "en"
+
+
+def _idf(doc_freq: Counter[str], documents: int) -> dict[str, float]:
+    return {f: math.log((1 + documents) / (1 + df)) + 1.0 for f, df in doc_freq.items()}
 
 
 def char_grams(text: str) -> Counter[str]:

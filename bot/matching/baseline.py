@@ -34,7 +34,9 @@ class CharNgramBaseline:
         self._vectorizer: Any = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                                 strip_accents="unicode", lowercase=True)  # fmt: skip
         matrix = self._vectorizer.fit_transform(texts)
-        self._model: Any = LogisticRegression(C=C, solver="saga", max_iter=200, tol=1e-3).fit(matrix, list(labels))
+        self._model: Any = LogisticRegression(C=C, solver="saga", max_iter=200, tol=1e-3).fit(
+            matrix, list(labels)
+        )
 
     def best(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """The most probable class of each text and its probability."""
@@ -58,7 +60,10 @@ def calibrate_threshold(content: Content, folds: int = 5, seed: int = 7) -> floa
         kept = [item for i, item in enumerate(items) if i % folds != k] + extra
         model = CharNgramBaseline.__new__(CharNgramBaseline)
         model._fit([t for _, t in kept], [g for g, _ in kept])
-        rows += [(gold, label, p) for (gold, _), (label, p) in zip(held, model.best([t for _, t in held]), strict=True)]
+        rows += [
+            (gold, label, p)
+            for (gold, _), (label, p) in zip(held, model.best([t for _, t in held]), strict=True)
+        ]
 
     def balanced(threshold: float) -> float:
         right_in = n_in = right_out = n_out = 0

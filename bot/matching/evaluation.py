@@ -91,5 +91,7 @@ def evaluate(match: Callable[[str], str | None], questions: Iterable[Question]) 
         (score.in_scope if question.topic else score.out_of_scope).add(right)
         score.kinds.setdefault(question.kind, Tally()).add(right)
         if not right:
-            score.misses.append(f"[{question.kind}] {question.topic or 'out of scope'}, got {got}: {question.text}")
+            score.misses.append(
+                f"[{question.kind}] {question.topic or 'out of scope'}, got {got}: {question.text}"
+            )
     return score

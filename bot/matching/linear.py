@@ -50,7 +50,9 @@ class LinearModel:
         return values / values.sum()
 
     @classmethod
-    def train(cls, vectors: Sequence[dict[str, float]], labels: Sequence[str], kind: str = "svm") -> LinearModel:
+    def train(
+        cls, vectors: Sequence[dict[str, float]], labels: Sequence[str], kind: str = "svm"
+    ) -> LinearModel:
         """`kind` "svm" (a linear support vector machine) or "logreg" (multinomial logistic regression)."""
         from scipy.sparse import csr_matrix
         from sklearn.linear_model import LogisticRegression
@@ -66,7 +68,9 @@ class LinearModel:
         matrix = csr_matrix((values, (rows, columns)), shape=(len(vectors), len(features)), dtype=np.float32)
         if kind == "logreg":
             # saga: a tenth of lbfgs's time here, with the same held-out accuracy
-            model = LogisticRegression(C=C[kind], solver="saga", max_iter=200, tol=1e-3).fit(matrix, list(labels))
+            model = LogisticRegression(C=C[kind], solver="saga", max_iter=200, tol=1e-3).fit(
+                matrix, list(labels)
+            )
         else:
             model = LinearSVC(C=C[kind], random_state=0).fit(matrix, list(labels))
         return cls(
@@ -77,13 +81,6 @@ class LinearModel:
         )
 
     # --- the cache --------------------------------------------------------------------------------
-
-    @staticmethod
-    def fingerprint(vectors: Sequence[dict[str, float]], labels: Sequence[str], kind: str = "svm") -> str:
-        digest = hashlib.sha256(f"v{MODEL_VERSION} {kind} C={C[kind]}".encode())
-        for vector, label in zip(vectors, labels, strict=True):
-            digest.update(json.dumps([label, sorted(vector.items())]).encode())
-        return digest.hexdigest()[:24]
 
     def save(self, path: Path) -> None:
         """Write atomically: a bot starting at the same moment never reads half a file."""
@@ -108,40 +105,70 @@ class LinearModel:
             )
 
     @classmethod
-    def cached(
-        cls, vectors: Sequence[dict[str, float]], labels: Sequence[str], cache_dir: Path | None, kind: str = "svm"
-    ) -> LinearModel:
-        """Train, or load the model trained on exactly these vectors before."""
+    def cached(cls, jobs: Sequence[Job], cache_dir: Path | None, key: str) -> list[LinearModel]:
+        """Load the models trained for `key` (a hash of everything they are trained on), or train them:
+        the missing ones in one child process, so scikit-learn is imported once and never here."""
         if cache_dir is None:
-            return cls.train(vectors, labels, kind)
-        path = cache_dir / f"matcher-{cls.fingerprint(vectors, labels, kind)}.npz"
-        if path.exists():
+            return [cls.train(*job) for job in jobs]
+        paths = [cache_dir / f"matcher-{key}-{kind}.npz" for _, _, kind in jobs]
+        models: list[LinearModel | None] = []
+        for path in paths:
             try:
-                return cls.load(path)
+                models.append(cls.load(path) if path.exists() else None)
             except (OSError, ValueError, KeyError):
                 log.warning("matcher cache %s is unreadable; training again", path.name)
+                models.append(None)
+        missing = [i for i, model in enumerate(models) if model is None]
+        if missing:
+            try:
+                _train_in_child([jobs[i] for i in missing], [paths[i] for i in missing])
+                for i in missing:
+                    models[i] = cls.load(paths[i])
+            except (OSError, ValueError, KeyError, subprocess.CalledProcessError):
+                log.warning("could not train into the matcher cache in %s; training here", cache_dir)
+                for i in missing:
+                    models[i] = cls.train(*jobs[i])
+        return [model for model in models if model is not None]
+
+    @classmethod
+    def load_cached(cls, cache_dir: Path | None, key: str, kinds: Sequence[str]) -> list[LinearModel] | None:
+        """The models trained for `key` before, or None when any is missing or unreadable."""
+        if cache_dir is None:
+            return None
         try:
-            _train_in_child(vectors, labels, path, kind)
-            return cls.load(path)
-        except (OSError, ValueError, KeyError, subprocess.CalledProcessError):
-            log.warning("could not train into the matcher cache in %s; training here", cache_dir)
-            return cls.train(vectors, labels, kind)
+            return [cls.load(cache_dir / f"matcher-{key}-{kind}.npz") for kind in kinds]
+        except (OSError, ValueError, KeyError):
+            return None
 
 
-def _train_in_child(vectors: Sequence[dict[str, float]], labels: Sequence[str], path: Path, kind: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def training_key(*parts: object) -> str:
+    """A hash of what a model is trained on and of the code that turns it into features and weights, so
+    that a change to either trains again."""
+    digest = hashlib.sha256(f"v{MODEL_VERSION} C={sorted(C.items())}".encode())
+    for module in ("analysis.py", "normalize.py", "linear.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:24]
+
+
+Job = tuple[Sequence[dict[str, float]], Sequence[str], str]  # vectors, labels, kind
+
+
+def _train_in_child(jobs: Sequence[Job], paths: Sequence[Path]) -> None:
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, suffix=".json", delete=False, encoding="utf-8"
+        "w", dir=paths[0].parent, suffix=".json", delete=False, encoding="utf-8"
     ) as out:
-        json.dump({"vectors": list(vectors), "labels": list(labels), "kind": kind}, out)
+        json.dump([{"vectors": list(v), "labels": list(lb), "kind": k, "path": str(path)}
+                   for (v, lb, k), path in zip(jobs, paths, strict=True)], out)  # fmt: skip
     try:
-        subprocess.run([sys.executable, "-m", "bot.matching.linear", out.name, str(path)], check=True,
+        subprocess.run([sys.executable, "-m", "bot.matching.linear", out.name], check=True,
                        capture_output=True, timeout=600)  # fmt: skip
     finally:
         os.unlink(out.name)
 
 
-if __name__ == "__main__":  # python -m bot.matching.linear TRAINING.json MODEL.npz
+if __name__ == "__main__":  # python -m bot.matching.linear JOBS.json
     with open(sys.argv[1], encoding="utf-8") as handle:
-        data = json.load(handle)
-    LinearModel.train(data["vectors"], data["labels"], data.get("kind", "svm")).save(Path(sys.argv[2]))
+        for job in json.load(handle):
+            LinearModel.train(job["vectors"], job["labels"], job["kind"]).save(Path(job["path"]))

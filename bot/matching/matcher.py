@@ -14,6 +14,9 @@ The weight, threshold and penalty are chosen by cross-validation over the conten
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,7 +26,7 @@ import numpy as np
 from bot.content.model import Content
 from bot.language import LanguageDetector
 from bot.matching.analysis import Analyzer
-from bot.matching.linear import LinearModel
+from bot.matching.linear import LinearModel, training_key
 
 OUT_OF_SCOPE = "__out_of_scope__"
 MAX_QUESTION_CHARS = 500  # a pasted essay is cut: the first lines say what it is about
@@ -84,12 +87,21 @@ class TopicMatcher:
         self.margin = margin
         self.unknown_penalty = unknown_penalty
         training = training_texts(content)
-        self.analyzer = Analyzer(((lang, text) for _, lang, text in training), content.synonyms)
+        texts = [(lang, text) for _, lang, text in training]
         labels = [topic for topic, _, _ in training]
-        vectors = [self.analyzer.vector(text) for _, _, text in training]
-        self.model = LinearModel.cached(vectors, labels, cache_dir)
-        char_vectors = [self.analyzer.char_vector(text) for _, _, text in training]
-        self.char_model = LinearModel.cached(char_vectors, labels, cache_dir, kind="logreg")
+        # Everything trained is kept in the cache under one key, so a start with unchanged content
+        # neither counts the vocabulary nor computes a vector: it loads the tables and the weights.
+        key = training_key(training, sorted(content.synonyms.items()))
+        tables = _load_tables(cache_dir, key)
+        models = LinearModel.load_cached(cache_dir, key, ("svm", "logreg")) if tables else None
+        self.analyzer = Analyzer(texts, content.synonyms, tables)
+        if models is None:
+            vectors = [self.analyzer.vector(text) for _, text in texts]
+            char_vectors = [self.analyzer.char_vector(text) for _, text in texts]
+            jobs = [(vectors, labels, "svm"), (char_vectors, labels, "logreg")]
+            models = LinearModel.cached(jobs, cache_dir, key)
+            _save_tables(cache_dir, key, self.analyzer.idf_tables)
+        self.model, self.char_model = models
         assert self.char_model.classes == self.model.classes  # both sorted by scikit-learn
         # Languages worth telling apart: the content's own (variants such as sv-x-easy are read as their
         # base language) and those with a notice. Swedish and English by the content's vocabulary.
@@ -112,7 +124,9 @@ class TopicMatcher:
     def _combined(self, text: str, vector: dict[str, float]) -> np.ndarray:
         values = self.model.scores(vector)
         if self.char_weight:
-            values = values + self.char_weight * self.char_model.probabilities(self.analyzer.char_vector(text))
+            values = values + self.char_weight * self.char_model.probabilities(
+                self.analyzer.char_vector(text)
+            )
         return values
 
     def evidence(self, text: str) -> Evidence:
@@ -151,3 +165,29 @@ class Evidence:
             return float("-inf")
         best = self.ranking[0][1]
         return best - penalty * self.unknown if best > self.out_of_scope else float("-inf")
+
+
+def _load_tables(cache_dir: Path | None, key: str) -> dict[str, dict[str, float]] | None:
+    if cache_dir is None:
+        return None
+    try:
+        tables: dict[str, dict[str, float]] = json.loads(
+            (cache_dir / f"analyzer-{key}.json").read_text("utf-8")
+        )
+        return tables
+    except (OSError, ValueError):
+        return None
+
+
+def _save_tables(cache_dir: Path | None, key: str, tables: dict[str, dict[str, float]]) -> None:
+    """Atomically, beside the models: a bot starting at the same moment never reads half a file."""
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(tables, out)
+        os.replace(temporary, cache_dir / f"analyzer-{key}.json")
+    except OSError:
+        pass  # the cache only saves time; the next start counts again

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -49,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("validate", help="check every content file")
+    p.add_argument("--review-months", type=int, default=int(os.environ.get("SOCIALBOT_REVIEW_MONTHS", 6)),
+                   help="warn about topics reviewed longer ago than this (default 6, env SOCIALBOT_REVIEW_MONTHS)")  # fmt: skip
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("export", help="the whole content as one json or csv document")
@@ -191,7 +194,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 def cmd_validate(args: argparse.Namespace, config: Config) -> int:
     from bot.content.validator import validate
 
-    report = validate(config.content_dir)
+    report = validate(config.content_dir, review_months=args.review_months)
     if not report.ok:
         for problem in report.problems:
             print(f"{config.content_dir}/{problem}")
@@ -204,10 +207,13 @@ def cmd_validate(args: argparse.Namespace, config: Config) -> int:
     warnings = len(report.problems)
     print(f"ok: {len(content.topics)} topics, {len(content.regions)} regions, {examples} examples, "
           f"languages {', '.join(content.languages)}"
-          + (f"; {warnings} warning(s) below (drafts still to finish)" if warnings else
+          + (f"; {warnings} warning(s) below (drafts to finish, contacts to confirm, topics to review)" if warnings else
              ", every example routes to its own topic"))  # fmt: skip
     for problem in report.problems:
         print(f"{config.content_dir}/{problem}")
+    if report.stale:
+        print(f"{len(report.stale)} topic(s) to review (older than {args.review_months} months): "
+              f"{', '.join(report.stale)}")  # fmt: skip
     return 0
 
 
@@ -451,7 +457,7 @@ def cmd_migrate_store(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     from bot.stats.render import render
-    from bot.stats.report import build_report, labels
+    from bot.stats.report import build_report, content_age, labels
 
     if args.since and args.until and args.since > args.until:
         print("socialbot: --since is after --until", file=sys.stderr)
@@ -465,7 +471,7 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     try:
         names = labels(content)
         report = build_report(store, args.since, args.until, names["topic_titles"], names["developers"],
-                              names["region_names"])  # fmt: skip
+                              names["region_names"], content_age(knowledge.content, date.today()))  # fmt: skip
     finally:
         store.close()
     text = render(report, args.format)

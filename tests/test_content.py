@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import yaml
 
 from bot.content import ContentError, load_content
 from bot.content.catalogue import ACTION_TOPICS, LANGUAGES, REGIONS, REQUIRED_TOPICS
-from bot.content.validator import validate
+from bot.content.validator import content_warnings, validate
 from bot.knowledge import Knowledge
 from tests.conftest import CONTENT, ROOT, SHARED
 
@@ -186,7 +187,7 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 def test_validate_command_exit_codes(content_copy: Path) -> None:
     ok = _run("--content", str(content_copy), "validate")
-    assert ok.returncode == 0 and ok.stdout.startswith("ok:"), ok.stdout + ok.stderr
+    assert ok.returncode == 0 and ok.stdout.splitlines()[-1].startswith("ok:"), ok.stdout + ok.stderr
     _edit(content_copy / "topics" / "wise.yaml", "title:", "titel:")
     bad = _run("--content", str(content_copy), "validate")
     assert bad.returncode == 1
@@ -204,3 +205,56 @@ def test_broken_content_gives_a_clear_error_not_a_traceback(content_copy: Path, 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "topics/help.yaml:" in result.stderr and "YAML syntax error" in result.stderr
+
+
+def test_unconfirmed_contacts_are_warned_about_until_staff_confirm_them(content_copy: Path) -> None:
+    warnings, _ = content_warnings(load_content(content_copy), 6, date(2026, 11, 30))
+    warned = {w.file: w for w in warnings if "to be confirmed before going live" in w.message}
+    assert set(warned) == {"regions/sundsvall.yaml", "regions/vastervik.yaml"}
+    lines = (content_copy / "regions" / "sundsvall.yaml").read_text(encoding="utf-8").splitlines()
+    assert lines[warned["regions/sundsvall.yaml"].line - 1].strip().startswith("confirmed:"), "points at the line"
+    _edit(content_copy / "regions" / "sundsvall.yaml", "confirmed: null", "confirmed: 2026-11-30")
+    content = load_content(content_copy)
+    warnings, _ = content_warnings(content, 6, date(2026, 11, 30))
+    assert [w.file for w in warnings if "confirmed" in w.message] == ["regions/vastervik.yaml"]
+    assert content.regions["sundsvall"].contact.confirmed == date(2026, 11, 30)
+
+
+def test_topics_past_the_review_cycle_are_warned_about_and_listed(content_copy: Path) -> None:
+    line = _edit(content_copy / "topics" / "wise.yaml", "reviewed: 2026-11-23", "reviewed: 2025-01-10")
+    content = load_content(content_copy)
+    warnings, stale = content_warnings(content, 6, date(2026, 11, 30))
+    assert stale == ["wise"]
+    warning = next(w for w in warnings if w.file == "topics/wise.yaml")
+    assert warning.line == line and "2025-01-10" in warning.message
+    assert content_warnings(content, 24, date(2026, 11, 30))[1] == []
+    result = _run("--content", str(content_copy), "validate", "--review-months", "6")
+    assert result.returncode == 0, "an old review date is a warning, not a problem: " + result.stdout + result.stderr
+    assert f"topics/wise.yaml:{line}: warning:" in result.stdout
+    assert "to review (older than 6 months): wise" in result.stdout
+    assert "regions/vastervik.yaml:" in result.stdout and "to be confirmed before going live" in result.stdout
+
+
+def test_months_before_keeps_the_day_or_takes_the_last_of_a_shorter_month() -> None:
+    from bot.content.validator import months_before
+
+    assert months_before(date(2026, 11, 30), 6) == date(2026, 5, 30)
+    assert months_before(date(2026, 8, 31), 6) == date(2026, 2, 28)
+    assert months_before(date(2026, 3, 15), 15) == date(2024, 12, 15)
+
+
+def test_the_statistics_report_shows_the_content_age(content_copy: Path, tmp_path: Path) -> None:
+    from bot.stats.render import render
+    from bot.stats.report import build_report, content_age
+    from bot.storage import open_store
+
+    _edit(content_copy / "topics" / "wise.yaml", "reviewed: 2026-11-23", "reviewed: 2025-01-10")
+    content = load_content(content_copy)
+    note = content_age(content, date(2026, 11, 30))
+    assert "2025-01-10" in note and f"1 of {len(content.topics)} topics are older than 6 months" in note
+    store = open_store(tmp_path / "state")
+    try:
+        report = build_report(store, None, None, {}, content_note=note)
+    finally:
+        store.close()
+    assert note in report.notes and "2025-01-10" in render(report, "html")

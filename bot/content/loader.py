@@ -270,6 +270,7 @@ def _region(model: schema.RegionFile) -> Region:
             organisation=model.contact.organisation,
             phone=model.contact.phone,
             email=model.contact.email,
+            confirmed=model.contact.confirmed,
         ),
         availability=Availability(
             weekdays=weekdays,

@@ -34,6 +34,7 @@ class Contact:
     organisation: str
     phone: str
     email: str | None
+    confirmed: date | None = None  # None: named by the project, not yet confirmed by staff
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ class Contact(Strict):
     phone: NonEmpty
     email: str | None = None
     source: NonEmpty
+    # The day staff confirmed that this person is current and takes bookings; None = not yet (validate warns).
+    confirmed: date | None = None
 
     _phone = field_validator("phone")(_check_phone)
 

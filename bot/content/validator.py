@@ -1,19 +1,25 @@
-"""`socialbot validate`: every content problem as `FILE:LINE: message`.
+"""`socialbot validate`: every content problem as `FILE:LINE: message`, and warnings that do not block.
 
 Loading checks each file and the rules between files. On top of that, every example phrasing is run
 through the real matcher: an example that would be answered with another topic (or a "did you mean")
 is reported at its own line, so staff see at once when a new example collides with another topic.
+Warnings (exit code 0): a region's contact person not yet confirmed by staff, and topics whose facts
+were last reviewed longer ago than the review cycle (default six months).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.content.loader import ContentError, load_content
 from bot.content.model import Content
 from bot.content.problems import Problem
+from bot.content.yamlfile import YamlSyntaxError, read_yaml
+
+REVIEW_MONTHS = 6  # the default review cycle: older `reviewed` dates are warned about
 
 if TYPE_CHECKING:
     from bot.matching import TopicMatcher
@@ -22,7 +28,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Report:
     content: Content | None
-    problems: list[Problem]
+    problems: list[Problem]  # errors and warnings (`Problem.warning`)
+    stale: list[str] = field(default_factory=list)  # topics due for review, oldest first
 
     @property
     def ok(self) -> bool:
@@ -30,15 +37,74 @@ class Report:
         return not any(not problem.warning for problem in self.problems)
 
 
-def validate(directory: Path | str) -> Report:
+def validate(
+    directory: Path | str, *, review_months: int = REVIEW_MONTHS, today: date | None = None
+) -> Report:
     try:
         content = load_content(directory)
     except ContentError as exc:
         return Report(None, exc.problems)
     from bot.safety.crisis import crisis_problems
 
-    problems = [*content.warnings, *routing_problems(content), *crisis_problems(content), *readability_problems(content)]
-    return Report(content, sorted(problems))
+    warnings, stale = content_warnings(content, review_months, today or date.today())
+    found = [*content.warnings, *warnings, *routing_problems(content), *crisis_problems(content),
+             *readability_problems(content)]  # fmt: skip
+    return Report(content, sorted(found), stale)
+
+
+def content_warnings(content: Content, review_months: int, today: date) -> tuple[list[Problem], list[str]]:
+    """What staff should see but need not fix at once: unconfirmed contacts, and the topics due for review
+    (also returned as a list of ids, oldest first)."""
+    stale = stale_topics(content, review_months, today)
+    return unconfirmed_contacts(content) + [_review_warning(content, t, review_months) for t in stale], stale
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier (the month's last day when it has fewer days)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    for last in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def stale_topics(content: Content, months: int, today: date) -> list[str]:
+    """Topics whose `reviewed` date is more than `months` months before `today`, oldest first."""
+    limit = months_before(today, months)
+    old = [topic for topic in content.topics.values() if topic.reviewed < limit]
+    return [topic.id for topic in sorted(old, key=lambda t: (t.reviewed, t.id))]
+
+
+def _review_warning(content: Content, topic_id: str, months: int) -> Problem:
+    topic = content.topics[topic_id]
+    line = _line(content, topic.file, ("reviewed",))
+    return Problem(topic.file, line, f"the facts were last reviewed {topic.reviewed}, more than {months} "
+                   "months ago: check them against the sources and update `reviewed`", warning=True)  # fmt: skip
+
+
+def unconfirmed_contacts(content: Content) -> list[Problem]:
+    """A warning per region whose contact person staff have not confirmed (no `confirmed:` date)."""
+    warnings = []
+    for region in content.regions.values():
+        if region.contact.confirmed is None:
+            name = f"regions/{region.id}.yaml"
+            line = _line(content, name, ("contact", "confirmed")) or _line(content, name, ("contact",))
+            warnings.append(Problem(name, line, f"{region.contact.name} is to be confirmed before going live: "
+                "the name comes from the project's sources. When staff have confirmed that this person is "
+                "current and takes bookings, write the date as `confirmed: YYYY-MM-DD`", warning=True))  # fmt: skip
+    return warnings
+
+
+def _line(content: Content, name: str, path: tuple[str, ...]) -> int:
+    if content.directory is None:
+        return 1
+    try:
+        file, _ = read_yaml(content.directory / name, name)
+        return file.line_of(path)
+    except (OSError, YamlSyntaxError):  # a line number is a nicety; the warning stands without it
+        return 1
 
 
 def readability_problems(content: Content) -> list[Problem]:

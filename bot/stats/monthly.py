@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.booking.slots import is_swedish_day_off
 from bot.content.model import Content
 from bot.stats.render import CELL_TITLES, to_html
-from bot.stats.report import ZONE, Report, build_report, labels
+from bot.stats.report import ZONE, Report, build_report, content_age, labels
 
 if TYPE_CHECKING:
     from bot.storage import OutboxItem, Store
@@ -79,8 +79,9 @@ def headline(report: Report) -> list[str]:
 def monthly_mail(store: Store, content: Content, first: date, last: date) -> MonthlyMail:
     names = labels(content)
     report = build_report(
-        store, first, last, names["topic_titles"], names["developers"], names["region_names"]
-    )
+        store, first, last, names["topic_titles"], names["developers"], names["region_names"],
+        content_age(content, last),
+    )  # fmt: skip
     month = first.strftime("%Y-%m")
     booked = ", ".join(f"{r.label} {r['booked']}" for r in report.by_region if "booked" in r.cells)
     body = [

@@ -360,11 +360,13 @@ def build_report(
     topic_titles: Mapping[str, str],
     developers: Mapping[str, str] | None = None,
     region_names: Mapping[str, str] | None = None,
+    content_note: str | None = None,
 ) -> Report:
     """The statistics from `since` to `until` (both days included, Swedish time; None: no limit).
 
     `topic_titles` maps topic id -> title, `developers` region id -> the region's business developer, and
     `region_names` region id -> name (all from the content; unknown ids are shown as they are).
+    `content_note` (from `content_age`) is added to the notes.
     """
     developers = developers or {}
     region_names = region_names or {}
@@ -487,6 +489,7 @@ def build_report(
         by_channel=breakdown("channel", sorted(seen["channel"]), CHANNEL_NAMES),
         by_month=breakdown("month", sorted(seen["month"]), {}),
         helpful=_helpful(feedback, topic_titles),
+        notes=NOTES + ((content_note,) if content_note else ()),
     )
     return protect(report)
 
@@ -789,3 +792,20 @@ def labels(content: Content) -> dict[str, dict[str, str]]:
         "developers": {r.id: r.contact.name for r in content.regions.values()},
         "region_names": {r.id: r.name["sv"] for r in content.regions.values()},
     }
+
+
+def content_age(content: Content, today: date, review_months: int = 6) -> str:
+    """How old the content's facts are: the oldest and newest `reviewed` date and the topics past the review
+    cycle (the same rule as `socialbot validate`), as a note for the report."""
+    from bot.content.validator import stale_topics
+
+    reviewed = sorted(topic.reviewed for topic in content.topics.values())
+    if not reviewed:
+        return "Innehållet har inga ämnen. (The content has no topics.)"
+    oldest, newest = reviewed[0], reviewed[-1]
+    days = (today - oldest).days
+    stale = len(stale_topics(content, review_months, today))
+    return (f"Innehållets ålder: ämnenas fakta granskades senast mellan {oldest} och {newest} (det äldsta för "
+            f"{days} dagar sedan); {stale} av {len(reviewed)} ämnen är äldre än {review_months} månader och ska "
+            f"granskas. (Content age: facts last reviewed {oldest} to {newest}, the oldest {days} days ago; "
+            f"{stale} of {len(reviewed)} topics are older than {review_months} months and due for review.)")  # fmt: skip

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
 from bot.dialog.core import IDLE_TIMEOUT
 from bot.dialog.model import ButtonPress, CommandMessage, TextMessage, Unsupported
 from tests.transcript import Clock, TestBot
@@ -272,3 +276,25 @@ def test_a_phone_meeting_booked_to_the_chat_does_not_promise_a_call(testbot: Tes
     testbot.press_data("confirm")
     ics = next(r.attachment for r in testbot.replies if r.attachment)
     assert b"ringer upp" not in ics.content
+
+
+def test_booking_intro_says_the_contact_is_named_by_the_project_until_staff_confirm(
+    testbot: TestBot, tmp_path: Path, clock: Clock
+) -> None:
+    testbot.onboard("sv", "sundsvall")
+    testbot.send("/book")
+    assert "Projektet har angett Magnus Riklander som kontaktperson" in testbot.text
+    assert "bekräftar mötet" in testbot.text
+
+    content = testbot.knowledge.content
+    region = content.regions["vastervik"]
+    confirmed = replace(region, contact=replace(region.contact, confirmed=date(2026, 11, 30)))
+    knowledge = replace(testbot.knowledge, content=replace(content, regions={**content.regions, "vastervik": confirmed}))
+    other = TestBot(knowledge, tmp_path / "confirmed", clock)
+    try:
+        other.onboard("en", "vastervik")
+        other.send("/book")
+        assert "You can book a meeting with Elisabeth Johansson" in other.text
+        assert "not been confirmed" not in other.text
+    finally:
+        other.close()

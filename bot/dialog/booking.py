@@ -70,16 +70,17 @@ def start(turn: Turn) -> None:
         )
         return
     region = turn.region
-    turn.say(
-        turn.t(
-            "book_intro",
-            contact_name=region.contact.name,
-            contact_role=region.contact.role[turn.lang],
-            region=region.name[turn.lang],
-            minutes=region.availability.meeting_minutes,
-            place=turn.place_text(),
-        )
+    intro = turn.t(
+        "book_intro",
+        contact_name=region.contact.name,
+        contact_role=region.contact.role[turn.lang],
+        region=region.name[turn.lang],
+        minutes=region.availability.meeting_minutes,
+        place=turn.place_text(),
     )
+    if region.contact.confirmed is None:  # staff have not confirmed the person yet: say so
+        intro += "\n\n" + turn.t("book_intro_unconfirmed", contact_name=region.contact.name)
+    turn.say(intro)
     turn.go("booking.slot", FlowData())
     first_page(turn)
 

@@ -35,6 +35,7 @@ MAX_QUESTION_CHARS = 500  # a pasted essay is cut: the first lines say what it i
 THRESHOLD = -0.7
 UNKNOWN_PENALTY = 1.5  # per share of the question's words that the content has never seen
 MARGIN = 0.12
+KEEP_TRAINED = 2  # trained models kept in memory per process: a reload of unchanged content is instant
 CHAR_WEIGHT = 3.0  # weight of the character view's probabilities beside the word view's SVM values
 
 
@@ -92,8 +93,10 @@ class TopicMatcher:
         # Everything trained is kept in the cache under one key, so a start with unchanged content
         # neither counts the vocabulary nor computes a vector: it loads the tables and the weights.
         key = training_key(training, sorted(content.synonyms.items()))
-        tables = _load_tables(cache_dir, key)
-        models = LinearModel.load_cached(cache_dir, key, ("svm", "logreg")) if tables else None
+        tables, models = _TRAINED.get(key, (None, None))
+        if models is None:
+            tables = _load_tables(cache_dir, key)
+            models = LinearModel.load_cached(cache_dir, key, ("svm", "logreg")) if tables else None
         self.analyzer = Analyzer(texts, content.synonyms, tables)
         if models is None:
             vectors = [self.analyzer.vector(text) for _, text in texts]
@@ -101,6 +104,9 @@ class TopicMatcher:
             jobs = [(vectors, labels, "svm"), (char_vectors, labels, "logreg")]
             models = LinearModel.cached(jobs, cache_dir, key)
             _save_tables(cache_dir, key, self.analyzer.idf_tables)
+        _TRAINED[key] = (self.analyzer.idf_tables, models)
+        while len(_TRAINED) > KEEP_TRAINED:
+            _TRAINED.pop(next(iter(_TRAINED)))
         self.model, self.char_model = models
         assert self.char_model.classes == self.model.classes  # both sorted by scikit-learn
         # Languages worth telling apart: the content's own (variants such as sv-x-easy are read as their
@@ -165,6 +171,9 @@ class Evidence:
             return float("-inf")
         best = self.ranking[0][1]
         return best - penalty * self.unknown if best > self.out_of_scope else float("-inf")
+
+
+_TRAINED: dict[str, tuple[dict[str, dict[str, float]], list[LinearModel]]] = {}  # key -> tables, models
 
 
 def _load_tables(cache_dir: Path | None, key: str) -> dict[str, dict[str, float]] | None:

@@ -194,7 +194,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 def cmd_validate(args: argparse.Namespace, config: Config) -> int:
     from bot.content.validator import validate
 
-    report = validate(config.content_dir, review_months=args.review_months)
+    report = validate(config.content_dir, review_months=args.review_months, cache_dir=config.cache_dir)
     if not report.ok:
         for problem in report.problems:
             print(f"{config.content_dir}/{problem}")

@@ -181,7 +181,7 @@ def test_example_that_collides_with_another_topic_is_reported(content_copy: Path
 
 def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=180
     )
 
 

@@ -38,8 +38,13 @@ class Report:
 
 
 def validate(
-    directory: Path | str, *, review_months: int = REVIEW_MONTHS, today: date | None = None
+    directory: Path | str,
+    *,
+    review_months: int = REVIEW_MONTHS,
+    today: date | None = None,
+    cache_dir: Path | None = None,
 ) -> Report:
+    """`cache_dir`: where the matcher trained for the routing check is kept (unchanged content: no training)."""
     try:
         content = load_content(directory)
     except ContentError as exc:
@@ -47,8 +52,10 @@ def validate(
     from bot.safety.crisis import crisis_problems
 
     warnings, stale = content_warnings(content, review_months, today or date.today())
-    found = [*content.warnings, *warnings, *routing_problems(content), *crisis_problems(content),
-             *readability_problems(content)]  # fmt: skip
+    from bot.matching import TopicMatcher
+
+    routing = routing_problems(content, TopicMatcher(content, cache_dir=cache_dir))
+    found = [*content.warnings, *warnings, *routing, *crisis_problems(content), *readability_problems(content)]
     return Report(content, sorted(found), stale)
 
 

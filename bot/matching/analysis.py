@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -181,16 +182,18 @@ def _idf(doc_freq: Counter[str], documents: int) -> dict[str, float]:
     return {f: math.log((1 + documents) / (1 + df)) + 1.0 for f, df in doc_freq.items()}
 
 
+@lru_cache(maxsize=16384)
 def char_grams(text: str) -> Counter[str]:
-    """Character n-grams inside word boundaries: " asf ", " as", "asf", ... for every size in CHAR_SIZES."""
-    counts: Counter[str] = Counter()
+    """Character n-grams inside word boundaries: " asf ", " as", "asf", ... for every size in CHAR_SIZES.
+
+    Cached (do not change the result): training, `validate` and a repeated question read the same texts.
+    """
+    grams: list[str] = []
     for word in fold(text).split():
         padded = f" {word} "
         for size in CHAR_SIZES:
-            if len(padded) < size:
-                break
-            counts.update(padded[i : i + size] for i in range(len(padded) - size + 1))
-    return counts
+            grams += [padded[i : i + size] for i in range(len(padded) - size + 1)]
+    return Counter(grams)
 
 
 def _compile_synonyms(synonyms: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, ...]]:

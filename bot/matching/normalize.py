@@ -22,7 +22,9 @@ _SPECIAL = str.maketrans(
     {"æ": "ae", "ø": "o", "ß": "ss", "ð": "d", "þ": "th", "ł": "l", "œ": "oe",
      "ی": "ي", "ى": "ي", "ک": "ك", "ـ": "", "\u200c": "", "\u200d": ""}
 )  # fmt: skip
-_STEMMERS = {name: snowballstemmer.stemmer(name) for name in ("swedish", "english", "arabic", "persian", "russian")}
+_STEMMERS = {
+    name: snowballstemmer.stemmer(name) for name in ("swedish", "english", "arabic", "persian", "russian")
+}
 
 # Words that carry no topic: question words, pronouns, auxiliaries. IDF would weigh them down anyway,
 # but dropping them keeps "vad är X" from matching every other "vad är Y" when X is unknown.

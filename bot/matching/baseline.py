@@ -34,7 +34,7 @@ class CharNgramBaseline:
         self._vectorizer: Any = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                                 strip_accents="unicode", lowercase=True)  # fmt: skip
         matrix = self._vectorizer.fit_transform(texts)
-        self._model: Any = LogisticRegression(C=C, solver="saga", max_iter=200, tol=1e-3).fit(
+        self._model: Any = LogisticRegression(C=C, solver="saga", max_iter=200, tol=1e-3, random_state=0).fit(
             matrix, list(labels)
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +147,16 @@ class TopicMatcher:
 
     def match(self, text: str, *, detect_language: bool = True) -> Match:
         evidence = self.evidence(text)
+        if evidence.adjusted(self.unknown_penalty) < self.threshold:
+            # A question followed (or preceded) by other sentences - "får man betalt på praktik? jag heter
+            # Anna, ring 070-..." - can drown in them: then the sentence that reads most like a question speaks.
+            sentences = [s for s in _SENTENCE_END.split(text[:MAX_QUESTION_CHARS]) if len(s.split()) >= 2]
+            if len(sentences) > 1:
+                best = max(
+                    (self.evidence(s) for s in sentences), key=lambda e: e.adjusted(self.unknown_penalty)
+                )
+                if best.adjusted(self.unknown_penalty) >= self.threshold:
+                    evidence = best
         ranking = evidence.ranking
         lang = self.language(text) if detect_language else None
         if not ranking:
@@ -157,6 +168,9 @@ class TopicMatcher:
         return Match(
             best_topic, best, did_you_mean=close if len(close) > 1 else (), lang=lang, ranking=ranking
         )
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @dataclass(frozen=True)

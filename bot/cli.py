@@ -471,7 +471,7 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     try:
         names = labels(content)
         report = build_report(store, args.since, args.until, names["topic_titles"], names["developers"],
-                              names["region_names"], content_age(knowledge.content, date.today()))  # fmt: skip
+                              names["region_names"], content_age(content, date.today()))  # fmt: skip
     finally:
         store.close()
     text = render(report, args.format)

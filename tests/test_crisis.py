@@ -142,3 +142,17 @@ def test_detector_for_content_without_crisis_file_is_none(knowledge: Knowledge) 
     from dataclasses import replace
 
     assert detector_for(replace(knowledge.content, crisis=None)) is None
+
+
+def test_asking_for_a_person_before_choosing_anything_names_every_regions_contact(testbot: TestBot) -> None:
+    testbot.send("orkar inte mer, vill inte finnas")
+    assert "Magnus Riklander" in testbot.text and "Elisabeth Johansson" in testbot.text
+    testbot.press("Prata med en människa")
+    assert "072-14 36 124" in testbot.text and "Elisabeth Johansson" in testbot.text
+    assert "Svenska" in {c.label for c in testbot.choices}  # and the way on: choose a language
+
+
+def test_a_crisis_after_the_region_names_only_that_regions_contact(testbot: TestBot) -> None:
+    testbot.onboard("sv", "vastervik")
+    testbot.send("han slår mig")
+    assert "Elisabeth Johansson" in testbot.text and "Magnus Riklander" not in testbot.text

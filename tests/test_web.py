@@ -116,6 +116,8 @@ def test_malformed_bodies_get_a_clear_4xx(server: WebServer) -> None:
         ({"conversation": conversation, "text": "a", "region": "vastervik"}, 400, "new conversation"),
         ({"conversation": None, "button": "confirm"}, 400, "starts with text"),
         (b'{"conversation": null, "text": "' + b"a" * 70_000 + b'"}', 413, "64 kB"),
+        # nested deeper than the JSON parser recurses, yet under 64 kB: bad JSON, never a 500
+        (b'{"conversation": null, "text": "x", "y": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", 400, "JSON"),
     ]
     for payload, status, words in cases:
         got, body, _ = server.post(payload)

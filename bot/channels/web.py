@@ -267,7 +267,7 @@ class WebChannel:
                 raise ClientError(413, "body too large (64 kB at most)")
         try:
             body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # deeply nested JSON is bad JSON, not a 500
             raise ClientError(400, "the body is not valid JSON") from None
         if not isinstance(body, dict):
             raise ClientError(400, 'the body must be a JSON object like {"conversation": null, "text": "hej"}')

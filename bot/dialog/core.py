@@ -282,6 +282,13 @@ class Dialog(Turn):
             (manage.ask_cancel if kind == "cancelbooking" else manage.start_move)(self, value)
         elif not self.in_flow and data in self.state.open and data.startswith(FEEDBACK):
             self.feedback(value)
+        elif data == "topic:contact" and (self.state.lang is None or self.state.region is None):
+            # "Talk to a person" before onboarding (offered with the crisis answer): never a dead end.
+            lang = self.state.lang or "sv"
+            self.say("\n\n".join(self.contact_lines(lang)),
+                     self.language_choices() if self.state.lang is None else [])  # fmt: skip
+            if self.state.lang is not None:
+                onboarding.ask_region(self)
         elif self.state.lang is None:
             onboarding.welcome(self)
         elif data == "resume":
@@ -466,10 +473,7 @@ class Dialog(Turn):
         langs = list(dict.fromkeys(code for code in langs if code in answers)) or ["sv"]
         lang = self.state.lang or ("en" if langs[0] == "en" else "sv")
         parts = [answers[code].strip() for code in langs]
-        if self.state.region is not None:
-            contact = self.region.contact
-            parts.append(texts.text("crisis_contact", lang, contact_name=contact.name,
-                                    contact_role=contact.role[lang], contact_phone=contact.phone))  # fmt: skip
+        parts += self.contact_lines(lang)
         choices = [Choice(texts.text("menu_person", lang), "topic:contact")]
         if self.in_flow:
             parts.append(texts.text("crisis_flow_kept", lang))
@@ -480,6 +484,18 @@ class Dialog(Turn):
         else:
             choices += self.menu_choices()
         self.say("\n\n".join(parts), choices)
+
+    def contact_lines(self, lang: str) -> list[str]:
+        """Who to talk to: the region's contact, or every region's (named) while no region is chosen."""
+        regions = [self.region] if self.state.region is not None else list(self.ctx.content.regions.values())
+        lines = []
+        for region in regions:
+            contact = region.contact
+            line = texts.text("crisis_contact", lang, contact_name=contact.name,
+                              contact_role=contact.role.get(lang) or contact.role["sv"],
+                              contact_phone=contact.phone)  # fmt: skip
+            lines.append(line if len(regions) == 1 else f"{region.name.get(lang) or region.name['sv']}: {line}")
+        return lines
 
     def fallback(self) -> None:
         region = self.region

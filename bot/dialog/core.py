@@ -383,7 +383,7 @@ class Dialog(Turn):
         wished = onboarding.language_wish(folded)
         detected = wished or (self.ctx.matcher.language(text) if folded else None)
         content = self.ctx.content
-        if (not wished and detected not in content.languages and detected in content.notices
+        if (detected is not None and not wished and detected not in content.languages and detected in content.notices
                 and self.sure_of_language(text)):  # fmt: skip
             self.notice(detected)
             return False

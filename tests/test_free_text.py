@@ -421,3 +421,11 @@ def test_a_forged_button_changes_nothing(testbot: TestBot) -> None:
     before = state(testbot)
     testbot.handle(ButtonPress("confirm"))
     assert state(testbot).flow == before.flow and state(testbot).data == before.data
+
+
+@pytest.mark.parametrize(("lang", "text"), [("sv", "torsdag"), ("sv", "fredag fm"), ("en", "next Monday at 10"),
+                                            ("sv", "kl 13")])  # fmt: skip
+def test_a_time_at_the_name_step_is_never_stored_as_a_name(testbot: TestBot, lang: str, text: str) -> None:
+    to_name_step(testbot, lang)
+    testbot.send(text)
+    assert state(testbot).data.get("name") is None and state(testbot).flow == "booking.name"

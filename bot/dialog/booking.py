@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.booking.calendar import meeting_ics
 from bot.booking.phone import format_phone, read_phone
@@ -277,6 +277,9 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
     if not introduced:
         if any(w in keywords for w in words):
             return "not", None  # "lönebidrag" at the name step is a question
+        wish = read_wish(text, date(2000, 1, 1))  # any day will do: only whether it names a time matters
+        if wish.has_day or wish.hour is not None:
+            return "not", None  # "torsdag", "kl 13": a time, not a name
         if len(candidate.split()) > 1 and any(w in STOPWORDS for w in words):
             return "not", None  # "vad är asf", "hur gör jag"
         if len(candidate.split()) > MAX_NAME_WORDS:

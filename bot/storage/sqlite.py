@@ -11,6 +11,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,7 +60,7 @@ class SQLiteStore(Store):
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             os.chmod(self.path, 0o600)
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, never corrupt
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
@@ -173,3 +174,16 @@ class SQLiteStore(Store):
 
 def open_sqlite(state_dir: Path | str) -> SQLiteStore:
     return SQLiteStore(private_dir(Path(state_dir)) / DB_NAME)
+
+
+def _switch_to_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
+    """Turn WAL on. Switching a new file's journal mode needs the file to itself and does not wait on the busy
+    timeout, so processes opening a new state directory together take turns here."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 + 0.01 * attempt)

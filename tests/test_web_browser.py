@@ -132,7 +132,7 @@ def converse_and_book(page: Page, question: str, answer_words: str) -> None:
     tab_to(page, lambda f: "sb-input" in f["cls"])
     page.keyboard.type("Anna")
     page.keyboard.press("Enter")
-    wait_for_reply(page, "telefonnummer")
+    wait_for_reply(page, "Skriv ditt telefonnummer")  # not the booking intro, which names the number too
     page.keyboard.type("070-123 45 67")
     page.keyboard.press("Enter")
     page.locator("button[data-button='confirm']").last.wait_for(timeout=20_000)

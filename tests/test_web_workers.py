@@ -50,6 +50,18 @@ def _buttons(answer: dict[str, Any]) -> list[str]:
     return [b["data"] for r in answer["replies"] for b in r["buttons"]]
 
 
+def _post(base: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    """One message, waiting as told on 429 as the page does (the test is faster than a person types)."""
+    response = httpx.post(base + "/api/messages", json=body, headers=headers, timeout=60)
+    for _ in range(10):
+        if response.status_code != 429:
+            break
+        time.sleep(float(response.headers.get("Retry-After", "1")))
+        response = httpx.post(base + "/api/messages", json=body, headers=headers, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def _person(number: int, bases: list[str]) -> str:
     """One person booking, each request to the other worker; returns the conversation id."""
     headers = {"X-Forwarded-For": f"10.0.0.{number + 1}"}
@@ -59,14 +71,7 @@ def _person(number: int, bases: list[str]) -> str:
         if base is None:
             sent[0] += 1
             base = bases[sent[0] % 2]
-        response = httpx.post(base + "/api/messages", json=body, headers=headers, timeout=60)
-        for _ in range(10):  # faster than a person types: wait as told, as the page does
-            if response.status_code != 429:
-                break
-            time.sleep(float(response.headers.get("Retry-After", "1")))
-            response = httpx.post(base + "/api/messages", json=body, headers=headers, timeout=60)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return _post(base, body, headers)
 
     answer = post({"conversation": None, "text": "boka ett möte", "region": "sundsvall", "lang": "sv"})
     conversation = answer["conversation"]
@@ -115,8 +120,8 @@ def test_two_web_workers_one_database(tmp_path: Path, postgres_url: str) -> None
         finally:
             store.close()
         for number, conversation in enumerate(conversations):  # listed by either worker
-            answer = httpx.post(bases[number % 2] + "/api/messages", json={"conversation": conversation,
-                                "text": "mina bokningar"}, headers={"X-Forwarded-For": "10.0.1.1"}, timeout=60).json()  # fmt: skip
+            answer = _post(bases[number % 2], {"conversation": conversation, "text": "mina bokningar"},
+                           {"X-Forwarded-For": "10.0.1.1"})  # fmt: skip
             assert "Dina bokade möten" in _text(answer), _text(answer)
     finally:
         for process, _ in workers:

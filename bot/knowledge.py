@@ -26,7 +26,7 @@ class Knowledge:
 
         content = load_content(directory)
         texts.use(content.texts)  # for the few texts said without the dialog (storage apology, reminders)
-        return cls(content, TopicMatcher(content, cache_dir=cache_dir), detector_for(content))
+        return cls(content, TopicMatcher(content, cache_dir=cache_dir), detector_for(content, cache_dir))
 
     def people(self) -> list[str]:
         """Names of the people in the content, which the statistics must never keep."""

@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -28,12 +29,21 @@ class Analyzer:
         self,
         texts: Iterable[tuple[str | None, str]],
         synonyms: Mapping[str, str],
-        idf: Mapping[str, dict[str, float]] | None = None,
+        tables: Mapping[str, Any] | None = None,
     ) -> None:
-        """`texts` are (language or None, text) pairs: the vocabulary the bot knows. `idf` is `idf_tables`
-        of an analyzer built on the same texts before (from the cache): then it is not counted again."""
+        """`texts` are (language or None, text) pairs: the vocabulary the bot knows. `tables` is `tables` of
+        an analyzer built on the same texts before (from the cache): then nothing is counted again."""
         self._synonyms = _compile_synonyms(synonyms)
-        self._vocabulary: dict[str, Counter[str]] = {"sv": Counter(), "en": Counter()}
+        self._corrections: dict[str, str] = {}
+        if tables is not None:
+            self._vocabulary = {lang: Counter(counts) for lang, counts in tables["vocabulary"].items()}
+            self._words = list(tables["words"])
+            self._known_prefixes = frozenset(tables["known_prefixes"])
+            self._known_stems = frozenset(tables["known_stems"])
+            self._known = frozenset(self._words)
+            self._idf, self._char_idf = dict(tables["word"]), dict(tables["char"])
+            return
+        self._vocabulary = {"sv": Counter(), "en": Counter()}
         words: set[str] = set()
         documents = list(texts)
         for lang, text in documents:
@@ -47,12 +57,12 @@ class Analyzer:
         self._known = frozenset(self._words)
         # A word is known when one of its stems is: "بالشركة" and "الشركات" share a stem, as do Somali and
         # Ukrainian inflections the examples do not spell out one by one.
-        self._known_prefixes = frozenset(w[:3] for w in self._words if script(w) == "ethiopic" and len(w) >= 3)
-        self._known_stems = frozenset(stem for word in self._words if script(word) != "latin" for stem in stems(word))
-        self._corrections: dict[str, str] = {}
-        if idf is not None:
-            self._idf, self._char_idf = dict(idf["word"]), dict(idf["char"])
-            return
+        self._known_prefixes = frozenset(
+            w[:3] for w in self._words if script(w) == "ethiopic" and len(w) >= 3
+        )
+        self._known_stems = frozenset(
+            stem for word in self._words if script(word) != "latin" for stem in stems(word)
+        )
         doc_freq: Counter[str] = Counter()
         char_freq: Counter[str] = Counter()
         for _, text in documents:
@@ -62,9 +72,16 @@ class Analyzer:
         self._char_idf = _idf(char_freq, len(documents))
 
     @property
-    def idf_tables(self) -> dict[str, dict[str, float]]:
-        """What `__init__` counted over the documents, to be kept beside the trained models."""
-        return {"word": self._idf, "char": self._char_idf}
+    def tables(self) -> dict[str, Any]:
+        """What `__init__` counted over the documents (JSON), to be kept beside the trained models."""
+        return {
+            "word": self._idf,
+            "char": self._char_idf,
+            "vocabulary": self._vocabulary,
+            "words": self._words,
+            "known_prefixes": sorted(self._known_prefixes),
+            "known_stems": sorted(self._known_stems),
+        }
 
     def tokens(self, text: str) -> list[str]:
         """Folded words with synonyms expanded and misspellings corrected, stopwords kept."""

@@ -20,7 +20,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -104,8 +104,8 @@ class TopicMatcher:
             char_vectors = [self.analyzer.char_vector(text) for _, text in texts]
             jobs = [(vectors, labels, "svm"), (char_vectors, labels, "logreg")]
             models = LinearModel.cached(jobs, cache_dir, key)
-            _save_tables(cache_dir, key, self.analyzer.idf_tables)
-        _TRAINED[key] = (self.analyzer.idf_tables, models)
+            _save_tables(cache_dir, key, self.analyzer.tables)
+        _TRAINED[key] = (self.analyzer.tables, models)
         while len(_TRAINED) > KEEP_TRAINED:
             _TRAINED.pop(next(iter(_TRAINED)))
         self.model, self.char_model = models
@@ -152,11 +152,11 @@ class TopicMatcher:
             # Anna, ring 070-..." - can drown in them: then the sentence that reads most like a question speaks.
             sentences = [s for s in _SENTENCE_END.split(text[:MAX_QUESTION_CHARS]) if len(s.split()) >= 2]
             if len(sentences) > 1:
-                best = max(
+                question = max(
                     (self.evidence(s) for s in sentences), key=lambda e: e.adjusted(self.unknown_penalty)
                 )
-                if best.adjusted(self.unknown_penalty) >= self.threshold:
-                    evidence = best
+                if question.adjusted(self.unknown_penalty) >= self.threshold:
+                    evidence = question
         ranking = evidence.ranking
         lang = self.language(text) if detect_language else None
         if not ranking:
@@ -187,22 +187,20 @@ class Evidence:
         return best - penalty * self.unknown if best > self.out_of_scope else float("-inf")
 
 
-_TRAINED: dict[str, tuple[dict[str, dict[str, float]], list[LinearModel]]] = {}  # key -> tables, models
+_TRAINED: dict[str, tuple[dict[str, Any], list[LinearModel]]] = {}  # key -> tables, models
 
 
-def _load_tables(cache_dir: Path | None, key: str) -> dict[str, dict[str, float]] | None:
+def _load_tables(cache_dir: Path | None, key: str) -> dict[str, Any] | None:
     if cache_dir is None:
         return None
     try:
-        tables: dict[str, dict[str, float]] = json.loads(
-            (cache_dir / f"analyzer-{key}.json").read_text("utf-8")
-        )
+        tables: dict[str, Any] = json.loads((cache_dir / f"analyzer-{key}.json").read_text("utf-8"))
         return tables
     except (OSError, ValueError):
         return None
 
 
-def _save_tables(cache_dir: Path | None, key: str, tables: dict[str, dict[str, float]]) -> None:
+def _save_tables(cache_dir: Path | None, key: str, tables: dict[str, Any]) -> None:
     """Atomically, beside the models: a bot starting at the same moment never reads half a file."""
     if cache_dir is None:
         return

@@ -18,13 +18,19 @@ Text is normalised across scripts (unlike the matcher's ASCII fold, which drops 
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import re
+import tempfile
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 from bot.content.model import Content, Crisis
 from bot.content.problems import Problem
@@ -176,52 +182,83 @@ def _grams(norm: str) -> dict[str, float]:
     return {g: 1.0 + math.log(c) for g, c in counts.items()}
 
 
-class _ExampleIndex:
-    """TF-IDF vectors of some sentences, with an inverted index for a fast nearest sentence."""
+Query = tuple[np.ndarray, np.ndarray]  # a unit vector: n-gram columns and their weights
 
-    def __init__(self, docs: list[dict[str, float]], idf: dict[str, float], default_idf: float) -> None:
+
+class _Space:
+    """The n-grams of the crisis examples and the ordinary sentences, with their idf weights."""
+
+    def __init__(self, grams: list[str], idf: np.ndarray, default_idf: float) -> None:
+        self.grams = grams
+        self.columns = {gram: column for column, gram in enumerate(grams)}
         self.idf = idf
         self.default_idf = default_idf
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for index, vector in enumerate(docs):
-            for gram, weight in self._unit(vector).items():
-                self.postings[gram].append((index, weight))
-        self.size = len(docs)
 
     @classmethod
-    def pair(cls, examples: list[dict[str, float]], ordinary: list[dict[str, float]]) -> tuple[_ExampleIndex, _ExampleIndex]:
-        """Indexes of the crisis examples and of the ordinary sentences, weighted over both."""
+    def over(cls, vectors: list[dict[str, float]]) -> _Space:
         frequency: dict[str, int] = defaultdict(int)
-        for vector in examples + ordinary:
+        for vector in vectors:
             for gram in vector:
                 frequency[gram] += 1
-        total = len(examples) + len(ordinary)
-        idf = {g: math.log((1 + total) / (1 + f)) + 1.0 for g, f in frequency.items()}
-        default_idf = math.log(1 + total) + 1.0
-        return cls(examples, idf, default_idf), cls(ordinary, idf, default_idf)
+        grams = sorted(frequency)
+        total = len(vectors)
+        idf = np.array([math.log((1 + total) / (1 + frequency[g])) + 1.0 for g in grams], np.float32)
+        return cls(grams, idf, math.log(1 + total) + 1.0)
 
-    def _unit(self, vector: dict[str, float]) -> dict[str, float]:
-        weighted = {g: w * self.idf.get(g, self.default_idf) for g, w in vector.items()}
-        norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
-        return {g: w / norm for g, w in weighted.items()}
+    def unit(self, grams: dict[str, float]) -> Query:
+        """TF-IDF weights at unit length; n-grams outside the space count in the length only."""
+        columns, weights, norm = [], [], 0.0
+        for gram, weight in grams.items():
+            column = self.columns.get(gram)
+            weighted = weight * (self.default_idf if column is None else float(self.idf[column]))
+            norm += weighted * weighted
+            if column is not None:
+                columns.append(column)
+                weights.append(weighted)
+        norm = math.sqrt(norm) or 1.0
+        return np.array(columns, np.int64), np.array(weights, np.float32) / norm
 
-    def scores(self, grams: dict[str, float]) -> dict[int, float]:
-        """Cosine similarity to each example that shares at least one n-gram."""
-        totals: dict[int, float] = defaultdict(float)
-        postings = self.postings
-        for gram, weight in self._unit(grams).items():
-            for index, example_weight in postings.get(gram, ()):
-                totals[index] += weight * example_weight
-        return totals
 
-    def nearest(self, text: str | dict[str, float], leave_out: int | None = None) -> tuple[float, int | None]:
-        scores = self.scores(_grams(normalise(text)) if isinstance(text, str) else text)
+class _ExampleIndex:
+    """TF-IDF vectors of some sentences as a column-wise sparse matrix (numpy), for a fast nearest sentence.
+
+    Column `c` (an n-gram) holds rows[indptr[c]:indptr[c + 1]] with weights[...]: a message touches only
+    the columns of its own n-grams."""
+
+    def __init__(self, indptr: np.ndarray, rows: np.ndarray, weights: np.ndarray, size: int) -> None:
+        self.indptr, self.rows, self.weights, self.size = indptr, rows, weights, size
+
+    @classmethod
+    def of(cls, vectors: list[Query], columns: int) -> _ExampleIndex:
+        """From unit vectors over a space of `columns` n-grams."""
+        cols = np.concatenate([c for c, _ in vectors] or [np.zeros(0, np.int64)])
+        weights = np.concatenate([w for _, w in vectors] or [np.zeros(0, np.float32)])
+        rows = np.repeat(np.arange(len(vectors), dtype=np.int32), [len(c) for c, _ in vectors])
+        order = np.argsort(cols, kind="stable")
+        indptr = np.zeros(columns + 1, np.int64)
+        np.cumsum(np.bincount(cols, minlength=columns), out=indptr[1:])
+        return cls(indptr, rows[order], weights[order], len(vectors))
+
+    def scores(self, query: Query) -> np.ndarray:
+        """Cosine similarity of a unit query (columns, weights) to every sentence (0 when nothing is shared)."""
+        columns, values = query
+        starts, ends = self.indptr[columns], self.indptr[columns + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(self.size, np.float32)
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        return np.bincount(self.rows[offsets], np.repeat(values, lengths) * self.weights[offsets],
+                           minlength=self.size)  # fmt: skip
+
+    def nearest(self, query: Query, leave_out: int | None = None) -> tuple[float, int | None]:
+        scores = self.scores(query)
         if leave_out is not None:
-            scores.pop(leave_out, None)
-        if not scores:
+            scores[leave_out] = 0.0
+        best = int(scores.argmax()) if self.size else 0
+        if not self.size or scores[best] <= 0.0:
             return 0.0, None
-        best = max(scores, key=scores.__getitem__)
-        return scores[best], best
+        return float(scores[best]), best
 
 
 # --- the detector --------------------------------------------------------------------------------
@@ -244,35 +281,46 @@ class Calibration:
 
 
 class CrisisDetector:
-    def __init__(self, crisis: Crisis, ordinary: list[str]) -> None:
+    def __init__(
+        self, crisis: Crisis, ordinary: list[str], cache_dir: Path | None = None, key: str = ""
+    ) -> None:
         self.signals = tuple(
             Signal.of(text, lang, crisis.line("signals", lang, i))
             for lang, items in crisis.signals.items()
             for i, text in enumerate(items)
         )
         self.examples = [(lang, text) for lang, items in crisis.examples.items() for text in items]
+        cached = _load(cache_dir, key) if key else None
+        if cached is not None:
+            self.space, self.index, self.ordinary, self.calibration = cached
+            return
         example_grams = [_grams(normalise(text)) for _, text in self.examples]
         ordinary_grams = [_grams(normalise(t)) for t in ordinary]
-        self.index, self.ordinary = _ExampleIndex.pair(example_grams, ordinary_grams)
-        self.calibration = self._calibrate(ordinary, ordinary_grams, example_grams)
+        self.space = _Space.over(example_grams + ordinary_grams)
+        examples = [self.space.unit(g) for g in example_grams]
+        sentences = [self.space.unit(g) for g in ordinary_grams]
+        self.index = _ExampleIndex.of(examples, len(self.space.grams))
+        self.ordinary = _ExampleIndex.of(sentences, len(self.space.grams))
+        self.calibration = self._calibrate(ordinary, sentences, examples)
+        if key:
+            _save(cache_dir, key, self)
 
     @property
     def threshold(self) -> float:
         return self.calibration.threshold
 
-    def _calibrate(self, texts: list[str], ordinary: list[dict[str, float]],
-                   examples: list[dict[str, float]]) -> Calibration:  # fmt: skip
+    def _calibrate(self, texts: list[str], ordinary: list[Query], examples: list[Query]) -> Calibration:
         """The lowest threshold at which at most ORDINARY_RATE of the content's ordinary sentences would be
         caught (each compared with the other ordinary sentences, itself left out); recall is then measured
         on the crisis examples, each left out in turn."""
         # An ordinary sentence counts as caught at threshold t if its nearest crisis example scores >= t
         # and beats its nearest other ordinary sentence: its "catch score" is the crisis score then, else 0.
         catch: list[float] = []
-        for index, (text, grams) in enumerate(zip(texts, ordinary, strict=True)):
+        for index, (text, query) in enumerate(zip(texts, ordinary, strict=True)):
             if len(text.split()) < MIN_WORDS_FOR_EXAMPLES:
                 continue
-            crisis_score = self.index.nearest(grams)[0]
-            if crisis_score >= MIN_THRESHOLD and crisis_score < self.ordinary.nearest(grams, index)[0]:
+            crisis_score = self.index.nearest(query)[0]
+            if crisis_score >= MIN_THRESHOLD and crisis_score < self.ordinary.nearest(query, index)[0]:
                 crisis_score = 0.0
             catch.append(crisis_score)
         catch.sort(reverse=True)
@@ -287,10 +335,12 @@ class CrisisDetector:
         over = sum(1 for s in catch if s >= threshold)
         return Calibration(threshold, caught, len(self.examples), over, len(catch))
 
-    def _close(self, grams: dict[str, float], threshold: float, leave_out: int | None = None) -> tuple[int, float] | None:
+    def _close(
+        self, query: Query, threshold: float, leave_out: int | None = None
+    ) -> tuple[int, float] | None:
         """The nearest crisis example, if it is close enough and closer than every ordinary sentence."""
-        score, best = self.index.nearest(grams, leave_out)
-        if best is None or score < threshold or score < self.ordinary.nearest(grams)[0]:
+        score, best = self.index.nearest(query, leave_out)
+        if best is None or score < threshold or score < self.ordinary.nearest(query)[0]:
             return None
         return best, score
 
@@ -304,7 +354,7 @@ class CrisisDetector:
         words = norm.split()
         if len(words) < MIN_WORDS_FOR_EXAMPLES:
             return None
-        close = self._close(_grams(norm), self.threshold)
+        close = self._close(self.space.unit(_grams(norm)), self.threshold)
         if close is not None:
             lang, example = self.examples[close[0]]
             return CrisisHit(lang, "example", example)
@@ -338,21 +388,73 @@ def ordinary_sentences(content: Content) -> Iterator[tuple[str, str, int, str]]:
                 yield content.crisis.file, lang, content.crisis.line("not_crisis", lang, i), text
 
 
-def detector_for(content: Content) -> CrisisDetector | None:
+def detector_for(content: Content, cache_dir: Path | None = None) -> CrisisDetector | None:
+    """The content's crisis detector. Calibrating takes seconds: the same content loaded again in one
+    process reuses the detector, and with `cache_dir` a new process loads the calibrated indexes from a file
+    named by a hash of everything they come from (the content and this code)."""
     if content.crisis is None:
         return None
     ordinary = [text for _, _, _, text in ordinary_sentences(content)]
     crisis = content.crisis
-    # Calibrating takes a moment: the same content loaded again in one process reuses the detector.
-    key = repr((sorted(crisis.signals.items()), sorted(crisis.examples.items()), crisis.lines, ordinary))
+    digest = hashlib.sha256(repr((sorted(crisis.signals.items()), sorted(crisis.examples.items()), crisis.lines,
+                                  ordinary)).encode())  # fmt: skip
+    for module in (Path(__file__), Path(__file__).parent.parent / "matching" / "normalize.py"):
+        digest.update(module.read_bytes())
+    key = digest.hexdigest()[:24]
     if key not in _DETECTORS:
         if len(_DETECTORS) >= 4:
             _DETECTORS.pop(next(iter(_DETECTORS)))
-        _DETECTORS[key] = CrisisDetector(crisis, ordinary)
+        _DETECTORS[key] = CrisisDetector(crisis, ordinary, cache_dir, key)
     return _DETECTORS[key]
 
 
 _DETECTORS: dict[str, CrisisDetector] = {}
+
+
+def _save(cache_dir: Path | None, key: str, detector: CrisisDetector) -> None:
+    """Atomically, beside the matcher's files: a process starting at the same moment never reads half a file."""
+    if cache_dir is None:
+        return
+    arrays: dict[str, np.ndarray] = {
+        "grams": np.array(detector.space.grams, dtype=str),
+        "idf": detector.space.idf,
+        "default_idf": np.array(detector.space.default_idf),
+        "calibration": np.array(astuple(detector.calibration), np.float64),
+    }
+    for name, index in (("examples", detector.index), ("ordinary", detector.ordinary)):
+        arrays |= {f"{name}_indptr": index.indptr, f"{name}_rows": index.rows, f"{name}_weights": index.weights,
+                   f"{name}_size": np.array(index.size)}  # fmt: skip
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, **arrays)  # type: ignore[arg-type]
+        os.replace(temporary, cache_dir / f"crisis-{key}.npz")
+    except OSError:
+        pass  # the cache only saves time; the next start calibrates again
+
+
+def _load(
+    cache_dir: Path | None, key: str
+) -> tuple[_Space, _ExampleIndex, _ExampleIndex, Calibration] | None:
+    if cache_dir is None:
+        return None
+    try:
+        with np.load(cache_dir / f"crisis-{key}.npz", allow_pickle=False) as data:
+            space = _Space(data["grams"].tolist(), data["idf"], float(data["default_idf"]))
+            index, ordinary = (
+                _ExampleIndex(
+                    data[f"{name}_indptr"],
+                    data[f"{name}_rows"],
+                    data[f"{name}_weights"],
+                    int(data[f"{name}_size"]),
+                )
+                for name in ("examples", "ordinary")
+            )
+            threshold, *counts = data["calibration"].tolist()
+    except (OSError, ValueError, KeyError):
+        return None
+    return space, index, ordinary, Calibration(threshold, *(int(c) for c in counts))
 
 
 def crisis_problems(content: Content, detector: CrisisDetector | None = None) -> list[Problem]:

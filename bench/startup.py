@@ -66,11 +66,17 @@ def main() -> int:
                              check=True, capture_output=True, text=True, cwd=ROOT).stdout  # fmt: skip
         phases.append([float(x) for x in out.split()])
     ask_median, base_median = statistics.median(asks), statistics.median(bases)
-    print(f"uptime: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (load 1/5/15 min)")
+    print(
+        f"uptime: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (load 1/5/15 min)"
+    )
     print(f"first run (cache {'filled' if cold > 2 * ask_median else 'already warm'}): {cold:.2f} s")
-    print(f"socialbot ask hej, warm: median {ask_median:.2f} s, min {min(asks):.2f} s over {args.rounds} runs")
+    print(
+        f"socialbot ask hej, warm: median {ask_median:.2f} s, min {min(asks):.2f} s over {args.rounds} runs"
+    )
     print(f"baseline (python -c 'import numpy'): median {base_median:.2f} s, min {min(bases):.2f} s")
-    print(f"ratio ask/baseline: {ask_median / base_median:.1f}x (median), {min(asks) / min(bases):.1f}x (min)")
+    print(
+        f"ratio ask/baseline: {ask_median / base_median:.1f}x (median), {min(asks) / min(bases):.1f}x (min)"
+    )
     names = ("imports", "content", "matcher (cached)", "crisis detector (cached)")
     for name, values in zip(names, zip(*phases, strict=True), strict=True):
         print(f"  {name:26} {statistics.median(values):.2f} s")

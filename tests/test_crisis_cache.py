@@ -35,7 +35,9 @@ def test_a_detector_from_the_cache_decides_as_a_calibrated_one(knowledge: Knowle
         assert loaded.check(message) == calibrated.check(message), message
 
 
-def test_changed_content_calibrates_again_and_a_broken_file_is_not_used(knowledge: Knowledge, tmp_path: Path) -> None:
+def test_changed_content_calibrates_again_and_a_broken_file_is_not_used(
+    knowledge: Knowledge, tmp_path: Path
+) -> None:
     content = knowledge.content
     assert content.crisis is not None
     crisis._DETECTORS.clear()

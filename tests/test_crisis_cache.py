@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.knowledge import Knowledge
 from bot.safety import crisis
-from bot.safety.crisis import detector_for
+from bot.safety.crisis import Signal, _in_order, _squeeze, detector_for, normalise, ordinary_sentences
 
 MESSAGES = [
     "jag vill inte leva längre",
@@ -53,3 +53,31 @@ def test_changed_content_calibrates_again_and_a_broken_file_is_not_used(
     crisis._DETECTORS.clear()
     again = detector_for(content, tmp_path)  # calibrates instead of failing
     assert again is not None and again.check("jag vill inte leva längre") is not None
+
+
+def test_the_signal_index_finds_what_checking_every_signal_finds(knowledge: Knowledge) -> None:
+    """The index only narrows down which signals to check: with typos, longer forms and other word forms,
+    it finds the same first signal as looking for each signal in turn."""
+    detector = knowledge.crisis
+    assert detector is not None
+
+    def scan(text: str) -> Signal | None:
+        norm = normalise(text)
+        words = tuple(_squeeze(w) for w in norm.split())
+        openings = {w[:2] for w in words}
+        for signal in detector.signals:
+            if not signal.words and signal.squashed in norm.replace(" ", ""):
+                return signal
+            if signal.words and signal.opening in openings and _in_order(signal.words, words):
+                return signal
+        return None
+
+    texts = [text for _, _, _, text in ordinary_sentences(knowledge.content)][::7]
+    texts += [signal.text for signal in detector.signals] + [text for _, text in detector.examples]
+    typo = [text[:3] + text[4:] + " " + text[::-1][:9] for text in texts if len(text) > 8]  # typos, noise
+    found = 0
+    for text in texts + typo + MESSAGES:
+        expected = scan(text)
+        assert detector.signal_in(text) == expected, text
+        found += expected is not None
+    assert found > len(detector.signals)  # the comparison covers many hits, not only misses

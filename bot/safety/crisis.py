@@ -40,6 +40,7 @@ MAX_GAP = 2  # words allowed between two words of a signal
 ORDINARY_RATE = 0.005  # share of the content's ordinary sentences the example threshold may catch
 MIN_THRESHOLD = 0.35  # never closer than this counts as "close", whatever the content says
 GRAMS = (3, 4, 5)
+MAX_SEEN_WORDS = 50_000  # words whose signal words are remembered
 MIN_WORDS_FOR_EXAMPLES = 3  # "hjälp" alone is a request for the help text, not a sentence like an example
 
 _SPECIAL = str.maketrans({
@@ -61,9 +62,12 @@ def normalise(text: str) -> str:
     return _NOT_WORD.sub(" ", text).strip()
 
 
+_HELD = re.compile(r"(.)\1{2,}")
+
+
 def _squeeze(word: str) -> str:
     """'jaaaag' -> 'jaag': a letter held down is still the same word; chat spellings -> the usual word."""
-    word = re.sub(r"(.)\1{2,}", r"\1\1", word)
+    word = _HELD.sub(r"\1\1", word)
     return _SPOKEN.get(word, word)
 
 
@@ -106,11 +110,6 @@ class Signal:
     def opening(self) -> str:
         """The first two letters of the first word: a message without a word starting so cannot hold it."""
         return self.words[0][:2] if self.words else ""
-
-    def found_in(self, words: tuple[str, ...], squashed: str) -> bool:
-        if not self.words:
-            return bool(self.squashed) and self.squashed in squashed
-        return _in_order(self.words, words)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -168,6 +167,80 @@ def _in_order(wanted: tuple[str, ...], words: tuple[str, ...]) -> bool:
     return False
 
 
+def _deletes(word: str, depth: int) -> set[str]:
+    """`word` with up to `depth` letters taken out: two words within `depth` edits (a swap of neighbours
+    counting as one) always share one of these, which makes a cheap index for typo-tolerant lookup."""
+    found, frontier = {word}, {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+class _SignalIndex:
+    """Which signal words each word of a message can be, found without comparing it to every signal word:
+    exact words, longer forms (by prefix), stems and typos (by a deletion index) give the candidates, and
+    `_word_matches` decides on them. Signals whose words are not all among them are never looked at."""
+
+    def __init__(self, signals: tuple[Signal, ...]) -> None:
+        self.signals = signals
+        wanted = {w for signal in signals for w in signal.words}
+        self.wanted = frozenset(wanted)
+        self.long_prefixes = frozenset(w for w in wanted if len(w) >= 6)
+        self.by_stem: dict[str, set[str]] = defaultdict(set)
+        self.by_delete: dict[str, set[str]] = defaultdict(set)
+        for w in wanted:
+            for stem in _stems(w):
+                self.by_stem[stem].add(w)
+            if len(w) >= 4:
+                for variant in _deletes(w, 2 if len(w) >= 9 else 1):
+                    self.by_delete[variant].add(w)
+        self.by_word: dict[str, list[int]] = defaultdict(list)  # any signal word -> signals holding it
+        for index, signal in enumerate(signals):
+            for w in set(signal.words):
+                self.by_word[w].append(index)
+        self.squashed = [i for i, signal in enumerate(signals) if not signal.words and signal.squashed]
+        self._seen: dict[str, frozenset[str]] = {}  # word -> its signal words: people reuse their words
+
+    def candidates(self, word: str) -> frozenset[str]:
+        """Signal words `word` can be inside a phrase (the widest reading)."""
+        known = self._seen.get(word)
+        if known is None:
+            known = self._candidates(word)
+            if len(self._seen) < MAX_SEEN_WORDS:  # bounded: garbage input must not grow memory forever
+                self._seen[word] = known
+        return known
+
+    def _candidates(self, word: str) -> frozenset[str]:
+        found = {word} & self.wanted
+        found |= {word[:n] for n in range(6, len(word)) if word[:n] in self.long_prefixes}
+        for stem in _stems(word):
+            found |= self.by_stem.get(stem, set())
+        for variant in _deletes(word, 2 if len(word) >= 7 else 1):
+            found |= self.by_delete.get(variant, set())
+        return frozenset(w for w in found if _word_matches(w, word, True))
+
+    def first(self, words: tuple[str, ...], squashed: str) -> Signal | None:
+        """The first signal (in content order) in the message: its words in order (`_in_order`), or the text of
+        a non-Latin one anywhere in the squashed message."""
+        matches = [self.candidates(word) for word in words]
+        present: set[str] = set().union(*matches)
+        openings = {w[:2] for w in words}
+        possible = set(self.squashed)
+        for w in present:
+            possible.update(self.by_word[w])
+        for index in sorted(possible):
+            signal = self.signals[index]
+            if not signal.words:
+                if signal.squashed in squashed:
+                    return signal
+            elif (
+                signal.opening in openings and set(signal.words) <= present and _in_order(signal.words, words)
+            ):
+                return signal
+        return None
+
+
 # --- examples ------------------------------------------------------------------------------------
 
 
@@ -192,6 +265,7 @@ class _Space:
         self.grams = grams
         self.columns = {gram: column for column, gram in enumerate(grams)}
         self.idf = idf
+        self._idf = idf.tolist()  # Python floats: read one by one per message, far faster than numpy's
         self.default_idf = default_idf
 
     @classmethod
@@ -210,7 +284,7 @@ class _Space:
         columns, weights, norm = [], [], 0.0
         for gram, weight in grams.items():
             column = self.columns.get(gram)
-            weighted = weight * (self.default_idf if column is None else float(self.idf[column]))
+            weighted = weight * (self.default_idf if column is None else self._idf[column])
             norm += weighted * weighted
             if column is not None:
                 columns.append(column)
@@ -289,6 +363,7 @@ class CrisisDetector:
             for lang, items in crisis.signals.items()
             for i, text in enumerate(items)
         )
+        self.signal_index = _SignalIndex(self.signals)
         self.examples = [(lang, text) for lang, items in crisis.examples.items() for text in items]
         cached = _load(cache_dir, key) if key else None
         if cached is not None:
@@ -348,7 +423,7 @@ class CrisisDetector:
         norm = normalise(text)
         if not norm:
             return None
-        signal = self.signal_in(text)
+        signal = self._signal_in(norm)
         if signal is not None:
             return CrisisHit(signal.lang, "signal", signal.text)
         words = norm.split()
@@ -361,16 +436,10 @@ class CrisisDetector:
         return None
 
     def signal_in(self, text: str) -> Signal | None:
-        norm = normalise(text)
-        words = tuple(_squeeze(w) for w in norm.split())
-        squashed = norm.replace(" ", "")
-        openings = {w[:2] for w in words}
-        for signal in self.signals:
-            if signal.words and signal.opening not in openings:
-                continue  # cheap: most signals cannot be in a message, judged by the first letters
-            if signal.found_in(words, squashed):
-                return signal
-        return None
+        return self._signal_in(normalise(text))
+
+    def _signal_in(self, norm: str) -> Signal | None:
+        return self.signal_index.first(tuple(_squeeze(w) for w in norm.split()), norm.replace(" ", ""))
 
 
 def ordinary_sentences(content: Content) -> Iterator[tuple[str, str, int, str]]:

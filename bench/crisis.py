@@ -1,0 +1,105 @@
+"""The crisis check's cost per message, beside the plain way of finding signals, in the same run.
+
+Every typed message is checked for a crisis before anything else, so its cost is paid on every question.
+The detector looks up which signal words a message's words can be (an index of exact words, longer forms,
+stems and typos) and checks only the signals whose words are all there; the plain way checks every signal
+whose first letters appear in the message. Both are run interleaved on the evaluation questions (each
+measured on a fresh detector, so that no word is remembered from the other's run), then the full check
+(signals + the nearest crisis example) and the matcher for scale.
+
+    python bench/crisis.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.content import load_content  # noqa: E402
+from bot.matching import TopicMatcher  # noqa: E402
+from bot.matching.evaluation import load_questions  # noqa: E402
+from bot.safety import crisis  # noqa: E402
+from bot.safety.crisis import CrisisDetector, Signal, _in_order, _squeeze, normalise  # noqa: E402
+
+
+def plain_scan(detector: CrisisDetector) -> Callable[[str], Signal | None]:
+    """Every signal in turn, skipping those whose first two letters no word of the message starts with."""
+
+    def scan(text: str) -> Signal | None:
+        norm = normalise(text)
+        words = tuple(_squeeze(w) for w in norm.split())
+        squashed = norm.replace(" ", "")
+        openings = {w[:2] for w in words}
+        for signal in detector.signals:
+            if not signal.words:
+                if signal.squashed and signal.squashed in squashed:
+                    return signal
+            elif signal.opening in openings and _in_order(signal.words, words):
+                return signal
+        return None
+
+    return scan
+
+
+def timings(function: Callable[[str], object], texts: list[str]) -> list[float]:
+    out = []
+    for text in texts:
+        start = time.perf_counter()
+        function(text)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"mean {statistics.mean(values):6.3f} ms  median {statistics.median(values):6.3f} ms  p99 {p99:6.3f} ms"
+
+
+def fresh_detector(content_dir: Path, cache: Path) -> CrisisDetector:
+    crisis._DETECTORS.clear()
+    crisis._word_matches.cache_clear()
+    crisis._stems.cache_clear()
+    detector = crisis.detector_for(load_content(content_dir), cache)
+    assert detector is not None
+    return detector
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    content_dir, cache = ROOT / "content", ROOT / "state" / "cache"
+    texts = [
+        q.text for name in ("questions", "fresh") for q in load_questions(ROOT / f"tests/eval/{name}.yaml")
+    ]
+    indexed: list[float] = []
+    plain: list[float] = []
+    for _ in range(args.rounds):  # interleaved, each on a detector that has seen none of the words
+        plain += timings(plain_scan(fresh_detector(content_dir, cache)), texts)
+        indexed += timings(fresh_detector(content_dir, cache).signal_in, texts)
+    detector = fresh_detector(content_dir, cache)
+    full = timings(detector.check, texts)
+    matcher = TopicMatcher(load_content(content_dir), cache_dir=cache)
+    match = timings(lambda text: matcher.match(text, detect_language=False), texts)
+    print(
+        f"uptime: load {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {len(texts)} messages x {args.rounds}"
+    )
+    print(f"signals, plain scan      {summary(plain)}")
+    print(f"signals, indexed         {summary(indexed)}")
+    print(f"ratio plain/indexed: mean {statistics.mean(plain) / statistics.mean(indexed):.1f}x")
+    print(f"full crisis check        {summary(full)}  (signals + nearest example, first sight of each word)")
+    print(f"matcher (no language)    {summary(match)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

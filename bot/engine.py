@@ -159,11 +159,13 @@ class Engine:
         self._knowledge = knowledge
         self._scrub = scrub_names(knowledge.people())
 
-    def handle(self, conversation: str, event: Event) -> list[Reply]:
-        """One event in, the replies out. Storage trouble gets an apology, never a crash or half a change."""
+    def handle(self, conversation: str, event: Event, capabilities: Capabilities | None = None) -> list[Reply]:
+        """One event in, the replies out. Storage trouble gets an apology, never a crash or half a change.
+
+        `capabilities` overrides the channel's for this event (a Telegram group is not a private chat)."""
         try:
             with self.store.conversation_lock(conversation):  # its next message waits, in every worker
-                return self._handle(conversation, event)
+                return self._handle(conversation, event, capabilities or self.capabilities)
         except self.store.errors as exc:
             # Locked by another process beyond the wait, disk full, I/O error: the transaction was rolled
             # back, so nothing is half written; the person is asked to try again.
@@ -172,16 +174,16 @@ class Engine:
                 self.fatal = exc  # the channel stops the process: nothing is written into a lost database
             return [Reply(texts.text("technical_error", "sv") + "\n\n" + texts.text("technical_error", "en"))]
 
-    def _handle(self, conversation: str, event: Event) -> list[Reply]:
+    def _handle(self, conversation: str, event: Event, capabilities: Capabilities) -> list[Reply]:
         now = self.clock()
         state = self.store.load_state(conversation)
-        outcome = self._step(conversation, state, event, now)
+        outcome = self._step(conversation, state, event, now, capabilities)
         kind = EVENT_KINDS.get(type(event), "other")
         try:
             notifications = self._apply(conversation, state, outcome, now, kind)
         except SlotUnavailable as lost:
             log.info("slot lost a race; offering others")
-            outcome = self._step(conversation, state, SlotTaken(str(lost)), now)
+            outcome = self._step(conversation, state, SlotTaken(str(lost)), now, capabilities)
             notifications = self._apply(conversation, state, outcome, now, kind)
         for notification in notifications:
             try:
@@ -197,7 +199,8 @@ class Engine:
             lambda: tuple(b.info() for b in self.store.bookings_of(conversation, now)),
         )
 
-    def _step(self, conversation: str, state: State | None, event: Event, now: datetime) -> Outcome:
+    def _step(self, conversation: str, state: State | None, event: Event, now: datetime,
+              capabilities: Capabilities) -> Outcome:  # fmt: skip
         context = Context(
             content=self.knowledge.content,
             matcher=self.knowledge.matcher,
@@ -205,7 +208,7 @@ class Engine:
             view=self.view(conversation, now),
             new_id=lambda: secrets.token_urlsafe(6),
             retention_days=self.settings.retention_days,
-            capabilities=self.capabilities,
+            capabilities=capabilities,
         )
         return step(state, event, context)
 

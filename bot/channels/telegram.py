@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import html
 import logging
 import re
@@ -38,7 +39,16 @@ from telegram.ext import (
 from bot.channels.guard import GuardedRequest
 from bot.channels.ratelimit import MAX_WAIT, IncomingLimit, PerChatRateLimiter, retry_seconds
 from bot.config import Config
-from bot.dialog.model import ButtonPress, Choice, CommandMessage, Event, Reply, TextMessage, Unsupported
+from bot.dialog.model import (
+    OPEN_PRIVATE_CHAT,
+    ButtonPress,
+    Choice,
+    CommandMessage,
+    Event,
+    Reply,
+    TextMessage,
+    Unsupported,
+)
 from bot.engine import Engine
 from bot.notify.delivery import Transport
 from bot.notify.telegram import TelegramTransport, split_text
@@ -50,14 +60,6 @@ T = TypeVar("T")
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{3,}$")
 CONVERSATION = "telegram:{}"
 SEND_ATTEMPTS = 5
-# In a group, members would share one conversation: bookings and everything personal happen only in a private chat.
-PERSONAL_COMMANDS = frozenset({"book", "boka", "mybookings", "delete", "cancel", "move"})
-PERSONAL_BUTTONS = ("book", "slot", "confirm", "reach", "cancel", "delete", "mybookings", "move", "manage")
-IN_PRIVATE = (
-    "Bokningar och allt som gäller dig själv gör vi i en privat chatt, inte i gruppen.\n\n"
-    "Bookings and everything about you happen in a private chat, not in the group."
-)
-OPEN_PRIVATE = "Öppna en privat chatt / Open a private chat"
 # The process's exit codes, for its supervisor (README: "The supervisor contract").
 EXIT_STOPPED, EXIT_CONTENT, EXIT_USAGE, EXIT_UNAUTHORIZED, EXIT_DATABASE = 0, 1, 2, 3, 4
 SLOW_DOWN = (
@@ -82,18 +84,22 @@ def valid_token(token: str | None) -> bool:
 # --- formatting -----------------------------------------------------------------------------------
 
 
-def keyboard(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
-    """Short labels two to a row, long ones alone: readable on a phone."""
-    if not choices:
-        return None
+def keyboard(choices: Sequence[Choice], private_url: str | None = None) -> InlineKeyboardMarkup | None:
+    """Short labels two to a row, long ones alone: readable on a phone. The dialog's "go on in a private
+    chat" button is a link to `private_url` (https://t.me/<bot>), or left out when the bot's name is unknown."""
     rows: list[list[InlineKeyboardButton]] = []
     for choice in choices:
-        button = InlineKeyboardButton(choice.label[:64], callback_data=choice.data[:64])
+        if choice.data == OPEN_PRIVATE_CHAT:
+            if not private_url:
+                continue
+            button = InlineKeyboardButton(choice.label[:64], url=private_url)
+        else:
+            button = InlineKeyboardButton(choice.label[:64], callback_data=choice.data[:64])
         if len(choice.label) <= 18 and rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= 18:
             rows[-1].append(button)
         else:
             rows.append([button])
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 # --- sending, with retries ------------------------------------------------------------------------
@@ -126,11 +132,11 @@ async def with_retries(what: str, call: Callable[..., Awaitable[T]], *args: Any,
     return None
 
 
-async def send_replies(bot: Any, chat_id: int, replies: Sequence[Reply]) -> None:
+async def send_replies(bot: Any, chat_id: int, replies: Sequence[Reply], private_url: str | None = None) -> None:
     for reply in replies:
         parts = split_text(reply.text)
         for index, part in enumerate(parts):
-            markup = keyboard(reply.choices) if index == len(parts) - 1 else None
+            markup = keyboard(reply.choices, private_url) if index == len(parts) - 1 else None
             await with_retries("sendMessage", bot.send_message, chat_id, html.escape(part, quote=False),
                                parse_mode=ParseMode.HTML, reply_markup=markup)  # fmt: skip
         if reply.attachment:
@@ -243,7 +249,7 @@ class TelegramChannel:
         text = message.text or ""
         if self.bot_username:
             text = re.sub(rf"@{re.escape(self.bot_username)}\b", "", text, flags=re.IGNORECASE).strip()
-        await self.dispatch(message.chat_id, TextMessage(text), context)
+        await self.dispatch(message.chat_id, TextMessage(text), context, private=_private(message))
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -262,10 +268,8 @@ class TelegramChannel:
         if name == "review" and message.chat_id in self.config.admin_chats:
             await self.admin_review(message.chat_id, None)
             return
-        if message.chat.type != ChatType.PRIVATE and name in PERSONAL_COMMANDS:
-            await self.to_private_chat(message.chat_id, context)
-            return
-        await self.dispatch(message.chat_id, CommandMessage(name, argument.strip()), context)
+        command = CommandMessage(name, argument.strip())
+        await self.dispatch(message.chat_id, command, context, private=_private(message))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -277,26 +281,8 @@ class TelegramChannel:
         if data.startswith(ADMIN_PREFIX) and chat_id in self.config.admin_chats:
             await self.admin_review(chat_id, data)
             return
-        if (
-            query.message
-            and query.message.chat.type != ChatType.PRIVATE
-            and data.startswith(PERSONAL_BUTTONS)
-        ):
-            await self.to_private_chat(chat_id, context)
-            return
-        await self.dispatch(chat_id, ButtonPress(data), context)
-
-    async def to_private_chat(self, chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """In a group: say that personal things happen in private, with a button that opens the private chat."""
-        if not self.incoming.admit(chat_id):
-            return
-        markup = None
-        if self.bot_username:
-            link = InlineKeyboardButton(OPEN_PRIVATE, url=f"https://t.me/{self.bot_username}")
-            markup = InlineKeyboardMarkup([[link]])
-        await with_retries(
-            "to a private chat", context.bot.send_message, chat_id, IN_PRIVATE, reply_markup=markup
-        )
+        private = query.message is None or query.message.chat.type == ChatType.PRIVATE
+        await self.dispatch(chat_id, ButtonPress(data), context, private=private)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -311,7 +297,10 @@ class TelegramChannel:
                      if getattr(message, k, None)), "other")  # fmt: skip
         await self.dispatch(message.chat_id, Unsupported(kind), context)
 
-    async def dispatch(self, chat_id: int, event: Event, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def dispatch(self, chat_id: int, event: Event, context: ContextTypes.DEFAULT_TYPE, *,
+                       private: bool = True) -> None:  # fmt: skip
+        """One event to the engine, in the chat's order. Outside a private chat (a group) the dialog refuses
+        everything personal and offers a private chat: its button links to https://t.me/<bot>."""
         admitted = self.incoming.admit(chat_id)
         if not admitted:
             # Flooding: told once, kindly, then dropped before any work, so it cannot slow the other chats.
@@ -323,10 +312,12 @@ class TelegramChannel:
         entry.users += 1
         try:
             async with entry.lock:
-                replies = self.engine.handle(CONVERSATION.format(chat_id), event)
+                in_group = None if private else dataclasses.replace(self.engine.capabilities, private_chat=False)
+                replies = self.engine.handle(CONVERSATION.format(chat_id), event, in_group)
                 if self.engine.fatal is not None:
                     self.fail(EXIT_DATABASE, str(self.engine.fatal))
-                await send_replies(context.bot, chat_id, replies)
+                private_url = f"https://t.me/{self.bot_username}" if self.bot_username else None
+                await send_replies(context.bot, chat_id, replies, private_url)
         finally:
             entry.users -= 1
             if not entry.users:  # nobody waiting: drop it, so memory does not grow with every chat ever seen
@@ -369,6 +360,10 @@ class TelegramChannel:
         assert self.application is not None
         for part in split_text(text):
             await with_retries("reload answer", self.application.bot.send_message, chat_id, part)
+
+
+def _private(message: Message) -> bool:
+    return message.chat.type == ChatType.PRIVATE
 
 
 @dataclass

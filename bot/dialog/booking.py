@@ -59,6 +59,8 @@ _TRAILING = re.compile(r"[\s,.!]+(?:tack|thanks|thank you|thx)?[\s,.!]*$", re.IG
 
 
 def start(turn: Turn) -> None:
+    if turn.refuse_personal():
+        return
     if turn.state.region is None:
         onboarding.ask_region(turn, pending="book")
         return
@@ -238,6 +240,12 @@ def text_slot(turn: Turn, text: str, folded: str) -> bool:
     return True
 
 
+def names_a_time(text: str) -> bool:
+    """'torsdag', 'kl 13', 'next Monday at 10': the text names a day or a time of day."""
+    wish = read_wish(text, date(2000, 1, 1))  # any day will do: only whether it names a time matters
+    return wish.has_day or wish.hour is not None
+
+
 # --- the name ------------------------------------------------------------------------------------------
 
 
@@ -277,8 +285,7 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
     if not introduced:
         if any(w in keywords for w in words):
             return "not", None  # "lönebidrag" at the name step is a question
-        wish = read_wish(text, date(2000, 1, 1))  # any day will do: only whether it names a time matters
-        if wish.has_day or wish.hour is not None:
+        if names_a_time(text):
             return "not", None  # "torsdag", "kl 13": a time, not a name
         if len(candidate.split()) > 1 and any(w in STOPWORDS for w in words):
             return "not", None  # "vad är asf", "hur gör jag"
@@ -321,7 +328,7 @@ CALL_WORDS = frozenset(fold(w) for w in ("ring", "ring mig", "call", "call me", 
 
 
 def prompt_contact(turn: Turn) -> None:
-    if not turn.can.can_push:  # nobody can write to them here later: the meeting is a phone call
+    if not turn.can.can_push or not turn.can.private_chat:  # nobody can write to them here later: a phone call
         prompt_phone(turn)
         return
     turn.go("booking.contact", open_=("reach:chat", "reach:phone"))

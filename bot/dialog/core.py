@@ -37,7 +37,7 @@ from bot.dialog.model import (
     State,
     Unsupported,
 )
-from bot.dialog.turn import Context, Turn
+from bot.dialog.turn import Context, Turn, is_personal
 from bot.language import MIN_WORDS, main_script
 from bot.matching import Match
 from bot.matching.normalize import fold
@@ -80,6 +80,8 @@ class Dialog(Turn):
             if isinstance(event, ButtonPress):  # a press on the old flow's buttons: show where we are now
                 self.main_menu()
                 return self.finish()
+        if not self.can.private_chat and self.in_flow and STEPS[self.state.flow].flow != "region":
+            self.leave_flow()  # a personal flow left from before (a group): it never goes on there
         self.dispatch(event)
         return self.finish()
 
@@ -272,6 +274,8 @@ class Dialog(Turn):
             self.aside(lambda: onboarding.choose_language(self, value))
         elif kind == "region" and value in content.regions and self.state.flow in ("idle", "choose_region"):
             onboarding.choose_region(self, value)
+        elif not self.can.private_chat and is_personal(data):
+            self.refuse_personal()
         elif data == "back":
             self.back()
         elif data == "cancel":
@@ -348,6 +352,9 @@ class Dialog(Turn):
             return
         current = STEPS.get(self.state.flow)
         if current is not None and current.text(self, text, folded):
+            return
+        if not self.can.private_chat and len(folded.split()) <= 6 and booking.names_a_time(text):
+            self.refuse_personal()  # "torsdag kl 13" in a group: a time to book, which happens in private
             return
         wished = onboarding.language_wish(folded)
         if wished and wished in self.ctx.content.languages:

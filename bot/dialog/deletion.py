@@ -9,6 +9,8 @@ from bot.dialog.turn import Turn
 
 
 def ask_delete(turn: Turn) -> None:
+    if turn.refuse_personal():
+        return
     turn.go("delete.confirm", FlowData(), ("delete:yes", "delete:no"))
     turn.say(
         turn.t("confirm_delete"),

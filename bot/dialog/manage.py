@@ -14,6 +14,8 @@ from bot.dialog.turn import Turn
 
 
 def my_bookings(turn: Turn) -> None:
+    if turn.refuse_personal():
+        return
     bookings = turn.ctx.view.my_bookings
     if not bookings:
         turn.leave_flow()
@@ -44,6 +46,8 @@ def closed(turn: Turn) -> None:
 
 
 def ask_cancel(turn: Turn, booking_id: str) -> None:
+    if turn.refuse_personal():
+        return
     found = turn.find_booking(booking_id)
     if found is None:
         closed(turn)
@@ -101,6 +105,8 @@ def yes_no(folded: str) -> bool | None:
 
 
 def start_move(turn: Turn, booking_id: str) -> None:
+    if turn.refuse_personal():
+        return
     found = turn.find_booking(booking_id)
     if found is None:
         closed(turn)

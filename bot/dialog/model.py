@@ -52,6 +52,11 @@ class Choice:
     data: str  # short (Telegram allows 64 bytes) and checked again when it comes back
 
 
+# The data of a button that opens a private chat with the bot (offered only where the chat is not private):
+# the channel shows it as a link (Telegram: https://t.me/<bot>), or leaves it out if it has none.
+OPEN_PRIVATE_CHAT = "private"
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -143,6 +148,9 @@ class Capabilities:
     can_push: bool = True  # the bot can send a message later (reminders, "reach me here in the chat")
     has_commands: bool = True  # typed /commands exist (else the dialog names buttons and words instead)
     max_button_data: int = 64  # bytes allowed in one button's data (Telegram's limit is 64)
+    # A chat with one person. In a group, members would share one conversation: bookings and everything
+    # personal are refused there, with an offer to go on in a private chat.
+    private_chat: bool = True
 
 
 TELEGRAM = Capabilities(can_push=True, has_commands=True, max_button_data=64)

@@ -15,6 +15,7 @@ from bot.content import Content, Region
 from bot.dialog import texts
 from bot.dialog.formatting import format_slot, meeting_place
 from bot.dialog.model import (
+    OPEN_PRIVATE_CHAT,
     TELEGRAM,
     Attachment,
     BookingInfo,
@@ -29,6 +30,16 @@ from bot.dialog.model import (
 )
 from bot.matching import Matcher
 from bot.safety.crisis import CrisisDetector
+
+# Button kinds (the data before ":") that act for one person: a booking, one's bookings, deleting one's data.
+# Outside a private chat they are refused and offered as one "go on in a private chat" button.
+PERSONAL_BUTTONS = frozenset(
+    ["book", "slot", "skip", "reach", "confirm", "change", "fix", "mybookings", "cancelbooking", "move", "delete"]
+)
+
+
+def is_personal(data: str) -> bool:
+    return data.partition(":")[0] in PERSONAL_BUTTONS
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,25 @@ class Turn:
 
     def say(self, text: str, choices: Sequence[Choice] = (), attachment: Attachment | None = None,
             lang: str | None = None) -> None:  # fmt: skip
-        """One reply; `lang` is the language its text is written in (by default the turn's)."""
+        """One reply; `lang` is the language its text is written in (by default the turn's).
+
+        Outside a private chat, buttons for personal things become one "go on in a private chat" button."""
+        if not self.can.private_chat and any(is_personal(c.data) for c in choices):
+            kept = [c for c in choices if not is_personal(c.data) and c.data != OPEN_PRIVATE_CHAT]
+            choices = [Choice(self.t("button_private"), OPEN_PRIVATE_CHAT), *kept]
         self.replies.append(Reply(text, tuple(choices), attachment, lang=lang or self.lang))
+
+    def refuse_personal(self) -> bool:
+        """Outside a private chat (a group), nothing personal happens: say so kindly and offer a private chat.
+
+        True when refused. Members of a group share one conversation, so a booking, one's bookings or
+        deleting one's data there would be everybody's."""
+        if self.can.private_chat:
+            return False
+        if self.state.flow != "idle" and self.state.flow != "choose_region":
+            self.leave_flow()
+        self.say(self.t("in_private"), [Choice(self.t("button_private"), OPEN_PRIVATE_CHAT)])
+        return True
 
     def language_choices(self) -> list[Choice]:
         """A button for every language the content speaks, each named in its own language."""

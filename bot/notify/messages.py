@@ -34,7 +34,8 @@ def notification_items(notification: Notification, content: Content, now: dateti
         if booking.phone is None and booking.conversation.startswith(TELEGRAM_PREFIX) and notification.kind != "cancelled":
             # "Reach me here in the chat": a link that opens the person's Telegram chat for the developer.
             user = booking.conversation.removeprefix(TELEGRAM_PREFIX)
-            text += f'\n<a href="tg://user?id={user}">Skriv till personen i Telegram</a>'
+            if user.isdigit():  # a person's own chat; a group's id is negative and reaches no person
+                text += f'\n<a href="tg://user?id={user}">Skriv till personen i Telegram</a>'
         items.append(OutboxItem(f"{change}:telegram:{chat}", "notification", "telegram", str(chat),
                                 {"text": text, "parse_mode": "HTML"}))  # fmt: skip
     region = content.regions.get(booking.region)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime
+from babel import Locale, UnknownLocaleError, lists
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 ZONE = ZoneInfo("Europe/Stockholm")
@@ -40,6 +41,24 @@ def _pattern(lang: str) -> str:
         return "EEE d MMM HH:mm"
     text = str(pattern.pattern) if hasattr(pattern, "pattern") else str(pattern)
     return text if "H" in text else text + " HH:mm"
+
+
+def format_day(day: date, lang: str) -> str:
+    """A day without a time: 'fredag 27 november', 'Friday, November 27'."""
+    return format_date(day, _day_pattern(lang), locale=locale(lang))
+
+
+@lru_cache(maxsize=64)
+def _day_pattern(lang: str) -> str:
+    """The locale's own pattern for weekday, day and month, with the weekday written out in full."""
+    pattern = locale(lang).datetime_skeletons.get("MMMMEd")
+    text = str(pattern.pattern) if pattern is not None and hasattr(pattern, "pattern") else "EEEE d MMMM"
+    return re.sub(r"E+|c+", "EEEE", text)
+
+
+def format_list(items: list[str], lang: str) -> str:
+    """'a, b och c' / 'a, b, and c', with the locale's own word for "and"."""
+    return lists.format_list(items, locale=locale(lang))
 
 
 def format_number(value: float, lang: str) -> str:

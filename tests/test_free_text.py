@@ -321,13 +321,14 @@ def test_small_talk_gets_a_short_friendly_answer(testbot: TestBot, lang: str, te
     assert rows[0] == 0
 
 
-def test_the_same_long_answer_is_not_sent_again_in_full(testbot: TestBot) -> None:
+def test_the_same_long_answer_again_is_said_again_after_a_short_line(testbot: TestBot) -> None:
+    """(It was once replaced by "that is what I just answered"; the outside testers found that unhelpful.)"""
     testbot.onboard("sv", "sundsvall")
     testbot.send("hur funkar lönebidrag")
     first = testbot.text
     assert len(first) > 400
     testbot.send("hur funkar lönebidrag")
-    assert testbot.text != first and len(testbot.text) < 300
+    assert testbot.text.startswith("Här är samma svar som nyss") and first in testbot.text
     assert "topic:contact" in {c.data for c in testbot.choices}
 
 

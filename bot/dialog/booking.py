@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.booking.calendar import meeting_ics
@@ -18,11 +19,10 @@ from bot.booking.slots import parse_slot_key, slot_key, upcoming_slots
 from bot.content import Region
 from bot.dialog import onboarding
 from bot.dialog.flow import Step
-from bot.dialog.formatting import ZONE, meeting_place, parse_key
+from bot.dialog.formatting import ZONE, format_day, format_list, meeting_place, parse_key
 from bot.dialog.model import Attachment, Choice, CreateBooking, FlowData, FlowName, Record
 from bot.dialog.turn import Turn
-from bot.dialog.when import matching as matching_slots
-from bot.dialog.when import read_wish
+from bot.dialog.when import TimeWish, matching, read_wish
 from bot.matching.normalize import STOPWORDS, fold
 
 SLOTS_PER_PAGE = 6
@@ -38,7 +38,10 @@ NO = frozenset(["nej", "nä", "na", "no", "nope", "n", "fel", "wrong"])
 SKIP_NAME = frozenset(fold(w) for w in (
     "nej tack", "nej", "no", "no thanks", "no thank you", "skip", "hoppa över", "hoppa over", "vill inte",
     "i dont want to", "rather not", "helst inte", "inget namn", "no name", "anonym", "anonymous", "behövs inte",
-    "pass", "ingen",
+    "pass", "ingen", "jag vill inte säga", "vill inte säga", "jag vill inte säga det", "vill inte säga mitt namn",
+    "jag vill inte säga mitt namn", "vill inte säga vad jag heter", "det vill jag inte berätta",
+    "i dont want to say", "i don't want to say", "rather not say", "i'd rather not say", "id rather not say",
+    "i dont want to tell you my name", "i don't want to tell you my name",
 ))  # fmt: skip
 STOP = frozenset(fold(w) for w in (
     "glöm det", "glom det", "never mind", "nevermind", "forget it", "strunta i det", "skit samma",
@@ -197,10 +200,10 @@ def pick(turn: Turn, key: str) -> None:
         manage.prompt_move_confirm(turn)
         return
     turn.update(slot=key)
-    if "reach" in turn.data:  # came back after losing a slot, or to change the time: the rest is known
-        prompt_confirm(turn)
-    else:
+    if "name" not in turn.data:
         prompt_name(turn)
+    else:  # came back after losing a slot or to change the time, or gave the name before the time
+        after_name(turn)
 
 
 def slot_gone(turn: Turn, passed: bool = False) -> None:
@@ -215,9 +218,11 @@ def slot_gone(turn: Turn, passed: bool = False) -> None:
 def text_slot(turn: Turn, text: str, folded: str) -> bool:
     """'torsdag efter lunch', 'den 3:e kl 13', 'next Monday at 10', 'tisdag 9.45', 'earlier', 'another day'."""
     today = turn.now.astimezone(ZONE).date()
+    if read_phone(text).e164:
+        return early_details(turn, text)
     wish = read_wish(text, today)
     if wish.empty:
-        return False
+        return early_details(turn, text)
     if wish.page == "earlier" and not wish.has_day:
         earlier(turn)
         return True
@@ -225,9 +230,9 @@ def text_slot(turn: Turn, text: str, folded: str) -> bool:
         later(turn)
         return True
     offered = [s for s in (parse_key(k) for k in turn.data.get("slots", [])) if s is not None]
-    found = matching_slots(wish, offered, today) if wish.hour is not None and not wish.has_day else []
+    found = matching(wish, offered, today) if wish.hour is not None and not wish.has_day else []
     if not found:
-        found = matching_slots(wish, free_slots(turn, limit=ALL_SLOTS), today)
+        found = matching(wish, free_slots(turn, limit=ALL_SLOTS), today)
     if len(found) == 1 and (wish.hour is not None or (wish.has_day and wish.part is not None)):
         pick(turn, slot_key(found[0]))
         return True
@@ -235,9 +240,81 @@ def text_slot(turn: Turn, text: str, folded: str) -> bool:
         turn.update(pages=[*turn.data.get("pages", []), *turn.data.get("slots", [])[:1]])
         show_page(turn, [slot_key(s) for s in found[:SLOTS_PER_PAGE]], "times_that_day")
         return True
+    if wish.has_day:
+        not_that_day(turn, wish, today)
+        return True
     turn.say(turn.t("no_time_like_that"))
     prompt_slot(turn)
     return True
+
+
+def wished_day(wish: TimeWish, today: date) -> date:
+    """The day a wish names: its date, or the next such weekday (from next Monday for "next Friday")."""
+    if wish.day is not None:
+        return wish.day
+    first = today + timedelta(days=7 - today.weekday()) if wish.next_week else today + timedelta(days=1)
+    return first + timedelta(days=((wish.weekday or 0) - first.weekday()) % 7)
+
+
+def not_that_day(turn: Turn, wish: TimeWish, today: date) -> None:
+    """No free time fits a wish that names a day. If that day has free times at other hours, those; if it has
+    none at all ("fredag", and nobody meets on Fridays), an honest "no free times on Friday" and the times of
+    the nearest days that have some."""
+    free = free_slots(turn, limit=ALL_SLOTS)
+    that_day = matching(replace(wish, hour=None, minute=None, part=None), free, today)
+    if that_day:
+        turn.say(turn.t("no_time_like_that"))
+        show_page(turn, [slot_key(s) for s in that_day[:SLOTS_PER_PAGE]], "times_that_day")
+        return
+    day = wished_day(wish, today)
+    by_day: dict[date, list[datetime]] = {}
+    for slot in free:
+        by_day.setdefault(slot.astimezone(ZONE).date(), []).append(slot)
+    before = [d for d in by_day if d < day][-1:]
+    after = [d for d in by_day if d > day][: 2 - len(before) if before else 2]
+    nearest = [*before, *after]  # the nearest free day before and the nearest after (or two after)
+    if not nearest:
+        no_slots(turn)
+        return
+    names = format_list([format_day(d, turn.lang) for d in nearest], turn.lang)
+    turn.say(turn.t("no_times_on_day", day=format_day(day, turn.lang), days=names))
+    per_day = SLOTS_PER_PAGE // len(nearest)
+    keys = [slot_key(s) for d in nearest for s in by_day[d][:per_day]]
+    show_page(turn, keys, "choose_time")
+
+
+def introduction(text: str, keywords: frozenset[str]) -> tuple[str, str] | None:
+    """("Amina", "vill boka") for "jag heter Amina och vill boka": a name given with what the person wants."""
+    text = " ".join(text.split())
+    introduced = _NAME_INTRO.match(text)
+    if introduced is None:
+        return None
+    kind, name = read_name(text, keywords)
+    if kind != "name" or not name:
+        return None
+    rest = introduced.group(1)[len(name):] if introduced.group(1).startswith(name) else ""
+    rest = re.sub(r"^[\s,.!]*(?:och|and|,)?\s*", "", rest).strip()
+    return name, rest
+
+
+def early_details(turn: Turn, text: str) -> bool:
+    """A name ("jag heter Amina") or a phone number written before a time is chosen: kept for later, and
+    the times offered again, so nobody gets the fallback for answering the next question early."""
+    if turn.state.flow != "booking.slot":
+        return False
+    reading = read_phone(text)
+    if reading.e164:
+        turn.update(phone=reading.e164, reach="phone")
+        turn.say(turn.t("kept_choose_time_first"))
+        prompt_slot(turn)
+        return True
+    introduced = introduction(text, turn.ctx.content.keywords)
+    if introduced is not None:
+        turn.update(name=introduced[0])
+        turn.say(turn.t("kept_choose_time_first"))
+        prompt_slot(turn)
+        return True
+    return False
 
 
 def names_a_time(text: str) -> bool:
@@ -314,7 +391,7 @@ def skip_name(turn: Turn, value: str) -> None:
 
 
 def after_name(turn: Turn) -> None:
-    if turn.data.get("back_to") == "booking.confirm" and "reach" in turn.data:
+    if "reach" in turn.data:  # the way to be reached is known (a correction, or a number given early)
         prompt_confirm(turn)
     else:
         prompt_contact(turn)
@@ -453,6 +530,12 @@ def go_back_to(turn: Turn, step: FlowName) -> None:
 
 def text_confirm(turn: Turn, text: str, folded: str) -> bool:
     words = set(folded.split())
+    if names_a_time(text) and not read_phone(text).e164:
+        # "nej vänta, kan vi ta fredag istället": back to the times, reading the new wish there
+        turn.update(back_to="booking.confirm")
+        turn.go("booking.slot")
+        text_slot(turn, text, folded)
+        return True
     step = correction(folded)
     if step is not None and (words & NO or words & {"andra", "change", "byt", "byta", "annan", "another", "fel",
                                                    "wrong", "ny", "new", "rätta", "ratta", "fix"}):  # fmt: skip

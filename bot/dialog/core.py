@@ -25,7 +25,14 @@ from bot.content.languages import same_language
 from bot.content.model import PLACEHOLDER
 from bot.dialog import booking, deletion, manage, onboarding, texts
 from bot.dialog.flows import STEPS
-from bot.dialog.formatting import clean_text, format_when, idle_too_long, meeting_place, small_talk
+from bot.dialog.formatting import (
+    clean_text,
+    format_list,
+    format_when,
+    idle_too_long,
+    meeting_place,
+    small_talk,
+)
 from bot.dialog.model import (
     ButtonPress,
     Choice,
@@ -187,6 +194,8 @@ class Dialog(Turn):
     def resume(self, pending: str) -> None:
         if pending == "book":
             booking.start(self)
+        elif pending == "meeting":
+            self.no_booking_to_manage()
         elif pending.startswith("topic:") and pending[6:] in self.ctx.content.topics:
             self.show_topic(self.ctx.content.topics[pending[6:]])
         else:
@@ -334,7 +343,9 @@ class Dialog(Turn):
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT]
             self.say(self.t("too_long"))
-        crisis = self.ctx.crisis.check(text) if self.ctx.crisis else None
+        # "jag vill inte säga" at the name step declines to give a name; anything else is checked first
+        declines = self.state.flow == "booking.name" and fold(text) in booking.SKIP_NAME
+        crisis = self.ctx.crisis.check(text) if self.ctx.crisis and not declines else None
         if crisis is not None:
             self.crisis(crisis)
             return
@@ -448,6 +459,8 @@ class Dialog(Turn):
             self.speaking = asked  # answered in the question's language; the chat offers to switch
         # Text typed inside a flow may hold a name or a number: it is never kept as an unanswered question.
         keep_text = text if not self.in_flow else None
+        if match.topic is None and not self.in_flow and self.introduced(text):
+            return
         if match.topic is None:
             self.effects.append(Record("fallback", band=match.band, unanswered=keep_text))
             self.fallback()
@@ -462,10 +475,33 @@ class Dialog(Turn):
             self.say(self.t("did_you_mean"), choices)
             return
         topic = self.ctx.content.topics[match.topic]
-        if topic.kind == "action" and self.in_flow:
+        if topic.id == "book-meeting" and self.state.flow == "choose_region":
+            self.update(pending="book")  # "boka möte" when asked for the municipality: booked once it is chosen
+            onboarding.prompt_region(self)
+            return
+        if topic.kind == "action" and self.in_flow and self.state.flow != "choose_region":
             self.say(self.t("already_in_flow"))
             return
         self.show_topic(topic, match)
+
+    def introduced(self, text: str) -> bool:
+        """"jag heter Amina och vill boka": a name with a wish. The wish is answered (a booking starts with the
+        name kept), or the person is greeted by name; never the fallback. The name is kept only in a booking."""
+        found = booking.introduction(text, self.ctx.content.keywords)
+        if found is None:
+            return False
+        name, rest = found
+        wish = self.ctx.matcher.match(rest) if rest else None
+        if wish is not None and wish.topic == "book-meeting":
+            self.start_booking()
+            if self.state.flow == "booking.slot":
+                self.update(name=name)
+            return True
+        self.say(self.t("hello_name", name=name), self.menu_choices())
+        if wish is not None and wish.topic is not None:
+            self.effects.append(Record("question", topic=wish.topic, band=wish.band))
+            self.show_topic(self.ctx.content.topics[wish.topic], wish)
+        return True
 
     def crisis(self, hit: CrisisHit) -> None:
         """The numbers first, calmly; an offer of a person; and whatever we were doing kept as it was."""
@@ -505,6 +541,12 @@ class Dialog(Turn):
         return lines
 
     def fallback(self) -> None:
+        if self.state.region is None:  # never a region's contact before the person has said where they live
+            regions = self.ctx.content.regions.values()
+            names = format_list([r.name[self.lang] for r in regions], self.lang)
+            self.say(self.t("fallback_no_region", regions=names),
+                     [*(Choice(r.name[self.lang], f"region:{r.id}") for r in regions), *self.menu_choices()])  # fmt: skip
+            return
         region = self.region
         self.say(
             self.t(
@@ -531,9 +573,14 @@ class Dialog(Turn):
             self.start_booking()
             return
         if topic.id == "cancel-booking":
-            self.my_bookings()
+            if match is not None and self.can.private_chat and not self.ctx.view.my_bookings:
+                self.no_booking_to_manage()  # "var är mötet", "can I bring my dog": nothing to cancel
+            else:
+                self.my_bookings()
             return
-        region_specific = any(region is not None for region, _ in topic.answers)
+        # An answer that differs by region, or names the region's contact: asked for the region first (the
+        # question is kept and answered then), never silently answered for the first region.
+        region_specific = any(region is not None or PLACEHOLDER.search(text) for (region, _), text in topic.answers.items())
         if self.state.region is None and region_specific:
             if self.state.flow == "choose_region":
                 self.update(pending=f"topic:{topic.id}")  # answered once the region is chosen
@@ -554,14 +601,12 @@ class Dialog(Turn):
         choices = [Choice(topics[r].title[self.lang], f"topic:{r}") for r in topic.related if r in topics]
         choices.append(Choice(self.t("button_menu"), "menu"))
         if self.state.last_topic == topic.id and len(answer) > LONG_ANSWER:
-            # The same long answer again, right after itself: offer what is near it and a person instead.
+            # The same long answer again, right after itself: said again (nobody should have to scroll back),
+            # with a short line before it, and a person offered beside what is near it.
             contact = self.region.contact
-            self.say(
-                self.t("same_answer", title=topic.title[self.lang], contact_name=contact.name,
-                       contact_phone=contact.phone),
-                [*choices[:-1], Choice(self.t("button_contact"), "topic:contact"), *choices[-1:]],
-            )  # fmt: skip
-            return
+            answer = self.t("same_answer_again", contact_name=contact.name, contact_phone=contact.phone) + "\n\n" + answer
+            if not any(c.data == "topic:contact" for c in choices):
+                choices.insert(-1, Choice(self.t("button_contact"), "topic:contact"))
         if self.speaking and self.state.lang:
             # Answered in the question's language: say how to stay in it, and offer the switch as a button.
             answer += "\n\n" + self.t("other_language_hint", language=self.cmd("language"))
@@ -573,6 +618,30 @@ class Dialog(Turn):
                               Choice(self.t("button_unhelpful"), feedback[1])]  # fmt: skip
             self.set(open=(*(d for d in self.state.open if not d.startswith(FEEDBACK)), *feedback))
         self.say(answer, choices, lang=written_in)
+
+    def no_booking_to_manage(self) -> None:
+        """A question that reads like cancelling or moving ("var är mötet", "can I bring my dog to the meeting")
+        from someone with no booking: an honest "you have no booking", what the meetings are, and who to ask."""
+        if self.state.region is None:
+            if self.state.flow == "choose_region":
+                self.update(pending="meeting")
+                if not self.replies:
+                    onboarding.prompt_region(self)
+            elif not self.in_flow:
+                onboarding.ask_region(self, pending="meeting")
+            else:
+                self.say(self.t("choose_region_first"))
+            return
+        region = self.region
+        contact = region.contact
+        self.say(
+            self.t("no_booking_to_manage") + "\n\n"
+            + self.t("meeting_info", contact_name=contact.name, contact_role=contact.role[self.lang],
+                     minutes=region.availability.meeting_minutes, place=self.place_text(),
+                     contact_phone=contact.phone),
+            [Choice(self.t("button_book"), "book"), Choice(self.t("button_contact"), "topic:contact"),
+             *self.menu_choices()],
+        )  # fmt: skip
 
     def feedback(self, value: str) -> None:
         """👍 or 👎 under an answer: counted per topic. A 👎 sends the question to staff's review list and offers

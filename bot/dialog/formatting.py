@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import i18n
@@ -20,6 +20,16 @@ _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
 def format_when(start: datetime, lang: str) -> str:
     """'tis 1 dec. 09:00' / 'Tue, Dec 1 09:00' / 'الثلاثاء، 1 ديسمبر 09:00', in Swedish time (Babel)."""
     return i18n.format_when(start, lang)
+
+
+def format_day(day: date, lang: str) -> str:
+    """'fredag 27 november' / 'Friday, November 27', in the reader's language (Babel)."""
+    return i18n.format_day(day, lang)
+
+
+def format_list(items: list[str], lang: str) -> str:
+    """'torsdag och måndag' / 'Thursday and Monday', in the reader's language (Babel)."""
+    return i18n.format_list(items, lang)
 
 
 def format_slot(key: str, lang: str) -> str:

@@ -492,6 +492,8 @@ class Dialog(Turn):
             return False
         name, rest = found
         wish = self.ctx.matcher.match(rest) if rest else None
+        if wish is not None and wish.topic is None:
+            return False  # "jag heter Zlatan, vad blir vädret": the question goes on to the fallback (and review)
         if wish is not None and wish.topic == "book-meeting":
             self.start_booking()
             if self.state.flow == "booking.slot":

@@ -16,7 +16,11 @@ REGIONS = ("sundsvall", "vastervik")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    config = Config.from_env(content=args.content, state=args.state)
+    try:
+        config = Config.from_env(content=args.content, state=args.state)
+    except ValueError as exc:
+        print(f"socialbot: {exc}", file=sys.stderr)
+        return 2
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -153,7 +157,8 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     if knowledge is None:
         return 1
     store = _store(config)
-    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered)
+    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered,
+                        limits=config.limits)
     engine = Engine(knowledge, store, channel="terminal", notifier=TerminalNotifier(sys.stderr),
                     settings=settings)  # fmt: skip
     try:
@@ -287,7 +292,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
     store = _store(config)
-    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered)
+    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered,
+                        limits=config.limits)
     engine = Engine(knowledge, store, channel="telegram", settings=settings)
     from bot.runtime import transports_from_env
 
@@ -409,7 +415,8 @@ def cmd_web(args: argparse.Namespace, config: Config) -> int:
         return 1
     _logging()
     store = _store(config)
-    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered)
+    settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered,
+                        limits=config.limits)
     engine = Engine(knowledge, store, channel="web", settings=settings)
     runtime = Runtime(engine, config, transports)
     origins = tuple(o.strip().rstrip("/") for o in args.origins.split(",") if o.strip()) or ("*",)

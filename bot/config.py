@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.booking.limits import Limits
+
 
 def _ids(value: str | None) -> frozenset[int]:
     ids = set()
@@ -27,6 +29,8 @@ class Config:
     # region -> the business developer's e-mail (default: the region's contact e-mail in the content)
     notify_emails: dict[str, str] = field(default_factory=dict)
     report_emails: tuple[str, ...] = ()  # the project leader(s): the monthly statistics report
+    admin_emails: tuple[str, ...] = ()  # alerts (unusual booking rates) by e-mail; default: the report addresses
+    limits: Limits = field(default_factory=Limits)  # booking limits (bot/booking/limits.py)
 
     @property
     def cache_dir(self) -> Path:
@@ -36,6 +40,7 @@ class Config:
     @classmethod
     def from_env(cls, content: str | None = None, state: str | None = None,
                  env: dict[str, str] | None = None) -> Config:  # fmt: skip
+        """Raises ValueError on a setting that cannot be used (a booking limit that is not a number)."""
         env = dict(os.environ if env is None else env)
         notify, emails = {}, {}
         for key, value in env.items():
@@ -44,6 +49,7 @@ class Config:
             elif key.startswith("SOCIALBOT_NOTIFY_") and value.strip().lstrip("-").isdigit():
                 notify[key.removeprefix("SOCIALBOT_NOTIFY_").lower()] = int(value)
         retention = env.get("SOCIALBOT_RETENTION_DAYS", "90")
+        report = tuple(a.strip() for a in env.get("SOCIALBOT_REPORT_EMAIL", "").split(",") if "@" in a)
         return cls(
             content_dir=Path(content or env.get("SOCIALBOT_CONTENT") or "content"),
             state_dir=Path(state or env.get("SOCIALBOT_STATE") or "state"),
@@ -53,7 +59,8 @@ class Config:
             admin_chats=_ids(env.get("SOCIALBOT_ADMIN_CHATS")),
             notify_chats=notify,
             notify_emails=emails,
-            report_emails=tuple(
-                a.strip() for a in env.get("SOCIALBOT_REPORT_EMAIL", "").split(",") if "@" in a
-            ),
+            report_emails=report,
+            admin_emails=tuple(a.strip() for a in env.get("SOCIALBOT_ADMIN_EMAIL", "").split(",") if "@" in a)
+            or report,
+            limits=Limits.from_env(env),
         )

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from bot.booking.limits import Alert, BookingRefused, Limits, admit, rate_alert
 from bot.booking.slots import parse_slot_key
 from bot.dialog import texts
 from bot.dialog.core import Context, format_when, step
@@ -27,6 +28,7 @@ from bot.dialog.model import (
     CreateBooking,
     DeleteEverything,
     Event,
+    LimitReached,
     MoveBooking,
     Outcome,
     Record,
@@ -62,6 +64,8 @@ class Notifier(Protocol):
 
 # Turns a change into outbox rows, written in the change's own transaction (see bot/runtime.py).
 OutboxRouter = Callable[[Notification, datetime], list[OutboxItem]]
+# Turns an alert for the admins (an unusual booking rate) into outbox rows (see bot/runtime.py).
+AlertRouter = Callable[[Alert, datetime], list[OutboxItem]]
 
 
 class NoNotifier:
@@ -99,6 +103,7 @@ MESSAGE_ACTIONS = ("question", "fallback", "button", "command", "unsupported", "
 class Settings:
     retention_days: int = 90
     keep_unanswered: bool = True
+    limits: Limits = field(default_factory=Limits)  # how much one person, and one region in a day, may book (bot/booking/limits.py)
 
 
 class _LazyView(View):
@@ -145,6 +150,7 @@ class Engine:
         self.capabilities = capabilities or capabilities_for(channel)
         self.notifier = notifier or NoNotifier()  # told after the commit (a terminal prints; a runtime wakes)
         self.outbox: OutboxRouter | None = None
+        self.alerts: AlertRouter | None = None  # None: alerts are only logged
         self.clock = clock or (lambda: datetime.now(UTC))
         self.settings = settings or Settings()
         self.knowledge = knowledge
@@ -159,13 +165,16 @@ class Engine:
         self._knowledge = knowledge
         self._scrub = scrub_names(knowledge.people())
 
-    def handle(self, conversation: str, event: Event, capabilities: Capabilities | None = None) -> list[Reply]:
+    def handle(self, conversation: str, event: Event, capabilities: Capabilities | None = None, *,
+               person: str | None = None) -> list[Reply]:  # fmt: skip
         """One event in, the replies out. Storage trouble gets an apology, never a crash or half a change.
 
-        `capabilities` overrides the channel's for this event (a Telegram group is not a private chat)."""
+        `capabilities` overrides the channel's for this event (a Telegram group is not a private chat).
+        `person`: who is writing, as the booking limits count people (the web: its address); by default the
+        conversation (Telegram: in a private chat, the user)."""
         try:
             with self.store.conversation_lock(conversation):  # its next message waits, in every worker
-                return self._handle(conversation, event, capabilities or self.capabilities)
+                return self._handle(conversation, event, capabilities or self.capabilities, person or conversation)
         except self.store.errors as exc:
             # Locked by another process beyond the wait, disk full, I/O error: the transaction was rolled
             # back, so nothing is half written; the person is asked to try again.
@@ -174,17 +183,24 @@ class Engine:
                 self.fatal = exc  # the channel stops the process: nothing is written into a lost database
             return [Reply(texts.text("technical_error", "sv") + "\n\n" + texts.text("technical_error", "en"))]
 
-    def _handle(self, conversation: str, event: Event, capabilities: Capabilities) -> list[Reply]:
+    def _handle(self, conversation: str, event: Event, capabilities: Capabilities, person: str) -> list[Reply]:
         now = self.clock()
         state = self.store.load_state(conversation)
         outcome = self._step(conversation, state, event, now, capabilities)
         kind = EVENT_KINDS.get(type(event), "other")
         try:
-            notifications = self._apply(conversation, state, outcome, now, kind)
+            notifications = self._apply(conversation, state, outcome, now, kind, person)
         except SlotUnavailable as lost:
             log.info("slot lost a race; offering others")
             outcome = self._step(conversation, state, SlotTaken(str(lost)), now, capabilities)
-            notifications = self._apply(conversation, state, outcome, now, kind)
+            notifications = self._apply(conversation, state, outcome, now, kind, person)
+        except BookingRefused as refused:
+            log.info("booking refused at the %s limit", refused.reason)  # never who: the log has no personal data
+            outcome = self._step(conversation, state, LimitReached(refused.reason, refused.limit), now, capabilities)
+            notifications = self._apply(conversation, state, outcome, now, kind, person)
+            if refused.alert is not None:
+                with self.store.transaction():
+                    self._alert(refused.alert, now)
         for notification in notifications:
             try:
                 self.notifier.notify(notification)
@@ -213,8 +229,9 @@ class Engine:
         return step(state, event, context)
 
     def _apply(self, conversation: str, before: State | None, outcome: Outcome, now: datetime,
-               event_kind: str | None) -> list[Notification]:  # fmt: skip
-        """Write the step's effects and new state together. Raises SlotUnavailable with nothing written."""
+               event_kind: str | None, person: str | None = None) -> list[Notification]:  # fmt: skip
+        """Write the step's effects and new state together. Raises SlotUnavailable or BookingRefused with nothing
+        written."""
         notifications: list[Notification] = []
         after = outcome.state
         region = (after or before or State()).region
@@ -238,8 +255,14 @@ class Engine:
                         effect.lang,
                         "booked",
                     )
-                    self.store.create_booking(booking, now)
+                    hashed = self.store.person_hash(person or conversation)
+                    region_name = self._region_name(effect.region)
+                    admit(self.store, self.settings.limits, effect.region, region_name, hashed, now)
+                    self.store.create_booking(booking, now, person=hashed)
                     notifications.append(Notification("booked", booking))
+                    alert = rate_alert(self.store, self.settings.limits, effect.region, region_name, now)
+                    if alert is not None:
+                        self._alert(alert, now)
                 elif isinstance(effect, CancelBooking):
                     cancelled = self.store.cancel_booking(conversation, effect.booking_id, now)
                     if cancelled:
@@ -264,6 +287,16 @@ class Engine:
         if stand_in is not None:
             self.store.scrub_disk()  # nothing of the deleted chat left in the WAL once /delete has answered
         return notifications
+
+    def _region_name(self, region: str) -> str:
+        found = self.knowledge.content.regions.get(region)
+        return found.name["sv"] if found else region
+
+    def _alert(self, alert: Alert, now: datetime) -> None:
+        """To the admins through the outbox, once per window (the key names it); without a runtime, to the log."""
+        items = self.alerts(alert, now) if self.alerts is not None else []
+        if not items or self.store.enqueue(items, now):
+            log.warning("alert: %s", alert.text)
 
     def _record(self, conversation: str, record: Record, region: str | None, lang: str | None, now: datetime,
                 stand_in: str | None = None) -> None:  # fmt: skip

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
+from bot.booking.limits import Alert
 from bot.booking.slots import parse_slot_key
 from bot.config import Config
 from bot.content import ContentError
@@ -92,6 +93,7 @@ class Runtime:
         self.delivery = Delivery(engine.store, self.transports, retry_base=retry_base,
                                  on_blocked=self._blocked)  # fmt: skip
         engine.outbox = self.outbox_items
+        engine.alerts = self.alert_items
         engine.notifier = self
         self._tasks: list[asyncio.Task[None]] = []
         self._watcher: threading.Thread | None = None
@@ -105,6 +107,17 @@ class Runtime:
         return notification_items(notification, self.engine.knowledge.content, now,
                                   chats=self.config.notify_chats, emails=self.config.notify_emails,
                                   mail="email" in self.transports)  # fmt: skip
+
+    def alert_items(self, alert: Alert, now: datetime) -> list[OutboxItem]:
+        """An alert (bot/booking/limits.py) to every admin chat, and by e-mail where this process mails. The key
+        names the alert's window, so it is queued once per window whichever worker sees it first."""
+        items = [OutboxItem(f"alert:{alert.key}:telegram:{chat}", "alert", "telegram", str(chat), {"text": alert.text})
+                 for chat in sorted(self.config.admin_chats)]  # fmt: skip
+        if "email" in self.transports:
+            items += [OutboxItem(f"alert:{alert.key}:email:{address}", "alert", "email", address,
+                                 {"subject": "socialbot: " + alert.text.split(":")[0], "body": alert.text})
+                      for address in self.config.admin_emails]  # fmt: skip
+        return items
 
     def notify(self, notification: Notification) -> None:
         """Called by the engine after a change committed its outbox rows: deliver them now."""

@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.booking.limits import Limits
 from bot.channels.terminal import parse_input
 from bot.config import Config
 from bot.dialog.model import ButtonPress
-from bot.engine import Engine
+from bot.engine import Engine, Settings
 from bot.knowledge import Knowledge
 from bot.runtime import Runtime
 from bot.storage import open_store
@@ -33,7 +34,9 @@ def main() -> None:
     url, content, cache = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     now = [datetime(2026, 11, 23, 9, 0, tzinfo=UTC)]
     store = open_store(cache, url)
-    engine = Engine(Knowledge.load(content, cache_dir=cache), store, channel="telegram", clock=lambda: now[0])
+    # More people book in one day here than the default daily cap of a region lets through (bot/booking/limits.py).
+    engine = Engine(Knowledge.load(content, cache_dir=cache), store, channel="telegram", clock=lambda: now[0],
+                    settings=Settings(limits=Limits(per_region_day=100)))
     runtime = Runtime(engine, Config(content_dir=content, state_dir=cache), {}, watch=False)
     out = threading.Lock()
 

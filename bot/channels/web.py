@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.booking.limits import web_person
 from bot.channels.terminal import parse_input
 from bot.content import Content
 from bot.dialog.model import ButtonPress, Event, Reply, State
@@ -294,12 +295,12 @@ class WebChannel:
             raise ClientError(400, '"button" has control characters')
         return ButtonPress(button)
 
-    def _handle(self, key: str, event: Event) -> tuple[bool, list[Reply], State | None]:
+    def _handle(self, key: str, event: Event, person: str) -> tuple[bool, list[Reply], State | None]:
         """In a thread: waits on the database (another worker's lock on the conversation, round trips)
-        leave the event loop free for other people's requests."""
+        leave the event loop free for other people's requests. `person`: whom the booking limits count."""
         if self.engine.store.load_state(key) is None:
             return False, [], None
-        replies = self.engine.handle(key, event)
+        replies = self.engine.handle(key, event, person=person)
         return True, replies, self.engine.store.load_state(key)
 
     def start_conversation(self, body: dict[str, Any]) -> str:
@@ -339,7 +340,7 @@ class WebChannel:
         entry.users += 1
         try:
             async with entry.lock:  # one conversation at a time, in arrival order
-                known, replies, state = await asyncio.to_thread(self._handle, key, event)
+                known, replies, state = await asyncio.to_thread(self._handle, key, event, web_person(address))
                 if not known:
                     raise ClientError(404, "unknown conversation: start a new one with \"conversation\": null")
         finally:

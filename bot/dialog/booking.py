@@ -610,6 +610,19 @@ def book(turn: Turn, value: str = "") -> None:
     )
 
 
+def limit_reached(turn: Turn, reason: str, limit: int) -> None:
+    """The engine refused the booking at a limit (bot/booking/limits.py): nothing is booked; say so kindly, with the
+    person to call instead."""
+    region = turn.region
+    turn.leave_flow()
+    turn.say(
+        turn.t("booking_limit_person" if reason == "person" else "booking_limit_region", max=limit,
+               region=region.name[turn.lang], contact_name=region.contact.name,
+               contact_phone=region.contact.phone),
+        turn.menu_choices(),
+    )  # fmt: skip
+
+
 def calendar_file(turn: Turn, booking_id: str, start_at: datetime, phone: str | None, *, sequence: int = 0,
                   cancel: bool = False, region: Region | None = None) -> Attachment:  # fmt: skip
     """The meeting as a calendar file; the same UID with a higher SEQUENCE updates it, METHOD:CANCEL

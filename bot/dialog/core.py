@@ -38,6 +38,7 @@ from bot.dialog.model import (
     Choice,
     CommandMessage,
     Event,
+    LimitReached,
     Outcome,
     Record,
     SlotTaken,
@@ -108,6 +109,8 @@ class Dialog(Turn):
             self.reprompt()
         elif isinstance(event, SlotTaken):
             booking.slot_gone(self)
+        elif isinstance(event, LimitReached):
+            booking.limit_reached(self, event.reason, event.limit)
         elif isinstance(event, CommandMessage):
             self.command(event.name.lower(), event.argument.strip())
         elif isinstance(event, ButtonPress):

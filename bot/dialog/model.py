@@ -41,7 +41,16 @@ class SlotTaken:
     slot: str
 
 
-Event = TextMessage | ButtonPress | CommandMessage | Unsupported | SlotTaken
+@dataclass(frozen=True)
+class LimitReached:
+    """Fed back by the engine when a booking would pass a limit (bot/booking/limits.py): the person's upcoming
+    bookings ("person") or the region's bookings today ("region"). Nothing was booked."""
+
+    reason: Literal["person", "region"]
+    limit: int
+
+
+Event = TextMessage | ButtonPress | CommandMessage | Unsupported | SlotTaken | LimitReached
 
 # --- replies: what the bot says ------------------------------------------------------------------
 

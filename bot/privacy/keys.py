@@ -117,3 +117,39 @@ class MonthlyKey:
         if self.path is not None:
             write_private(self.path, json.dumps({"month": month, "key": key.hex()}).encode("ascii"))
         self._month, self._key = month, key
+
+
+PERSON_KEY_FILE = "limits-key"
+PERSON_KEY_ENV = "SOCIALBOT_LIMITS_KEY"
+
+
+def person_key(directory: Path | None, env: dict[str, str] | None = None) -> bytes:
+    """The key of the booking limits' person hashes (bot/booking/limits.py): SOCIALBOT_LIMITS_KEY (workers on several
+    machines must share it), else `limits-key` (0600) in the state directory, made once. It does not rotate like the
+    statistics key: a hash lives only as long as its booking is upcoming, and a rotation would reset every count. Kept
+    out of the database, so a copy of the database cannot test guessed addresses against the hashes."""
+    value = (os.environ if env is None else env).get(PERSON_KEY_ENV, "").strip()
+    if value:
+        return value.encode()
+    if directory is None:
+        return secrets.token_bytes(32)
+    path = directory / PERSON_KEY_FILE
+    for _attempt in range(3):
+        try:
+            return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError):
+            log.warning("the limits key file is unreadable; starting a new key")
+            write_private(path, secrets.token_bytes(32).hex().encode("ascii"))
+            continue
+        # Made once: a new file linked in only where none is yet, so workers starting together agree on one key.
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        write_private(tmp, secrets.token_bytes(32).hex().encode("ascii"))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise OSError(f"could not read or make {path}")

@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.booking.slots import slot_key
 from bot.dialog.model import BookingInfo, State
-from bot.privacy.keys import MonthlyKey
+from bot.privacy.keys import MonthlyKey, person_key
 
 BOOKING_COLUMNS = "id, conversation, region, slot, name, phone, lang, status, reminded"
 
@@ -237,8 +237,9 @@ class Store(ABC):
     def _bookings(self, where: str, params: Sequence[object]) -> list[Booking]:
         return [Booking(*row) for row in self.query(f"SELECT {BOOKING_COLUMNS} FROM bookings WHERE {where}", params)]
 
-    def create_booking(self, booking: Booking, now: datetime) -> None:
-        row = {**booking.__dict__, "created": now.isoformat(), "updated": now.isoformat()}
+    def create_booking(self, booking: Booking, now: datetime, person: str | None = None) -> None:
+        """`person`: the keyed hash that the booking limits count by (`person_hash`)."""
+        row = {**booking.__dict__, "created": now.isoformat(), "updated": now.isoformat(), "person": person}
         with self.transaction():
             try:
                 self._insert("bookings", row)
@@ -253,8 +254,9 @@ class Store(ABC):
             found = self._bookings("id = ? AND conversation = ? AND status = 'booked'", [booking_id, conversation])
             if not found:
                 return None
-            self.execute(
-                "UPDATE bookings SET status = 'cancelled', updated = ? WHERE id = ?", [now.isoformat(), booking_id]
+            self.execute(  # a cancelled booking counts for no one: its person hash goes at once
+                "UPDATE bookings SET status = 'cancelled', person = NULL, updated = ? WHERE id = ?",
+                [now.isoformat(), booking_id],
             )
         return found[0]
 
@@ -273,6 +275,36 @@ class Store(ABC):
                     raise SlotUnavailable(slot) from exc
                 raise
         return found[0]
+
+    # --- booking limits (bot/booking/limits.py) ---------------------------------------------------
+
+    def person_hash(self, person: str) -> str:
+        """A keyed hash of who books (a Telegram user, a web address): the limits count by it, and neither the
+        address nor the key is ever in the database (bot.privacy.keys.person_key)."""
+        key: bytes | None = self.__dict__.get("_person_key")
+        if key is None:
+            key = self.__dict__["_person_key"] = person_key(self.keys.path.parent if self.keys.path else None)
+        return hmac.new(key, b"person:" + person.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def serialize(self, *names: str) -> None:
+        """Inside a transaction: hold the named locks until it ends, so that counting and then writing is not raced by
+        another worker. SQLite's BEGIN IMMEDIATE already lets one writer in at a time; PostgreSQL overrides this."""
+        return None  # SQLite: nothing more to do
+
+    def upcoming_of_person(self, person: str, now: datetime) -> int:
+        row = self.execute(
+            "SELECT COUNT(*) FROM bookings WHERE person = ? AND status = 'booked' AND slot >= ?", [person, key_at(now)]
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def bookings_made(self, region: str, since: datetime) -> tuple[int, int]:
+        """Bookings made in the region since then (cancelled ones too: booking is what is limited), and the most of
+        them made by one person."""
+        rows = self.query(
+            "SELECT COUNT(*) FROM bookings WHERE region = ? AND created >= ? GROUP BY COALESCE(person, id)",
+            [region, since.astimezone(UTC).isoformat()],
+        )
+        return sum(count for (count,) in rows), max((count for (count,) in rows), default=0)
 
     def claim_reminder(self, booking_id: str, which: str) -> bool:
         """Mark reminder `which` ("24h", "2h") as sent; True only for the one caller that marked it, so of
@@ -373,6 +405,10 @@ class Store(ABC):
             counts["bookings"] = self.execute(
                 "DELETE FROM bookings WHERE (slot < ? OR status = 'cancelled') AND updated < ?",
                 [key_at(cutoff), cutoff.isoformat()],
+            ).rowcount
+            # The limits need a person's hash only while the meeting is ahead: it goes once the meeting has passed.
+            counts["person_hashes"] = self.execute(
+                "UPDATE bookings SET person = NULL WHERE person IS NOT NULL AND slot < ?", [key_at(now)]
             ).rowcount
             counts["hash_keys"] = int(self.keys.expire(now))
             counts["conversations"] = self.execute(

@@ -111,6 +111,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE unanswered ADD COLUMN reason TEXT NOT NULL DEFAULT 'fallback'
     """,
+    # 5: booking limits (bot/booking/limits.py): who booked, as a keyed hash of the Telegram user or the web address
+    # (never the address), emptied once the meeting has passed. Counted in the booking's own transaction.
+    """
+    ALTER TABLE bookings ADD COLUMN person TEXT;
+    CREATE INDEX bookings_person ON bookings (person, status, slot);
+    CREATE INDEX bookings_region_created ON bookings (region, created)
+    """,
 ]
 
 

@@ -28,6 +28,7 @@ from bot.storage.migrations import migrate_postgresql
 LOCK_TIMEOUT = "10s"  # a conversation or row locked longer than this is an error and an apology, not a hang
 APPLICATION_NAME = "socialbot"  # how the workers' connections show in pg_stat_activity
 CONVERSATION_LOCKS = 0x50C1  # the first key of two-key advisory locks: this bot's conversations
+BOOKING_LOCKS = 0x50C2  # the first key of the locks that serialise booking limits (Store.serialize)
 
 
 @lru_cache(maxsize=512)
@@ -109,6 +110,13 @@ class PostgresStore(Store):
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     conn.rollback()  # never leave a half transaction behind on a pooled connection
                 conn.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+    def serialize(self, *names: str) -> None:
+        """Transaction advisory locks, taken in one order (so two bookings never wait on each other in a circle) and
+        released by the commit: a second worker counts only after the first one's booking is in."""
+        with self._connection() as conn:
+            for name in sorted(set(names)):
+                conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BOOKING_LOCKS, conversation_key(name)])
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
         with self._connection() as conn:

@@ -1,0 +1,121 @@
+"""Booking limits: one person must not drain a calendar, and an unusual rate of bookings is told to the admins.
+
+Counted in the database, inside the booking's own transaction (after `Store.serialize`), so the limits hold with
+several workers on one PostgreSQL database as well as in one SQLite process:
+- a person (the Telegram user, which in a private chat is the conversation; on the web the client's address) has at
+  most `per_person` upcoming bookings, however many conversations they open. Only a keyed hash of the person is
+  stored with the booking, and only until the meeting has passed (Store.purge);
+- a region takes at most `per_region_day` bookings made in one day (Swedish time), whoever makes them: the rest of
+  the calendar stays for the people who call;
+- more than `alert_per_hour` bookings made in a region within an hour, or the day's cap reached, is reported to the
+  admins once per hour (per day for the cap), with counts only: no names, numbers, addresses or hashes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:  # light to import: the configuration reads the limits
+    from bot.storage import Store
+
+ZONE = ZoneInfo("Europe/Stockholm")
+Reason = Literal["person", "region"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """0 turns a limit (or the alert) off."""
+
+    per_person: int = 3  # upcoming bookings per person, across all their conversations
+    per_region_day: int = 10  # bookings made per region per day, by everyone together
+    alert_per_hour: int = 4  # more bookings than this in a region within an hour: the admins are told
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Limits:
+        """SOCIALBOT_MAX_BOOKINGS_PER_PERSON, SOCIALBOT_MAX_BOOKINGS_PER_DAY, SOCIALBOT_ALERT_BOOKINGS_PER_HOUR.
+        Raises ValueError on a value that is not a whole number of 0 or more."""
+        values: dict[str, int] = {}
+        for field, name in (("per_person", "SOCIALBOT_MAX_BOOKINGS_PER_PERSON"),
+                            ("per_region_day", "SOCIALBOT_MAX_BOOKINGS_PER_DAY"),
+                            ("alert_per_hour", "SOCIALBOT_ALERT_BOOKINGS_PER_HOUR")):  # fmt: skip
+            raw = env.get(name, "").strip()
+            if raw:
+                if not raw.isdigit():
+                    raise ValueError(f"{name} must be a whole number (0 turns it off), not {raw!r}")
+                values[field] = int(raw)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A message for the admins. `key` names the window, so the same alert is queued once per window."""
+
+    key: str
+    text: str
+
+
+class BookingRefused(Exception):
+    """A booking would pass a limit; raised inside the booking's transaction, so nothing is written."""
+
+    def __init__(self, reason: Reason, limit: int, alert: Alert | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.limit = limit
+        self.alert = alert
+
+
+def web_person(address: str) -> str:
+    """Who a web client is, for the limits: its address; an IPv6 address by its /64, which one subscriber usually
+    holds whole (one device can take any address in it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"web:{address}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"web:{ip.ipv4_mapped}"
+        return f"web:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
+    return f"web:{ip}"
+
+
+def day_start(now: datetime) -> datetime:
+    """Midnight in Sweden, the start of the day the per-region cap counts."""
+    local = now.astimezone(ZONE)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def admit(store: Store, limits: Limits, region: str, region_name: str, person: str, now: datetime) -> None:
+    """Inside the booking's transaction, before its insert: raise BookingRefused if the booking would pass a limit."""
+    store.serialize(f"region:{region}", f"person:{person}")
+    if limits.per_person and store.upcoming_of_person(person, now) >= limits.per_person:
+        raise BookingRefused("person", limits.per_person)
+    if limits.per_region_day:
+        made, most = store.bookings_made(region, day_start(now))
+        if made >= limits.per_region_day:
+            alert = Alert(
+                f"day-cap:{region}:{day_start(now):%Y-%m-%d}",
+                f"Bokningstaket är nått i {region_name}: {made} bokningar i dag (högst {most} av samma person). "
+                f"Chatten tar inte emot fler bokningar i {region_name} förrän i morgon; den som försöker får "
+                f"kontaktpersonens telefonnummer. Taket ändras med SOCIALBOT_MAX_BOOKINGS_PER_DAY.",
+            )
+            raise BookingRefused("region", limits.per_region_day, alert)
+
+
+def rate_alert(store: Store, limits: Limits, region: str, region_name: str, now: datetime) -> Alert | None:
+    """After a booking, in its transaction: an alert when the last hour has more bookings than usual (once an hour)."""
+    if not limits.alert_per_hour:
+        return None
+    made, most = store.bookings_made(region, now - timedelta(hours=1))
+    if made <= limits.alert_per_hour:
+        return None
+    return Alert(
+        f"rate:{region}:{now.astimezone(UTC):%Y-%m-%dT%H}",
+        f"Ovanligt många bokningar i {region_name}: {made} den senaste timmen (varning vid fler än "
+        f"{limits.alert_per_hour}), högst {most} av samma person. Se över bokningarna med "
+        f"`socialbot bookings --region {region}`.",
+    )

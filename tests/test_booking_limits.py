@@ -1,0 +1,287 @@
+"""Booking limits (bot/booking/limits.py): one person cannot drain a calendar through many conversations, a region
+takes a bounded number of bookings a day, and unusual booking rates reach the admins once per window, without
+personal data. Counted in the database inside the booking's transaction: it holds across workers (PostgreSQL)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.booking.limits import Alert, Limits, web_person
+from bot.config import Config
+from bot.dialog.model import ButtonPress, Event, Reply
+from bot.engine import Engine, Settings
+from bot.knowledge import Knowledge
+from bot.storage import OutboxItem, Store, open_store
+from tests.transcript import Clock, TestBot, all_text
+
+PHONE = "+46701234567"
+ADDRESS = "203.0.113.7"
+
+
+class PersonBot(TestBot):
+    """A TestBot whose messages come from one person (a web address) whatever the conversation."""
+
+    person: str | None = None
+
+    def handle(self, event: Event, conversation: str | None = None) -> list[Reply]:
+        self.replies = self.engine.handle(conversation or self.conversation, event, person=self.person)
+        assert self.replies
+        return self.replies
+
+
+@pytest.fixture
+def bot(knowledge: Knowledge, tmp_path: Path, clock: Clock, store_url: str | None) -> Iterator[PersonBot]:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    made = PersonBot(knowledge, tmp_path / "state", clock, url=store_url)
+    made.person = web_person(ADDRESS)
+    yield made
+    made.close()
+
+
+def limit(bot: TestBot, **values: int) -> list[Alert]:
+    """Set the limits; returns the list that the alerts routed to the admins land in."""
+    bot.engine.settings = Settings(limits=Limits(**values))
+    alerts: list[Alert] = []
+
+    def route(alert: Alert, now: object) -> list[OutboxItem]:
+        alerts.append(alert)
+        return [OutboxItem(f"alert:{alert.key}", "alert", "telegram", "999", {"text": alert.text})]
+
+    bot.engine.alerts = route
+    return alerts
+
+
+def book_in_new_conversation(bot: TestBot, n: int, region: str = "sundsvall") -> str:
+    conversation = f"web:conversation{n}"
+    bot.onboard(region=region, conversation=conversation)
+    bot.send("/book", conversation)
+    slot = bot.slot_choices()[n % 6].data  # a different time each (the page has six)
+    bot.press_data(slot, conversation)
+    bot.send("Anna", conversation)
+    if "reach:phone" in {c.data for c in bot.choices}:
+        bot.press_data("reach:phone", conversation)
+    bot.send(PHONE, conversation)
+    bot.press_data("confirm", conversation)
+    return bot.text
+
+
+def alert_rows(store: Store) -> list[tuple[str, str]]:
+    return [(k, p) for k, p in store.query("SELECT key, payload FROM outbox WHERE kind = 'alert' ORDER BY id")]
+
+
+def test_one_address_cannot_book_more_than_its_limit_through_new_conversations(bot: PersonBot) -> None:
+    limit(bot, per_person=3, per_region_day=0, alert_per_hour=0)
+    answers = [book_in_new_conversation(bot, n) for n in range(6)]
+    store, now = bot.store, bot.clock()
+    assert len(store.upcoming(now)) == 3, "three bookings, then no more from the same address"
+    for refused in answers[3:]:
+        assert "Jag kan inte boka fler möten" in refused and "072-14 36 124" in refused, refused
+        assert "Klart" not in refused
+    # Another person is not held back by the first one's bookings.
+    bot.person = web_person("198.51.100.20")
+    assert "Klart" in book_in_new_conversation(bot, 6)
+    # Only a keyed hash of the address is kept: neither the address nor anything that contains it.
+    rows = store.query("SELECT person FROM bookings")
+    assert {p for (p,) in rows if p} and all(ADDRESS not in p and len(p) == 32 for (p,) in rows)
+    assert not any(ADDRESS in str(row) for table in store.tables() for row in store.query(f"SELECT * FROM {table}"))
+
+
+def test_cancelling_frees_a_place_and_a_passed_meeting_drops_the_hash(bot: PersonBot) -> None:
+    limit(bot, per_person=1, per_region_day=0, alert_per_hour=0)
+    assert "Klart" in book_in_new_conversation(bot, 0)
+    assert "Jag kan inte boka fler möten" in book_in_new_conversation(bot, 1)
+    booking = bot.store.upcoming(bot.clock())[0]
+    assert bot.store.cancel_booking(booking.conversation, booking.id, bot.clock())
+    assert bot.store.query("SELECT person FROM bookings WHERE id = ?", [booking.id]) == [(None,)]
+    assert "Klart" in book_in_new_conversation(bot, 2), "a cancelled booking counts for no one"
+    after = bot.clock() + timedelta(days=60)  # every meeting has passed
+    counts = bot.store.purge(after, retention_days=90)
+    assert counts["person_hashes"] == 1
+    assert bot.store.query("SELECT COUNT(*) FROM bookings WHERE person IS NOT NULL") == [(0,)]
+
+
+def test_a_region_takes_a_bounded_number_of_bookings_a_day_and_the_admins_hear_once(bot: PersonBot) -> None:
+    alerts = limit(bot, per_person=0, per_region_day=3, alert_per_hour=0)
+    for n in range(3):
+        bot.person = web_person(f"198.51.100.{n + 1}")  # three different people
+        assert "Klart" in book_in_new_conversation(bot, n)
+    for n in range(3, 5):
+        bot.person = web_person(f"198.51.100.{n + 1}")
+        refused = book_in_new_conversation(bot, n)
+        assert "tar inte emot fler bokningar förrän i morgon" in refused and "072-14 36 124" in refused
+    assert "Klart" in book_in_new_conversation(bot, 5, region="vastervik"), "the other region is not capped"
+    rows = alert_rows(bot.store)
+    assert len(rows) == 1 and "Bokningstaket är nått i Sundsvall: 3 bokningar i dag" in rows[0][1], rows
+    bot.clock.advance(days=1)  # a new day: bookings again, and a new alert when the cap is reached again
+    for n in range(6, 10):
+        bot.person = web_person(f"198.51.100.{n + 1}")
+        book_in_new_conversation(bot, n)
+    assert len(alert_rows(bot.store)) == 2
+    assert len(alerts) >= 3, "every refusal builds the alert; its key lets only one a day through"
+
+
+def test_an_unusual_rate_is_reported_once_per_hour_without_personal_data(bot: PersonBot) -> None:
+    limit(bot, per_person=0, per_region_day=0, alert_per_hour=2)
+    for n in range(5):
+        bot.person = web_person(f"198.51.100.{n % 2}")
+        book_in_new_conversation(bot, n)
+        bot.clock.advance(minutes=1)
+    rows = alert_rows(bot.store)
+    assert len(rows) == 1, rows
+    text = rows[0][1]
+    assert "Ovanligt många bokningar i Sundsvall: 3 den senaste timmen" in text, text
+    hashes = {p for (p,) in bot.store.query("SELECT person FROM bookings")}
+    for personal in ["Anna", PHONE, "0701234567", "198.51.100", "conversation", *hashes]:
+        assert personal not in text
+    bot.clock.advance(hours=1)
+    for n in range(5, 8):
+        book_in_new_conversation(bot, n)
+    assert len(alert_rows(bot.store)) == 2, "a new hour, a new window"
+
+
+def test_workers_confirming_at_once_never_pass_the_limit(
+    knowledge: Knowledge, tmp_path: Path, clock: Clock, store_url: str | None
+) -> None:
+    """Five conversations of one person confirm at the same moment, each in its own worker (its own store): the
+    count happens in the database under a lock, so exactly the limit gets through."""
+    setup = TestBot(knowledge, tmp_path / "state", clock, url=store_url)
+    conversations = [f"web:racer{n}" for n in range(5)]
+    for n, conversation in enumerate(conversations):
+        setup.onboard(conversation=conversation)
+        setup.send("/book", conversation)
+        slot = setup.slot_choices()[n].data
+        setup.to_confirm(name="Anna", phone=PHONE, slot=slot, conversation=conversation)
+    setup.close()
+
+    stores = [open_store(tmp_path / "state", store_url) for _ in conversations]
+    if store_url:  # PostgreSQL: hold every worker until all are inside their booking transaction
+        barrier = threading.Barrier(len(stores))
+        for store in stores:
+            real = store.serialize
+
+            def serialize(*names: str, real: object = real) -> None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait(timeout=5)
+                real(*names)  # type: ignore[operator]
+
+            store.serialize = serialize  # type: ignore[method-assign]
+    engines = [Engine(knowledge, store, channel="web", clock=clock, settings=Settings(limits=Limits(per_person=3)))
+               for store in stores]  # fmt: skip
+    answers: list[str] = [""] * len(engines)
+
+    def confirm(index: int) -> None:
+        replies = engines[index].handle(conversations[index], ButtonPress("confirm"), person=web_person(ADDRESS))
+        answers[index] = all_text(replies)
+
+    threads = [threading.Thread(target=confirm, args=(i,)) for i in range(len(engines))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert len(stores[0].upcoming(clock())) == 3
+        assert sum("Klart" in a for a in answers) == 3 and sum("kan inte boka fler" in a for a in answers) == 2
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_web_people_are_their_address_and_an_ipv6_subscriber_its_64() -> None:
+    assert web_person("203.0.113.7") == "web:203.0.113.7"
+    assert web_person("::ffff:203.0.113.7") == "web:203.0.113.7"
+    assert web_person("2001:db8:1:2:aaaa::1") == web_person("2001:db8:1:2:bbbb::9") == "web:2001:db8:1:2::/64"
+    assert web_person("2001:db8:1:3::1") != web_person("2001:db8:1:2::1")
+
+
+def test_limits_are_settings_and_a_bad_one_is_a_clear_error(tmp_path: Path) -> None:
+    config = Config.from_env(env={"SOCIALBOT_MAX_BOOKINGS_PER_PERSON": "2", "SOCIALBOT_MAX_BOOKINGS_PER_DAY": "0",
+                                  "SOCIALBOT_ALERT_BOOKINGS_PER_HOUR": "7", "SOCIALBOT_REPORT_EMAIL": "lead@example.org"})  # fmt: skip
+    assert config.limits == Limits(per_person=2, per_region_day=0, alert_per_hour=7)
+    assert config.admin_emails == ("lead@example.org",), "alerts by mail go to the report address by default"
+    assert Config.from_env(env={}).limits == Limits()
+    with pytest.raises(ValueError, match="SOCIALBOT_MAX_BOOKINGS_PER_PERSON must be a whole number"):
+        Config.from_env(env={"SOCIALBOT_MAX_BOOKINGS_PER_PERSON": "three"})
+
+
+def test_the_hashing_key_lives_outside_the_database_readable_by_the_owner_only(bot: PersonBot) -> None:
+    book_in_new_conversation(bot, 0)
+    key = bot.state_dir / "limits-key"
+    assert key.exists() and stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert key.read_text().strip() not in str([bot.store.query(f"SELECT * FROM {t}") for t in bot.store.tables()])
+    # Another worker on the same state directory hashes the same person the same way.
+    other = open_store(bot.state_dir, getattr(bot, "url", None))
+    try:
+        assert other.person_hash("web:x") == bot.store.person_hash("web:x")
+    finally:
+        other.close()
+    assert os.environ.get("SOCIALBOT_LIMITS_KEY") is None
+
+
+def test_the_web_attack_six_conversations_from_one_address_books_three(tmp_path: Path) -> None:
+    """The outside tester's attack over real HTTP: new conversations from one address, each booking a time."""
+    from tests.webserver import WebServer
+
+    with WebServer(tmp_path / "state") as server:
+        answers = []
+        for n in range(6):
+            _, first, _ = server.post({"conversation": None, "text": "boka möte", "region": "vastervik", "lang": "sv"})
+            conversation = first["conversation"]
+            slots = [b["data"] for r in first["replies"] for b in r["buttons"] if b["data"].startswith("slot:")]
+            for event in ({"button": slots[n]}, {"text": "Anna"}, {"text": "070-123 45 6" + str(n)},
+                          {"button": "confirm"}):  # fmt: skip
+                status, body, _ = server.post({"conversation": conversation, **event})
+                assert status == 200, body
+            answers.append("\n".join(r["text"] for r in body["replies"]))
+        assert len(server.store.upcoming(server.engine.clock(), "vastervik")) == 3
+        assert all("Klart" in a for a in answers[:3])
+        contact = server.engine.knowledge.content.regions["vastervik"].contact.phone
+        assert all("kan inte boka fler" in a and contact in a for a in answers[3:]), answers[3:]
+        stored = [server.store.query(f"SELECT * FROM {t}") for t in server.store.tables()]
+        assert "127.0.0.1" not in str(stored), "the address itself is never stored"
+
+
+async def test_alerts_reach_the_admin_chats_and_a_real_mail_server_once(
+    knowledge: Knowledge, tmp_path: Path, clock: Clock
+) -> None:
+    import asyncio
+
+    from bot.notify.smtp import EmailTransport
+    from bot.runtime import Runtime
+    from tests.conftest import CONTENT
+    from tests.test_outbox import MailServer, free_port, settings_for, wait_for
+
+    port = free_port()
+    server = MailServer(port)
+    server.start()
+    bot = PersonBot(knowledge, tmp_path / "state", clock)
+    config = Config(content_dir=CONTENT, state_dir=tmp_path / "state", admin_chats=frozenset({999}),
+                    admin_emails=("admin@example.se",))  # fmt: skip
+    runtime = Runtime(bot.engine, config, {"email": EmailTransport(settings_for(port))}, retry_base=0.05,
+                      watch=False)  # fmt: skip
+    bot.engine.settings = Settings(limits=Limits(alert_per_hour=1))
+    await runtime.start()
+    try:
+        for n in range(4):
+            bot.person = web_person(f"198.51.100.{n}")
+            await asyncio.to_thread(book_in_new_conversation, bot, n)
+        await wait_for(lambda: any(m["To"] == "admin@example.se" for m in server.inbox.messages))
+        await wait_for(lambda: not bot.store.query(
+            "SELECT 1 FROM outbox WHERE transport = 'email' AND status <> 'sent'"))  # fmt: skip
+        alerts = [m for m in server.inbox.messages if m["To"] == "admin@example.se"]
+        assert len(alerts) == 1, "once per window, however many bookings follow"
+        body = alerts[0].get_content()
+        assert "Ovanligt många bokningar i Sundsvall: 2 den senaste timmen" in body and "Anna" not in body
+        chats = bot.store.query("SELECT recipient FROM outbox WHERE kind = 'alert' AND transport = 'telegram'")
+        assert chats == [("999",)], "and to the admin chat (sent by the process with Telegram)"
+    finally:
+        await runtime.stop()
+        server.stop()
+        bot.close()

@@ -399,9 +399,9 @@ def _logging() -> None:
 
 
 def cmd_web(args: argparse.Namespace, config: Config) -> int:
-    from aiohttp import web
+    import asyncio
 
-    from bot.channels.web import WebChannel, WebSettings
+    from bot.channels.web import WebChannel, WebSettings, serve
     from bot.engine import Engine, Settings
     from bot.runtime import Runtime, transports_from_env
 
@@ -422,8 +422,8 @@ def cmd_web(args: argparse.Namespace, config: Config) -> int:
     origins = tuple(o.strip().rstrip("/") for o in args.origins.split(",") if o.strip()) or ("*",)
     channel = WebChannel(engine, WebSettings(allowed_origins=origins, trust_proxy=args.trust_proxy), runtime)
     try:
-        web.run_app(channel.application(), host=args.host, port=args.port, access_log=None,
-                    print=lambda *_: print(f"socialbot web on http://{args.host}:{args.port}/", file=sys.stderr))
+        asyncio.run(serve(channel, args.host, args.port,
+                          lambda: print(f"socialbot web on http://{args.host}:{args.port}/", file=sys.stderr)))
     finally:
         store.close()
     return 0

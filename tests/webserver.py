@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.web import WebChannel, WebSettings
+from bot.channels.web import ConnectionGuard, GuardedRunner, WebChannel, WebSettings
 from bot.config import Config
 from bot.engine import Engine
 from bot.knowledge import Knowledge
@@ -44,7 +44,7 @@ class WebServer:
         self.runtime = Runtime(self.engine, config, transports or {}, watch=False, retry_base=0.05)
         self.channel = WebChannel(self.engine, settings, self.runtime)
         self._loop = asyncio.new_event_loop()
-        self._runner: web.AppRunner | None = None
+        self._runner: GuardedRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     def __enter__(self) -> WebServer:
@@ -53,7 +53,7 @@ class WebServer:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.channel.application(), access_log=None)
+        self._runner = GuardedRunner(self.channel.application(), self.channel.settings, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 
@@ -64,6 +64,11 @@ class WebServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self.store.close()
+
+    def channel_guard(self) -> ConnectionGuard:
+        """The open connections' counts (read from the test's thread: plain ints, no lock needed)."""
+        assert isinstance(self._runner, GuardedRunner)
+        return self._runner.guard
 
     # --- a plain HTTP client ----------------------------------------------------------------------
 

@@ -49,11 +49,12 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 class ClientError(Exception):
-    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, status: int, message: str, retry_after: float | None = None, close: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.retry_after = retry_after
+        self.close = close  # the connection is closed after the answer (the rest of its request never came)
 
 
 @dataclass
@@ -95,6 +96,14 @@ class WebSettings:
     conversation_burst: float = 8
     conversation_rate: float = 1.0
     statement_contact: str = ""  # where to report accessibility problems (default: first region's e-mail)
+    # Against clients that open connections and send half a request, slowly or never (slowloris): the
+    # headers must arrive within `read_timeout` of the connection opening (within `idle_timeout` of the
+    # previous answer on a kept-alive connection), the body within `read_timeout` of the headers; open
+    # connections are capped (per address too, unless behind our own proxy: then it is one address).
+    read_timeout: float = 10.0
+    idle_timeout: float = 30.0
+    max_connections: int = 500
+    max_connections_per_address: int = 64
 
 
 def _read_static(name: str) -> str:
@@ -136,10 +145,22 @@ class WebChannel:
 
     @web.middleware
     async def errors_and_headers(self, request: web.Request, handler: HandlerType) -> web.StreamResponse:
+        connection = request.transport.get_protocol() if request.transport is not None else None
+        if isinstance(connection, GuardedConnection):
+            connection.request_arrived()  # the headers are in; the body has its own time limit (read_body)
+        try:
+            return await self._respond(request, handler)
+        finally:
+            if isinstance(connection, GuardedConnection):
+                connection.answered()
+
+    async def _respond(self, request: web.Request, handler: HandlerType) -> web.StreamResponse:
         try:
             response = await handler(request)
         except ClientError as error:
             response = self.error(error.status, error.message, error.retry_after)
+            if error.close:
+                response.force_close()
         except web.HTTPException as exc:  # aiohttp's own: unknown path, wrong method, too large
             if exc.status >= 400:
                 reason = {404: "no such page", 405: "method not allowed", 413: "body too large (64 kB at most)"}
@@ -262,10 +283,15 @@ class WebChannel:
         if request.content_type != "application/json":
             raise ClientError(415, "send JSON with Content-Type: application/json")
         raw = bytearray()
-        while chunk := await request.content.read(16384):
-            raw += chunk
-            if len(raw) > MAX_BODY:
-                raise ClientError(413, "body too large (64 kB at most)")
+        try:
+            async with asyncio.timeout(self.settings.read_timeout):  # half a body held open: slowloris
+                while chunk := await request.content.read(16384):
+                    raw += chunk
+                    if len(raw) > MAX_BODY:
+                        raise ClientError(413, "body too large (64 kB at most)")
+        except TimeoutError:
+            timeout = self.settings.read_timeout
+            raise ClientError(408, f"the body did not arrive within {timeout:g} seconds", close=True) from None
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):  # deeply nested JSON is bad JSON, not a 500
@@ -374,3 +400,139 @@ class _Lock:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
 
+
+# --- connections: a cap, and a time limit on half-sent requests ---------------------------------------
+
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
+        b"Connection: close\r\nContent-Length: 41\r\n\r\n"
+        b'{"error": "too busy; try again shortly"}\n')  # fmt: skip
+
+
+class ConnectionGuard:
+    """Counts the open connections (all, and per address) for the GuardedConnection wrappers."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        self.settings = settings
+        self.open = 0
+        self.per_address: dict[str, int] = {}
+
+    def admit(self, address: str) -> bool:
+        per_address = 0 if self.settings.trust_proxy else self.settings.max_connections_per_address
+        if self.open >= self.settings.max_connections or (
+            per_address and self.per_address.get(address, 0) >= per_address
+        ):
+            return False
+        self.open += 1
+        self.per_address[address] = self.per_address.get(address, 0) + 1
+        return True
+
+    def release(self, address: str) -> None:
+        self.open -= 1
+        left = self.per_address.pop(address, 1) - 1
+        if left:
+            self.per_address[address] = left
+
+
+class GuardedConnection(asyncio.Protocol):
+    """aiohttp's own protocol for one connection, behind a guard: refused with a 503 when too many are
+    open, and closed when a request's headers have not arrived in time (the app's middleware says when a
+    request arrives and when it is answered; the body is timed by the handler that reads it)."""
+
+    def __init__(self, inner: asyncio.Protocol, guard: ConnectionGuard) -> None:
+        self.inner = inner
+        self.guard = guard
+        self.address = ""
+        self.transport: asyncio.Transport | None = None
+        self.admitted = False
+        self.deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        if not self.guard.admit(self.address):
+            transport.write(BUSY)
+            transport.close()
+            return
+        self.admitted = True
+        self.inner.connection_made(transport)
+        self._arm(self.guard.settings.read_timeout)
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self.deadline = asyncio.get_running_loop().call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+
+    def _expired(self) -> None:
+        self.deadline = None
+        if self.transport is not None:
+            self.transport.close()  # what was written still goes out first
+
+    def request_arrived(self) -> None:
+        self._disarm()
+
+    def answered(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self._arm(self.guard.settings.idle_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        if self.admitted:
+            self.inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self.inner.eof_received() if self.admitted else None
+
+    def pause_writing(self) -> None:
+        if self.admitted:
+            self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.admitted:
+            self.inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        if self.admitted:
+            self.admitted = False
+            self.guard.release(self.address)
+            self.inner.connection_lost(exc)
+
+
+class GuardedRunner(web.AppRunner):
+    """An AppRunner whose sites hand every new connection to a GuardedConnection first."""
+
+    def __init__(self, app: web.Application, settings: WebSettings, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.guard = ConnectionGuard(settings)
+
+    @property
+    def server(self) -> Any:
+        inner = super().server
+        if inner is None:
+            return None
+        guard = self.guard
+        return lambda: GuardedConnection(inner(), guard)
+
+
+async def serve(channel: WebChannel, host: str, port: int, ready: Callable[[], None] | None = None) -> None:
+    """Run the web chat until SIGINT or SIGTERM, then close it down in order (runtime, connections)."""
+    import signal
+
+    runner = GuardedRunner(channel.application(), channel.settings, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        if ready is not None:
+            ready()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()

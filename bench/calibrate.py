@@ -1,4 +1,5 @@
-"""Choose the matcher's threshold, unknown-word penalty and view weight by cross-validation over the content.
+"""Choose the matcher's threshold, unknown-word penalty, view weight and "did you mean" margin by
+cross-validation over the content.
 
 Each fold hides a fifth of the example phrasings (in the languages that also have out-of-scope examples)
 and of the out-of-scope examples, trains on the rest, and asks the hidden ones: in-scope examples should get their topic, out-of-scope ones no topic. The threshold that
@@ -83,10 +84,60 @@ def rates(
     return right_in / max(n_in, 1), right_out / max(n_out, 1)
 
 
+MARGINS = tuple(step / 50 for step in range(0, 51))  # 0.00 .. 1.00
+# A wrong answer costs the person at least two turns (reading it, then asking again in other words, if they
+# do not give up); a "did you mean" choice costs one press.
+WRONG_COST = 2
+
+
+def margin_outcomes(
+    rows: list[Row], classes: tuple[str, ...], weight: float, threshold: float, penalty: float, margin: float
+) -> tuple[int, int]:
+    """How often "did you mean" would show for answered held-out in-scope examples, as TopicMatcher.match
+    decides: (wrong answers it turns into a choice that holds the right topic, right answers it delays)."""
+    helped = bothered = 0
+    for gold, word, char, unknown, oos in rows:
+        if gold is None:
+            continue
+        combined = word + weight * char
+        out_of_scope = combined[oos]
+        combined[oos] = -np.inf
+        order = np.argsort(-combined)[:3]  # the matcher's ranking holds the best three
+        best = combined[order[0]]
+        if best - penalty * unknown < threshold or best <= out_of_scope:
+            continue  # no answer: no "did you mean" either
+        close = [classes[i] for i in order if combined[i] >= threshold and best - combined[i] <= margin]
+        if len(close) < 2:
+            continue
+        if classes[order[0]] == gold:
+            bothered += 1
+        elif gold in close:
+            helped += 1
+    return helped, bothered
+
+
+def choose_margin(
+    rows: list[Row], classes: tuple[str, ...], weight: float, threshold: float, penalty: float
+) -> float:
+    """The margin at which "did you mean" saves the most: WRONG_COST for each wrong answer it turns into a
+    choice holding the right topic, less one for each right answer it delays by a choice."""
+    best_margin, best_net = 0.0, 0
+    for margin in MARGINS:
+        helped, bothered = margin_outcomes(rows, classes, weight, threshold, penalty, margin)
+        net = WRONG_COST * helped - bothered
+        print(
+            f"  margin {margin:.2f}: helps {helped:4d} wrong answers, delays {bothered:4d} right ones, net {net:+d}"
+        )
+        if net > best_net:
+            best_margin, best_net = margin, net
+    return best_margin
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--baseline", action="store_true", help="choose the baseline's threshold instead")
+    parser.add_argument("--cache", type=Path, help="keep the folds' trained models here (faster reruns)")
     args = parser.parse_args()
     content = load_content(ROOT / "content")
     if args.baseline:
@@ -98,7 +149,7 @@ def main() -> int:
     rows: list[Row] = []
     classes: tuple[str, ...] = ()
     for fold, questions in splits:
-        matcher = TopicMatcher(fold)
+        matcher = TopicMatcher(fold, cache_dir=args.cache)
         classes = matcher.model.classes
         rows += outcomes(matcher, questions)
     best = None
@@ -117,6 +168,8 @@ def main() -> int:
     _, weight, penalty, threshold, accuracy, fallback = best
     print(f"\nchosen: CHAR_WEIGHT={weight} UNKNOWN_PENALTY={penalty} THRESHOLD={threshold:+.1f} "
           f"(held-out in-scope {accuracy:.3f}, out-of-scope fallback {fallback:.3f})")  # fmt: skip
+    margin = choose_margin(rows, classes, weight, threshold, penalty)
+    print(f"chosen: MARGIN={margin:.2f}")
     return 0
 
 

@@ -21,10 +21,12 @@ from bot.matching.normalize import fold
 
 EVAL = Path(__file__).parent / "eval"
 SETS = ("questions", "fresh")
-# Floors per set: (in-scope top-1, out-of-scope fallback). The issue's targets are 0.96 and 0.95 on both
-# sets. On the fresh set the in-scope figure stands at 477/497 = 0.9598, one question short of 0.96 (since
-# the languages work added translated examples): its floor keeps that figure from dropping.
-FLOORS = {"questions": (0.96, 0.95), "fresh": (0.955, 0.95)}
+# Floors per set: (in-scope top-1, out-of-scope fallback): the issue's targets, 0.96 and 0.95 on both sets,
+# are met on both (questions 0.978 / 0.991, fresh 0.966 / 0.972 on 30 Nov). The issue also asks for a lead
+# of 3 points over the baseline on both measures; reached: questions +1.2 / +3.7, fresh +1.8 / +1.4, so the
+# test holds socialbot to "not behind" (LEAD below) until the lead is there to be kept.
+FLOORS = {"questions": (0.96, 0.95), "fresh": (0.96, 0.95)}
+LEAD = 0.0
 
 
 def questions(name: str) -> list[Question]:
@@ -72,7 +74,7 @@ def test_socialbot_holds_its_floors_and_is_not_behind_the_baseline(
               f"baseline {base.accuracy:.3f} / {base.fallback:.3f}\n") + "\n".join(ours.misses)  # fmt: skip
     floor_in, floor_out = FLOORS[name]
     assert ours.accuracy >= floor_in and ours.fallback >= floor_out, report
-    assert ours.accuracy >= base.accuracy and ours.fallback >= base.fallback, report
+    assert ours.accuracy >= base.accuracy + LEAD and ours.fallback >= base.fallback + LEAD, report
 
 
 def test_a_score_counts_a_wrong_topic_and_a_missed_fallback_as_misses() -> None:

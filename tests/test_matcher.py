@@ -86,3 +86,24 @@ def test_long_text_is_cut_not_choked_on(knowledge: Knowledge) -> None:
     question = "Hur får jag lönebidrag? " * 5000
     assert len(question) > 100_000
     assert knowledge.matcher.match(question).topic == "wage-subsidy"
+
+
+@pytest.mark.parametrize(
+    ("story", "topic"),
+    [
+        # the question after a story told in one breath (commas, no full stops)
+        ("jag har bott i sundsvall i tjugo år och jobbat som busschaufför, sedan blev jag sjuk och har varit "
+         "hemma länge, nu vill jag tillbaka men orkar inte heltid, kan arbetsgivaren få lönebidrag för mig",
+         "wage-subsidy"),
+        # everyday life told the same way stays out of scope: no clause is about anything the bot knows
+        ("vi har bott i västervik i fem år, min dotter ska börja skolan i höst och vi vet inte vilken skola som "
+         "är bäst, hon är blyg och behöver lugn miljö, hur väljer man skola", None),
+        ("i have lived in sundsvall for many years, my car broke down last week and the garage says it will "
+         "cost a lot, i need it to get to my job, can i get a loan for a car", None),
+    ],
+)  # fmt: skip
+def test_a_long_message_is_read_clause_by_clause_when_it_falls_back(
+    knowledge: Knowledge, story: str, topic: str | None
+) -> None:
+    assert len(story.split()) >= 20
+    assert knowledge.matcher.match(story, detect_language=False).topic == topic

@@ -268,7 +268,7 @@ def _write_and_check(content_dir: Path, path: Path, name: str, where: tuple[str,
     except ContentError as exc:
         raise ReviewError(_problems("the content would not load with it", content_dir, exc.problems)) from exc
     matcher = TopicMatcher(content)
-    problems = routing_problems(content, matcher)
+    problems = [p for p in routing_problems(content, matcher) if not p.warning]  # as validate: warnings pass
     if problems:
         raise ReviewError(_problems("with it, `socialbot validate` fails", content_dir, problems))
     match = matcher.match(text)

@@ -268,11 +268,10 @@ def webhook_secret(token: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    import logging
     import os
 
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
-    from bot.channels.telegram import TelegramChannel, valid_token
+    from bot.channels.telegram import EXIT_UNAUTHORIZED, TelegramChannel, valid_token
 
     if not token:
         print(
@@ -287,10 +286,11 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     knowledge = _knowledge(config)
     if knowledge is None:
         return 1
+    from bot.channels.guard import LogGuard
     from bot.engine import Engine, Settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
+    _logging()
+    LogGuard(token).install()
     store = _store(config)
     settings = Settings(retention_days=config.retention_days, keep_unanswered=config.keep_unanswered,
                         limits=config.limits)
@@ -317,7 +317,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         else:
             application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
     except InvalidToken:  # refused at start-up (getMe): a revoked or mistyped token
-        channel.unauthorized()
+        print("socialbot: Telegram rejected TELEGRAM_BOT_TOKEN (401): it was revoked or mistyped; "
+              "copy the current one from @BotFather.", file=sys.stderr)  # fmt: skip
+        return EXIT_UNAUTHORIZED
     finally:
         store.close()
     if channel.exit_code:

@@ -258,3 +258,18 @@ def test_the_statistics_report_shows_the_content_age(content_copy: Path, tmp_pat
     finally:
         store.close()
     assert note in report.notes and "2025-01-10" in render(report, "html")
+
+
+def test_a_yaml_syntax_error_is_listed_first_and_its_consequences_not_at_all(content_copy: Path) -> None:
+    """A topic file that cannot be read makes every language file's section on it look unknown: staff must see the
+    cause (FILE:LINE of the syntax error) first, not after a screen of lines it caused."""
+    path = content_copy / "topics" / "wise.yaml"
+    line = len(path.read_text(encoding="utf-8").splitlines()) + 1
+    with path.open("a", encoding="utf-8") as file:
+        file.write("examples: [unclosed\n  - : :\n")
+    _edit(content_copy / "regions" / "sundsvall.yaml", "name:", "nam:")  # an unrelated problem, listed after
+    problems = _problems(content_copy)
+    assert problems[0].startswith("topics/wise.yaml:") and "YAML syntax error" in problems[0], problems
+    assert abs(int(problems[0].split(":")[1]) - line) <= 2, problems[0]
+    assert not [p for p in problems if "unknown topic 'wise'" in p], problems
+    assert any(p.startswith("regions/sundsvall.yaml:") for p in problems[1:]), problems

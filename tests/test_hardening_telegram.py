@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.channels.ratelimit import IncomingLimit
-from bot.channels.telegram import EXIT_UNAUTHORIZED, SLOW_DOWN
+from bot.channels.telegram import EXIT_DATABASE, EXIT_UNAUTHORIZED, SLOW_DOWN
+from bot.storage import DB_NAME
 from tests.conftest import CONTENT, ROOT
 from tests.fake_botapi import FakeBotAPI
 from tests.test_telegram import USER, live_bot, onboard
@@ -106,18 +107,27 @@ async def test_a_person_typing_fast_gets_every_answer(tmp_path: Path, clock: Clo
 # --- the process as its supervisor sees it ------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def running_bot(tmp_path: Path, api: FakeBotAPI) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`socialbot run` in a process of its own, polling the local Bot API server; the matcher cache is reused."""
+async def start_bot(
+    tmp_path: Path, api: FakeBotAPI, *args: str, token: str | None = None, **env: str
+) -> asyncio.subprocess.Process:
+    """`socialbot run ARGS` in a process of its own against the local Bot API server; the matcher cache is reused."""
     state = tmp_path / "state"
-    if (ROOT / "state" / "cache").is_dir():
+    if (ROOT / "state" / "cache").is_dir() and not (state / "cache").exists():
         shutil.copytree(ROOT / "state" / "cache", state / "cache")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TELEGRAM_BOT_TOKEN": api.token,
-           "TELEGRAM_BASE_URL": api.base_url}  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--content", str(CONTENT), "--state", str(state), "run",
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TELEGRAM_BOT_TOKEN": token or api.token,
+           "TELEGRAM_BASE_URL": api.base_url, **env}  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--content", str(CONTENT), "--state", str(state), "run", *args,
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+
+
+@asynccontextmanager
+async def running_bot(
+    tmp_path: Path, api: FakeBotAPI, **env: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`socialbot run`, polling the local Bot API server."""
+    process = await start_bot(tmp_path, api, **env)
     try:
         await api.wait_for_call("getUpdates", timeout=120)
         yield process
@@ -162,6 +172,36 @@ async def test_a_revoked_token_ends_the_process_with_an_error_exit(tmp_path: Pat
         await asyncio.wait_for(process.wait(), timeout=30)
         assert process.stderr is not None
         assert process.returncode == EXIT_UNAUTHORIZED, (await process.stderr.read()).decode()[-3000:]
+
+
+async def test_a_rejected_token_at_start_up_is_one_clear_line_without_the_token(tmp_path: Path) -> None:
+    async with FakeBotAPI(token="123456:SUPERVISOR-test") as api:
+        rejected = "654321:AAH-mistyped_secret-part"  # well-formed, but not this bot's: getMe answers 401
+        process = await start_bot(tmp_path, api, token=rejected)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    log = stderr.decode()
+    assert process.returncode == EXIT_UNAUTHORIZED, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    assert rejected not in log and "mistyped_secret" not in log, "the token must never reach the log"
+    told = [line for line in log.splitlines() if "TELEGRAM_BOT_TOKEN" in line]
+    assert len(told) == 1 and "rejected" in told[0], log[-3000:]
+
+
+async def test_a_state_directory_moved_away_is_told_to_the_admins_and_the_process_stops(tmp_path: Path) -> None:
+    admin = 999
+    async with FakeBotAPI(token="123456:SUPERVISOR-test") as api, running_bot(
+        tmp_path, api, SOCIALBOT_ADMIN_CHATS=str(admin)
+    ) as process:
+        api.push_text(USER, "/start")
+        await api.wait_for_messages(USER, 1, timeout=30)
+        (tmp_path / "state").rename(tmp_path / "state.moved")
+        api.push_text(USER, "vad är lönebidrag")
+        told = await api.wait_for_messages(admin, 1, timeout=30)
+        await asyncio.wait_for(process.wait(), timeout=30)
+        assert process.returncode == EXIT_DATABASE
+        assert DB_NAME in (told[0].text or "") and "exit code 4" in (told[0].text or ""), told[0].text
+        assert api.messages_to(USER)[-1].text != api.messages_to(USER)[0].text, "the person is told something"
+        assert len(api.messages_to(admin)) == 1, "told once"
 
 
 # --- groups -----------------------------------------------------------------------------------------------------

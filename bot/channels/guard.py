@@ -6,6 +6,9 @@
   with the next poll. Only its id is logged.
 * A 401 (the token revoked in BotFather): polling would stop quietly inside a living process. Here it calls
   `on_unauthorized`, which stops the application so that the process exits with an error code its supervisor sees.
+* The log: python-telegram-bot writes the token into `InvalidToken`'s message and logs its start-up retry loop's
+  failures with tracebacks. `LogGuard` keeps the token's secret part out of every line, and drops those tracebacks
+  (the command line says in one line that the token was rejected).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
+from telegram.error import InvalidToken
 from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
@@ -58,3 +62,29 @@ class GuardedRequest(HTTPXRequest):
         elif code == 200 and url.rsplit("/", 1)[-1].lower() == "getupdates":
             payload = readable_updates(payload)
         return code, payload
+
+
+class LogGuard(logging.Filter):
+    """A filter for the log handlers of a process holding `token`: see the module docstring."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.secret = token.partition(":")[2].strip()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            return False
+        if not self.secret:
+            return True
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "<token>"), None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, text.replace(self.secret, "<token>")
+        return True
+
+    def install(self) -> None:
+        """On every handler of the root logger (a filter on a logger does not see its children's records)."""
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self)

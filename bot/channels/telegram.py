@@ -163,6 +163,7 @@ class TelegramChannel:
         self._chat_locks: dict[int, _ChatLock] = {}
         self.incoming = incoming or IncomingLimit()
         self.exit_code = EXIT_STOPPED
+        self._told_database_lost = False
 
     # --- building ------------------------------------------------------------------------------
 
@@ -314,14 +315,25 @@ class TelegramChannel:
             async with entry.lock:
                 in_group = None if private else dataclasses.replace(self.engine.capabilities, private_chat=False)
                 replies = self.engine.handle(CONVERSATION.format(chat_id), event, in_group)
-                if self.engine.fatal is not None:
-                    self.fail(EXIT_DATABASE, str(self.engine.fatal))
                 private_url = f"https://t.me/{self.bot_username}" if self.bot_username else None
                 await send_replies(context.bot, chat_id, replies, private_url)
+                if self.engine.fatal is not None:
+                    await self.database_lost(context.bot, str(self.engine.fatal))
         finally:
             entry.users -= 1
             if not entry.users:  # nobody waiting: drop it, so memory does not grow with every chat ever seen
                 del self._chat_locks[chat_id]
+
+    async def database_lost(self, bot: Any, why: str) -> None:
+        """The database file was deleted or replaced (the state directory moved): tell the admin chats once, directly
+        (the outbox lives in that database), then stop with exit code 4."""
+        if self.exit_code == EXIT_STOPPED and not self._told_database_lost:
+            self._told_database_lost = True  # other chats' handlers meet the same error meanwhile
+            text = (f"socialbot (Telegram) stoppar: {why}. Inget mer skrivs i den. Kontrollera tillståndskatalogen "
+                    f"och starta sedan om (exit code {EXIT_DATABASE}).")  # fmt: skip
+            for admin in sorted(self.config.admin_chats):
+                await with_retries("database-lost notice", bot.send_message, admin, text)
+        self.fail(EXIT_DATABASE, why)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never the update itself: it holds message text and chat ids.

@@ -25,7 +25,7 @@ class ContentError(Exception):
     """The content cannot be used; `problems` says where and why."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=lambda problem: (not problem.unreadable, problem))
         summary = "\n".join(str(p) for p in self.problems[:20])
         more = len(self.problems) - 20
         super().__init__(summary + (f"\n... and {more} more" if more > 0 else ""))
@@ -57,10 +57,11 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
     dialog_texts = {key: Localized(text.model_dump()) for key, text in texts[1].root.items()} if texts else {}
     from bot.content.translations import merge_languages
 
-    problems += merge_languages(language_files, languages, topics, regions, dialog_texts, topic_files,
-                                region_files, texts)  # fmt: skip
-    # A file that failed to parse still names a topic: do not also report it as missing everywhere.
+    # A file that failed to parse still names a topic (or region): do not also report it as unknown everywhere.
     present = {path.stem for path in (directory / "topics").glob("*.y*ml")}
+    unread = (present - set(topics)) | ({path.stem for path in (directory / "regions").glob("*.y*ml")} - set(regions))
+    problems += merge_languages(language_files, languages, topics, regions, dialog_texts, topic_files,
+                                region_files, texts, unread=unread)  # fmt: skip
     problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today(), present)
     errors = [problem for problem in problems if not problem.warning]
     if errors:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -11,6 +11,8 @@ class Problem:
     line: int
     message: str
     warning: bool = False  # shown, but the content can still be used (e.g. a draft translation's gap)
+    # The file could not be read at all (YAML syntax, not UTF-8): listed first, as other problems may follow from it.
+    unreadable: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"

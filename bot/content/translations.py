@@ -8,7 +8,7 @@ to English or Swedish meanwhile); in a reviewed language it is an error.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from bot.content import schema
 from bot.content.languages import Language, Localized, base_language
@@ -28,11 +28,15 @@ def merge_languages(
     topic_files: list[tuple[YamlFile, schema.TopicFile]],
     region_files: list[tuple[YamlFile, schema.RegionFile]],
     texts_file: tuple[YamlFile, schema.TextsFile] | None,
+    *,
+    unread: Collection[str] = (),
 ) -> list[Problem]:
+    """The problems found; `unread` names topics and regions whose own file has problems already reported: their
+    sections are skipped, not reported once more as unknown in every language."""
     problems: list[Problem] = []
     swedish_topics = {model.id: model for _, model in topic_files}
     for code, (file, model) in language_files.items():
-        merge = _Merge(code, file, model, languages[code])
+        merge = _Merge(code, file, model, languages[code], unread)
         merge.status()
         merge.texts(texts)
         merge.regions(regions)
@@ -46,8 +50,11 @@ def placeholders(text: str) -> set[str]:
 
 
 class _Merge:
-    def __init__(self, code: str, file: YamlFile, model: schema.LanguageFile, language: Language) -> None:
+    def __init__(
+        self, code: str, file: YamlFile, model: schema.LanguageFile, language: Language, unread: Collection[str]
+    ) -> None:
         self.code = code
+        self.unread = unread
         self.file = file
         self.model = model
         self.language = language
@@ -106,6 +113,8 @@ class _Merge:
         for region_id, translated in self.model.regions.items():
             region = regions.get(region_id)
             if region is None:
+                if region_id in self.unread:
+                    continue
                 self.error(("regions", region_id), f"unknown region '{region_id}' (known: {', '.join(regions)})")
                 continue
             if translated.name:
@@ -133,6 +142,8 @@ class _Merge:
         for topic_id, translated in self.model.topics.items():
             topic = topics.get(topic_id)
             if topic is None:
+                if topic_id in self.unread:
+                    continue
                 close = difflib.get_close_matches(topic_id, list(topics), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 self.error(("topics", topic_id), f"unknown topic '{topic_id}'{hint}")

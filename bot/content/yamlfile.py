@@ -53,7 +53,9 @@ def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(Problem(name, 1, f"the file is not UTF-8 text ({exc.reason})")) from exc
+        raise YamlSyntaxError(
+            Problem(name, 1, f"the file is not UTF-8 text ({exc.reason})", unreadable=True)
+        ) from exc
     loader = _LOADER(text)
     try:
         node = loader.get_single_node()
@@ -62,9 +64,11 @@ def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = exc.problem or "cannot be read"
-        raise YamlSyntaxError(Problem(name, line, f"YAML syntax error: {what}{_hint(exc)}")) from exc
+        raise YamlSyntaxError(
+            Problem(name, line, f"YAML syntax error: {what}{_hint(exc)}", unreadable=True)
+        ) from exc
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {exc}")) from exc
+        raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {exc}", unreadable=True)) from exc
     finally:
         loader.dispose()
     file = YamlFile(name, data)

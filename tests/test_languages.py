@@ -90,6 +90,35 @@ def test_translated_answers_are_used_and_fall_back(knowledge: Knowledge) -> None
     assert topic.answer_lang(region, "xx") == "en"
 
 
+def test_placeholder_values_are_translated(knowledge: Knowledge) -> None:
+    """{contact_role}, {region}, the meeting place and the listings are filled in the reader's language."""
+    content = knowledge.content
+    for region in content.regions.values():
+        for code in content.languages:
+            if code in ("sv", "en"):
+                continue
+            base = "sv" if code.startswith("sv") else "en"
+            if code != "sv-x-easy":
+                assert region.contact.role[code] != region.contact.role[base], (region.id, code)
+            assert region.contact.role.lang_of(code) == code, (region.id, code)  # type: ignore[attr-defined]
+            assert region.name.lang_of(code) in (code, base), (region.id, code)  # type: ignore[attr-defined]
+    ar = content.text("book_intro", "ar", contact_name="X", contact_role=content.regions["vastervik"].contact.role["ar"],
+                      region=content.regions["vastervik"].name["ar"], minutes=45, place="")  # fmt: skip
+    assert "deputy" not in ar and "biträdande" not in ar
+
+
+def test_a_missing_contact_role_is_a_warning_in_a_draft_language(content_copy: Path) -> None:
+    ti = content_copy / "languages" / "ti.yaml"
+    if not ti.exists():
+        pytest.skip("needs content/languages/ti.yaml")
+    lines = ti.read_text(encoding="utf-8").splitlines(keepends=True)
+    ti.write_text("".join(line for line in lines if not line.startswith("    contact_role:")), encoding="utf-8")
+    content = load_content(content_copy)
+    assert content.regions["sundsvall"].contact.role["ti"] == content.regions["sundsvall"].contact.role["en"]
+    warned = [p for p in content.warnings if p.file == "languages/ti.yaml" and "contact_role" in p.message]
+    assert len(warned) == 2 and all(p.warning and p.line for p in warned), warned
+
+
 # --- what validate catches, with FILE:LINE ----------------------------------------------------------
 
 

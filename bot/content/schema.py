@@ -241,6 +241,7 @@ class LanguageEntry(Strict):
 
 class LanguageRegion(Strict):
     name: NonEmpty | None = None
+    contact_role: NonEmpty | None = None  # the contact's job title, filled in for {contact_role}
     place: NonEmpty | None = None
     organisations: dict[str, NonEmpty] = {}  # organisation name (as in regions/<id>.yaml) -> what it does
     enterprises: dict[str, NonEmpty] = {}

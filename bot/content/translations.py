@@ -119,6 +119,10 @@ class _Merge:
                 continue
             if translated.name:
                 region.name[self.code] = translated.name  # type: ignore[index]
+            if translated.contact_role:
+                region.contact.role[self.code] = translated.contact_role  # type: ignore[index]
+            else:
+                self.missing(("regions", region_id), f"no contact_role for the region '{region_id}' (the contact's job title)")
             if translated.place:
                 path = ("regions", region_id, "place")
                 if self.same_placeholders(path, translated.place, region.place["sv"], "the meeting place"):

@@ -540,9 +540,9 @@ class Dialog(Turn):
         for region in regions:
             contact = region.contact
             line = texts.text("crisis_contact", lang, contact_name=contact.name,
-                              contact_role=contact.role.get(lang) or contact.role["sv"],
+                              contact_role=contact.role[lang],
                               contact_phone=contact.phone)  # fmt: skip
-            lines.append(line if len(regions) == 1 else f"{region.name.get(lang) or region.name['sv']}: {line}")
+            lines.append(line if len(regions) == 1 else f"{region.name[lang]}: {line}")
         return lines
 
     def fallback(self) -> None:

@@ -43,8 +43,8 @@ _SOMALI = frozenset(
 )  # fmt: skip
 _SOMALI_STRONG = frozenset("waa maxay maxaa sidee waxaan ayaa ayaan miyaa".split())
 # Tigrinya and Amharic share the Ge'ez script; these everyday words tell them apart.
-_TIGRINYA = frozenset("እየ እዩ ኢዩ ኣሎ ኣለኹ ኣለዉ ኣብ ናይ ምስ ካብ ናብ እንታይ ከመይ ብኸመይ ኣበይ ክንደይ ኣነ ዶ ድማ እውን".split())
-_AMHARIC = frozenset("ነው ናቸው እና ውስጥ ምን እንዴት የት እኔ ነኝ እችላለሁ ይችላሉ አለ አለኝ ጋር ለምን".split())
+_TIGRINYA = frozenset(fold("እየ እዩ ኢዩ ኣሎ ኣለኹ ኣለዉ ኣብ ናይ ምስ ካብ ናብ እንታይ ከመይ ብኸመይ ኣበይ ክንደይ ኣነ ዶ ድማ እውን").split())  # folded as messages are
+_AMHARIC = frozenset(fold("ነው ናቸው እና ውስጥ ምን እንዴት የት እኔ ነኝ እችላለሁ ይችላሉ አለ አለኝ ጋር ለምን").split())
 
 
 def _script(ch: str) -> str | None:

@@ -57,11 +57,14 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
     dialog_texts = {key: Localized(text.model_dump()) for key, text in texts[1].root.items()} if texts else {}
     from bot.content.translations import merge_languages
 
+    out_of_scope_examples = (
+        {"sv": tuple(out_of_scope[1].examples.sv), "en": tuple(out_of_scope[1].examples.en)} if out_of_scope else {}
+    )
     # A file that failed to parse still names a topic (or region): do not also report it as unknown everywhere.
     present = {path.stem for path in (directory / "topics").glob("*.y*ml")}
     unread = (present - set(topics)) | ({path.stem for path in (directory / "regions").glob("*.y*ml")} - set(regions))
     problems += merge_languages(language_files, languages, topics, regions, dialog_texts, topic_files,
-                                region_files, texts, unread=unread)  # fmt: skip
+                                region_files, texts, out_of_scope_examples, unread=unread)  # fmt: skip
     problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today(), present)
     errors = [problem for problem in problems if not problem.warning]
     if errors:
@@ -70,11 +73,7 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
         topics=dict(sorted(topics.items())),
         regions={r: regions[r] for r in sorted(regions, key=_region_order)},
         synonyms={k.lower(): v for k, v in (synonyms[1].synonyms.items() if synonyms else [])},
-        out_of_scope=(
-            {"sv": tuple(out_of_scope[1].examples.sv), "en": tuple(out_of_scope[1].examples.en)}
-            if out_of_scope
-            else {}
-        ),
+        out_of_scope=out_of_scope_examples,
         directory=directory,
         crisis=_crisis(*crisis) if crisis else None,
         languages=tuple(

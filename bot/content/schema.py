@@ -264,6 +264,8 @@ class LanguageFile(Strict):
     texts: dict[str, NonEmpty] = {}
     regions: dict[str, LanguageRegion] = {}
     topics: dict[str, LanguageTopic] = {}
+    # Questions in this language that no topic answers (as out_of_scope.yaml holds for Swedish and English).
+    out_of_scope: list[NonEmpty] = []
 
 
 class Notice(Strict):

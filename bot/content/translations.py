@@ -28,11 +28,13 @@ def merge_languages(
     topic_files: list[tuple[YamlFile, schema.TopicFile]],
     region_files: list[tuple[YamlFile, schema.RegionFile]],
     texts_file: tuple[YamlFile, schema.TextsFile] | None,
+    out_of_scope: dict[str, tuple[str, ...]],
     *,
     unread: Collection[str] = (),
 ) -> list[Problem]:
-    """The problems found; `unread` names topics and regions whose own file has problems already reported: their
-    sections are skipped, not reported once more as unknown in every language."""
+    """Merges every language file into the topics, regions, texts and `out_of_scope` (by language); returns
+    the problems found. `unread` names topics and regions whose own file has problems already reported:
+    their sections are skipped, not reported once more as unknown in every language."""
     problems: list[Problem] = []
     swedish_topics = {model.id: model for _, model in topic_files}
     for code, (file, model) in language_files.items():
@@ -41,6 +43,7 @@ def merge_languages(
         merge.texts(texts)
         merge.regions(regions)
         merge.topics(topics, swedish_topics)
+        merge.out_of_scope(out_of_scope)
         problems += merge.problems
     return problems
 
@@ -60,6 +63,7 @@ class _Merge:
         self.language = language
         self.draft = model.status == "draft" or language.draft
         self.problems: list[Problem] = []
+        self.seen: dict[str, tuple[str, int]] = {}  # folded topic example -> (topic, line)
 
     def error(self, path: tuple[str | int, ...], message: str) -> None:
         self.problems.append(self.file.problem(path, message))
@@ -141,8 +145,26 @@ class _Merge:
                         continue
                     by_name[name].what[self.code] = what  # type: ignore[index]
 
+    def out_of_scope(self, out_of_scope: dict[str, tuple[str, ...]]) -> None:
+        """Questions no topic answers: never one of this language's topic examples, never twice."""
+        from bot.matching.normalize import fold
+
+        kept: dict[str, int] = {}
+        for index, example in enumerate(self.model.out_of_scope):
+            key, line = fold(example), self.file.line_of(("out_of_scope", index))
+            if key in self.seen:
+                topic, other_line = self.seen[key]
+                self.error(("out_of_scope", index), f"'{example}' is an example of the topic '{topic}' "
+                           f"({self.file.name}:{other_line}), so it cannot be out of scope too")  # fmt: skip
+            elif key in kept:
+                self.error(("out_of_scope", index), f"'{example}' is already out of scope ({self.file.name}:{kept[key]})")
+            else:
+                kept[key] = line
+        if self.model.out_of_scope:
+            out_of_scope[self.code] = tuple(self.model.out_of_scope)
+
     def topics(self, topics: dict[str, Topic], swedish: Mapping[str, schema.TopicFile]) -> None:
-        seen: dict[str, tuple[str, int]] = {}
+        seen = self.seen
         for topic_id, translated in self.model.topics.items():
             topic = topics.get(topic_id)
             if topic is None:

@@ -22,6 +22,16 @@ _SPECIAL = str.maketrans(
     {"æ": "ae", "ø": "o", "ß": "ss", "ð": "d", "þ": "th", "ł": "l", "œ": "oe",
      "ی": "ي", "ى": "ي", "ک": "ك", "ـ": "", "\u200c": "", "\u200d": ""}
 )  # fmt: skip
+# Ge'ez letters that spell the same sound in Tigrinya, written either way depending on the writer and the
+# keyboard: the old sz/tz/x series (ሠ ፀ ኀ) and the spirant forms after a vowel (ኸ ቐ, "ብኸመይ" = "ብከመይ").
+# Each syllable maps to the same order (vowel) of the other series. ኣ/አ stay apart: they tell Tigrinya from
+# Amharic (bot/language.py).
+_ETHIOPIC = {
+    chr(variant + order): chr(base + order)
+    for variant, base in ((0x1220, 0x1230), (0x1340, 0x1338), (0x1280, 0x1210), (0x12B8, 0x12A8), (0x1250, 0x1240))
+    for order in range(7)
+}
+_SPECIAL.update(str.maketrans(_ETHIOPIC))
 _STEMMERS = {
     name: snowballstemmer.stemmer(name) for name in ("swedish", "english", "arabic", "persian", "russian")
 }

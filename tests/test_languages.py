@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import bot.stats.report as report_module
 from bot.content import ContentError, load_content
 from bot.content.languages import Localized, fallbacks, same_language
 from bot.content.validator import validate
@@ -23,7 +24,9 @@ from bot.dialog.model import State, TextMessage, View
 from bot.knowledge import Knowledge
 from bot.language import LanguageDetector, main_script
 from bot.matching.normalize import fold
+from bot.stats import build_report
 from tests.conftest import CONTENT
+from tests.transcript import TestBot
 
 EVAL = Path(__file__).parent / "eval"
 NEW_LANGUAGES = ("ar", "fa", "so", "ti", "uk")
@@ -259,6 +262,28 @@ def test_swedish_and_english_eval_questions_are_not_taken_for_other_languages(de
     items = [*_load("questions.yaml"), *_load("fresh.yaml")]
     wrong = [i["q"] for i in items if detector.detect(i["q"]) not in ("sv", "en", None)]
     assert len(wrong) <= 0.01 * len(items), wrong
+
+
+# --- statistics by language ------------------------------------------------------------------------
+
+
+def test_a_question_counts_in_the_language_it_was_written_in(testbot: TestBot, knowledge: Knowledge) -> None:
+    """A Swedish chat that asks in Arabic is answered in Arabic and counted in Arabic (the unanswered
+    question is kept for review under Arabic too); its Swedish question counts in Swedish."""
+    testbot.onboard("sv", "sundsvall")
+    replies = testbot.send("أريد أن أعرف ما هو دعم الأجر lönebidrag ومن يحصل عليه")
+    assert {reply.lang for reply in replies} == {"ar"}
+    replies = testbot.send("هل ستمطر غداً في سوندسفال أم سيكون الجو مشمساً")
+    assert {reply.lang for reply in replies} == {"ar"}
+    testbot.send("vad är lönebidrag för något")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report_module, "MIN_CONVERSATIONS", 1)  # the raw numbers, nothing hidden
+        report = build_report(testbot.store, None, None, {t.id: t.title["sv"] for t in knowledge.content.topics.values()})
+    by_lang = {row.key: row for row in report.by_lang}
+    assert by_lang["ar"].label == "arabiska"
+    assert by_lang["ar"]["fallbacks"].public == 1 and by_lang["sv"]["fallbacks"].public == 0
+    assert by_lang["ar"]["messages"].public == 2
+    assert [q.lang for q in testbot.store.unanswered_questions()] == ["ar"]
 
 
 # --- the evaluation sets ----------------------------------------------------------------------------

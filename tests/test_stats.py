@@ -152,7 +152,12 @@ def test_figures_over_the_whole_period(testbot: TestBot, knowledge: Knowledge, s
     assert [r.key for r in report.by_week] == ["2026-W48", "2026-W49"]
     assert row(report.by_week, "2026-W49")["conversations"].public == 10
     assert row(report.by_week, "2026-W49")["fallback_rate"].public == 0
-    assert row(report.by_lang, "sv")["conversations"].public == 15
+    # A question counts in the language it was written in: the English chats test:6-8 asked about the weather
+    # and the dog in Swedish (and were answered in Swedish), so they count in Swedish too.
+    assert row(report.by_lang, "sv")["conversations"].public == 15 + 3
+    assert row(report.by_lang, "en")["conversations"].public == 4
+    assert row(report.by_lang, "sv")["fallbacks"].public == len(WEATHER) + len(DOG)
+    assert row(report.by_lang, "en")["fallbacks"].public == 0
     assert row(report.by_region, "sundsvall")["fallbacks"].public == 5  # the first five weather questions
     published = report_of(testbot, knowledge).summary
     assert [published[n].public for n in ("conversations", "messages", "questions", "fallbacks")] == [
@@ -246,7 +251,8 @@ def test_small_counts_everywhere_are_hidden(testbot: TestBot, knowledge: Knowled
             assert figure.value is None, (section, key)
     # the whole of week 48 alone, per language: four English conversations
     english = row(report_of(testbot, knowledge, until=date.fromisoformat(WEEK48_END)).by_lang, "en")
-    assert {english[name].public for name in ("conversations", "messages", "fallbacks", "bookings")} == {"<5"}
+    assert {english[name].public for name in ("conversations", "messages", "bookings")} == {"<5"}
+    assert english["fallbacks"].public == 0  # their unanswered questions were written in Swedish: counted there
 
 
 # --- complementary suppression: a reader who adds up ------------------------------------------------------

@@ -465,10 +465,11 @@ class Dialog(Turn):
         if match.topic is None and not self.in_flow and self.introduced(text):
             return
         if match.topic is None:
-            self.effects.append(Record("fallback", band=match.band, unanswered=keep_text))
+            self.effects.append(Record("fallback", band=match.band, unanswered=keep_text, lang=self.speaking))
             self.fallback()
             return
-        self.effects.append(Record("question", topic=match.topic, band=match.band))
+        # Counted in the language it was written in when that is not the chat's (answered in it, too).
+        self.effects.append(Record("question", topic=match.topic, band=match.band, lang=self.speaking))
         if keep_text is not None:
             self.set(asked=scrub(keep_text, [r.contact.name for r in self.ctx.content.regions.values()]))
         if match.did_you_mean:

@@ -35,8 +35,21 @@ SIMILAR = 85  # rapidfuzz token_set_ratio from which two unanswered questions co
 EXAMPLE_CHARS = 200
 BANDS = ("high", "medium", "low")
 LANG_NAMES = {"sv": "svenska", "en": "engelska"}  # always listed; other languages when they occur
-OTHER_LANG_NAMES = {"sv-x-easy": "lätt svenska", "ar": "arabiska", "fa": "persiska/dari", "so": "somaliska",
-                    "ti": "tigrinja", "uk": "ukrainska"}  # fmt: skip
+# Every other language (the content's and the notices') by its Swedish name from CLDR (Babel); these read
+# better than CLDR's own: persiska is written for Dari readers too, and CLDR's Swedish says "afghanska" for Pashto.
+OTHER_LANG_NAMES = {"sv-x-easy": "lätt svenska", "fa": "persiska/dari", "ps": "pashto"}
+
+
+def language_label(code: str) -> str:
+    """The Swedish name of a language code, for the project leader's report ("ar" -> "arabiska")."""
+    if code in LANG_NAMES or code in OTHER_LANG_NAMES:
+        return {**LANG_NAMES, **OTHER_LANG_NAMES}[code]
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale("sv").languages.get(code.split("-")[0]) or code
+    except (UnknownLocaleError, ValueError):
+        return code
 NOT_CHOSEN = "-"  # key for events before a region or language was chosen
 NOT_CHOSEN_LABEL = "ej vald"
 BOOKING_ACTIONS = ("booking", "moved", "cancelled")
@@ -484,7 +497,7 @@ def build_report(
             if region != NOT_CHOSEN
         ),
         by_region=breakdown("region", regions, region_labels),
-        by_lang=breakdown("lang", langs, {**LANG_NAMES, **OTHER_LANG_NAMES, NOT_CHOSEN: NOT_CHOSEN_LABEL}),
+        by_lang=breakdown("lang", langs, {**{code: language_label(code) for code in langs}, NOT_CHOSEN: NOT_CHOSEN_LABEL}),
         by_week=breakdown("week", weeks, {}),
         by_channel=breakdown("channel", sorted(seen["channel"]), CHANNEL_NAMES),
         by_month=breakdown("month", sorted(seen["month"]), {}),

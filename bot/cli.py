@@ -422,7 +422,9 @@ def cmd_web(args: argparse.Namespace, config: Config) -> int:
     engine = Engine(knowledge, store, channel="web", settings=settings)
     runtime = Runtime(engine, config, transports)
     origins = tuple(o.strip().rstrip("/") for o in args.origins.split(",") if o.strip()) or ("*",)
-    channel = WebChannel(engine, WebSettings(allowed_origins=origins, trust_proxy=args.trust_proxy), runtime)
+    web_settings = WebSettings(allowed_origins=origins, trust_proxy=args.trust_proxy,
+                               statement_contact=os.environ.get("SOCIALBOT_ACCESSIBILITY_CONTACT", "").strip())
+    channel = WebChannel(engine, web_settings, runtime)
     try:
         asyncio.run(serve(channel, args.host, args.port,
                           lambda: print(f"socialbot web on http://{args.host}:{args.port}/", file=sys.stderr)))

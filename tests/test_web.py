@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from bot.channels.web import WebSettings
 from bot.knowledge import Knowledge
-from tests.webserver import WebServer
+from tests.webserver import GENEROUS, WebServer
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +241,45 @@ def test_only_the_allowed_origins_get_cors(tmp_path: Path, knowledge: Knowledge)
 def test_healthz(server: WebServer) -> None:
     status, _, body = server.request("/healthz")
     assert status == 200 and json.loads(body) == {"ok": True}
+
+
+def test_the_statement_names_real_contacts_and_diggs_report_page(server: WebServer, tmp_path: Path) -> None:
+    content = server.engine.knowledge.content
+    for path, phone_word in (("/tillganglighet", "telefon"), ("/accessibility", "phone")):
+        status, _, raw = server.request(path)
+        page = raw.decode()
+        assert status == 200
+        for region in content.regions.values():  # every region's contact as the content names them
+            assert region.contact.name in page and region.contact.phone in page
+            assert f"{phone_word} <a href=\"tel:" in page
+            if region.contact.email:
+                assert f"mailto:{region.contact.email}" in page
+        # Digg's page for reporting poor accessibility (checked on digg.se), and its e-mail and phone
+        assert 'href="https://www.digg.se/tdosanmalan"' in page and "info@digg.se" in page and "0771-11 44 00" in page
+        assert "{{" not in page
+    operator_settings = replace(GENEROUS, statement_contact="tillganglighet@example.se")
+    with WebServer(tmp_path / "state", knowledge=server.engine.knowledge, settings=operator_settings) as operator:
+        _, _, raw = operator.request("/tillganglighet")
+        assert 'href="mailto:tillganglighet@example.se"' in raw.decode()
+
+
+def test_the_page_speaks_every_language_of_the_content(server: WebServer) -> None:
+    import yaml
+
+    from bot.channels.web import LABEL_KEYS
+
+    content = server.engine.knowledge.content
+    labels = yaml.safe_load((Path(__file__).parent.parent / "bot/channels/web_static/labels.yaml").read_text("utf-8"))
+    _, _, script = server.request("/static/chat.js")
+    for code in content.languages:
+        assert set(labels[code]) >= set(LABEL_KEYS), f"labels.yaml: {code} lacks {set(LABEL_KEYS) - set(labels[code])}"
+        assert all(str(labels[code][key]).strip() for key in LABEL_KEYS), code
+        status, _, raw = server.request(f"/?lang={code}")
+        page = raw.decode()
+        assert status == 200
+        assert f'<html lang="{code}" dir="{content.language(code).dir}">' in page
+        assert f"<title>{labels[code]['page_title']}</title>" in page
+        assert "{{" not in page
+        assert json.dumps(labels[code]["send"], ensure_ascii=False) in script.decode(), "the chat knows the words"
+    _, _, arabic = server.request("/?lang=ar")
+    assert 'dir="rtl"' in arabic.decode() and 'href="/tillganglighet"' in arabic.decode()

@@ -1,6 +1,6 @@
 """The web chat in a real browser (Playwright driving Debian's chromium): a question answered and a meeting
 booked with the keyboard only, on the page and in the widget embedded in a page of another origin; axe-core
-on the page and the open widget in Swedish and English; 320 px width. Screenshots go to tests/out/."""
+on the page and the open widget in Swedish, English and Arabic (right to left); 320 px width. Screenshots go to tests/out/."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bot.channels.web import load_labels
 from tests.conftest import ROOT
 from tests.webserver import WebServer, free_port
 
@@ -22,6 +23,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(os.environ.get("SOCIALBOT_AXE_JS") or ROOT / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]  # fmt: skip
+LABELS = load_labels()
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 try:
@@ -62,7 +64,7 @@ def municipality(server: WebServer) -> Iterator[str]:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # the name http.server calls
-            body = page_for("en" if "en" in self.path else "sv")
+            body = page_for(self.path.strip("/") or "sv")  # /sv, /en, /ar: the page's and the widget's language
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -191,18 +193,27 @@ def test_the_widget_on_another_origin_with_the_keyboard_only(page: Page, server:
     assert "sb-launcher" in now["cls"] and now["expanded"] == "false", "Esc closes and returns the focus"
 
 
-@pytest.mark.parametrize("lang", ["sv", "en"])
+QUESTIONS = {"sv": "lönebidrag", "en": "wage subsidy", "ar": "ما هو lönebidrag؟"}
+
+
+@pytest.mark.parametrize("lang", ["sv", "en", "ar"])
 def test_axe_finds_nothing_on_the_page_and_the_open_widget(page: Page, server: WebServer, municipality: str,
                                                            lang: str) -> None:  # fmt: skip
     page.goto(f"{server.base}/?region=sundsvall&lang={lang}")
-    wait_for_reply(page, "Vad vill du veta" if lang == "sv" else "What would you like")
-    page.keyboard.type("lönebidrag" if lang == "sv" else "wage subsidy")
+    page.locator(".sb-msg-bot").first.wait_for(timeout=20_000)
+    assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
+        lang, "rtl" if lang == "ar" else "ltr"]
+    send = LABELS[lang]["send"]
+    assert page.locator("button.sb-send").text_content() == send, "the chat's own words in the page's language"
+    page.keyboard.type(QUESTIONS[lang])
     page.keyboard.press("Enter")
     page.locator(".sb-msg-bot").nth(1).wait_for(timeout=20_000)
     assert axe(page) == []
     page.goto(f"{municipality}/{lang}")
     page.locator(".sb-launcher").click()
     page.locator(".sb-msg-bot").first.wait_for(timeout=20_000)
+    assert page.locator(".sb-panel").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    assert page.locator("button.sb-send").text_content() == send
     assert axe(page, "#socialbot-widget") == []
     page.screenshot(path=str(OUT / f"web-widget-open-{lang}.png"))
     # The checker itself works: a button without a name in the widget is found.

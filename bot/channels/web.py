@@ -110,6 +110,20 @@ def _read_static(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
+LABEL_KEYS = ("title", "input", "send", "close", "menu", "person", "privacy", "you", "bot", "busy", "failed",
+              "retry", "wait", "file", "launcher", "log", "page_title", "noscript", "statement")  # fmt: skip
+
+
+def load_labels() -> dict[str, dict[str, str]]:
+    """The chat's own words per language (web_static/labels.yaml); a missing word falls back to English."""
+    import yaml
+
+    raw = yaml.safe_load(_read_static("labels.yaml")) or {}
+    english = {key: str(raw.get("en", {}).get(key, "")) for key in LABEL_KEYS}
+    return {str(lang): {key: str(words.get(key) or english[key]) for key in LABEL_KEYS}
+            for lang, words in raw.items() if isinstance(words, dict)}  # fmt: skip
+
+
 class WebChannel:
     def __init__(self, engine: Engine, settings: WebSettings | None = None, runtime: Runtime | None = None) -> None:
         self.engine = engine
@@ -120,6 +134,9 @@ class WebChannel:
         self._locks: dict[str, _Lock] = {}
         self._files = {name: _read_static(name) for name in ("chat.js", "chat.css", "widget.js", "page.html",
                                                               "statement.html")}  # fmt: skip
+        self.labels = load_labels()
+        self._files["chat.js"] = self._files["chat.js"].replace(
+            "{} /*LABELS*/", json.dumps(self.labels, ensure_ascii=False, sort_keys=True))
         # The widget is the chat's own code and a small bootstrap: one file, one tag, no build step.
         self._widget_js = self._files["chat.js"] + "\n" + self._files["widget.js"]
 
@@ -227,13 +244,28 @@ class WebChannel:
         content = self.engine.knowledge.content
         region = self._choice(request, "region", content.regions)
         lang = self._choice(request, "lang", content.languages)
+        shown = lang or "sv"
+        words = self.labels.get(shown) or self.labels.get(shown.split("-")[0]) or self.labels["sv"]
         html = self._files["page.html"]
-        for key, value in (("LANG", lang or "sv"), ("REGION", region), ("CHOSEN_LANG", lang)):
+        for key, value in (("LANG", shown), ("DIR", content.language(shown).dir), ("REGION", region),
+                           ("CHOSEN_LANG", lang), ("TITLE", words["page_title"]), ("NOSCRIPT", words["noscript"])):  # fmt: skip
             html = html.replace(f"{{{{{key}}}}}", escape(value))
+        html = html.replace("{{FOOTER}}", self._footer(shown, words))
         response = web.Response(text=html, content_type="text/html")
         response.headers["Content-Security-Policy"] = PAGE_CSP
         response.headers["Cache-Control"] = "no-cache"
         return response
+
+    def _footer(self, lang: str, words: Mapping[str, str]) -> str:
+        """Links to the accessibility statement: Swedish (the one the law asks for) and English."""
+        swedish = '<a href="/tillganglighet" lang="sv" hreflang="sv">Tillgänglighetsredogörelse</a>'
+        english = '<a href="/accessibility" lang="en" hreflang="en">Accessibility statement</a>'
+        if lang.split("-")[0] == "sv":
+            return f"{swedish} · {english}"
+        if lang == "en":
+            return f"{english} · {swedish}"
+        own = f'<a href="/accessibility" hreflang="en">{escape(words["statement"])}</a>'
+        return f"{own} · {swedish}"
 
     async def widget(self, request: web.Request) -> web.Response:
         response = web.Response(text=self._widget_js, content_type="text/javascript")
@@ -244,17 +276,35 @@ class WebChannel:
     async def statement(self, request: web.Request) -> web.Response:
         """Tillgänglighetsredogörelse (the accessibility statement the law asks for), Swedish or English."""
         english = request.path == "/accessibility" or request.query.get("lang") == "en"
-        contact = self.settings.statement_contact or next(
-            (r.contact.email for r in self.engine.knowledge.content.regions.values() if r.contact.email), "")
         html = self._files["statement.html"]
         start, end = ("<!--en-->", "<!--/en-->") if english else ("<!--sv-->", "<!--/sv-->")
         body = html[html.index(start) + len(start): html.index(end)]
         head = html[: html.index("<!--sv-->")]
         page = (head.replace("{{LANG}}", "en" if english else "sv") + body + "</body></html>").replace(
-            "{{CONTACT}}", escape(contact))
+            "{{CONTACT}}", self._statement_contacts(english))
         response = web.Response(text=page, content_type="text/html")
         response.headers["Content-Security-Policy"] = PAGE_CSP
         return response
+
+    def _statement_contacts(self, english: bool) -> str:
+        """Who to tell about an accessibility problem: the operator's contact when one is set, else each
+        region's contact person as the content names them (name, organisation, phone, e-mail if known)."""
+        if self.settings.statement_contact:
+            address = escape(self.settings.statement_contact)
+            return f'<ul><li><a href="mailto:{address}">{address}</a></li></ul>'
+        items = []
+        for region in self.engine.knowledge.content.regions.values():
+            person = region.contact
+            parts = [escape(part) for part in (person.name, person.organisation) if part]
+            if person.phone:
+                digits = re.sub(r"[^0-9+]", "", person.phone)
+                word = "phone" if english else "telefon"
+                parts.append(f'{word} <a href="tel:{digits}">{escape(person.phone)}</a>')
+            if person.email:
+                parts.append(f'<a href="mailto:{escape(person.email)}">{escape(person.email)}</a>')
+            name = region.name.get("en" if english else "sv") or region.id
+            items.append(f"<li>{escape(name)}: {', '.join(parts)}</li>")
+        return "<ul>" + "".join(items) + "</ul>"
 
     async def no_icon(self, request: web.Request) -> web.Response:
         return web.Response(status=204, headers={"Cache-Control": "public, max-age=86400"})

@@ -6,28 +6,18 @@
   "use strict";
   if (global.SocialbotChat) { return; }
 
-  var UI = {
-    sv: {
-      title: "Chatta med oss", input: "Skriv ditt meddelande", send: "Skicka", close: "Stäng chatten",
-      menu: "Meny", person: "Prata med en människa", privacy: "Dina uppgifter",
-      you: "Du skrev:", bot: "Boten svarar:", busy: "Boten skriver …",
-      failed: "Meddelandet kom inte fram. Kontrollera din anslutning och försök igen.", retry: "Försök igen",
-      wait: "Du har skickat många meddelanden. Vänta {s} sekunder och försök igen.",
-      file: "Ladda ner kalenderfilen", launcher: "Chatta med oss om jobb och stöd", log: "Meddelanden i chatten"
-    },
-    en: {
-      title: "Chat with us", input: "Write your message", send: "Send", close: "Close the chat",
-      menu: "Menu", person: "Talk to a person", privacy: "Your data",
-      you: "You wrote:", bot: "The bot replies:", busy: "The bot is writing …",
-      failed: "The message did not get through. Check your connection and try again.", retry: "Try again",
-      wait: "You have sent many messages. Wait {s} seconds and try again.",
-      file: "Download the calendar file", launcher: "Chat with us about work and support", log: "Messages in the chat"
-    }
-  };
+  // The chat's own words in every language of the content: web_static/labels.yaml, put in by the server.
+  var UI = {} /*LABELS*/;
   var RTL = { ar: 1, fa: 1, he: 1, ur: 1, ps: 1, ckb: 1 };
   var STORE_KEY = "socialbot.conversation";
 
-  function ui(lang) { return UI[lang] || UI[(lang || "").split("-")[0]] || UI.en; }
+  function pick(lang) {  // a language with labels: the tag itself, its base language ("sv-SE" -> sv), or Swedish
+    lang = lang || "";
+    if (UI[lang]) { return lang; }
+    return UI[lang.split("-")[0].toLowerCase()] ? lang.split("-")[0].toLowerCase() : "sv";
+  }
+  function ui(lang) { return UI[pick(lang)] || UI.sv || {}; }
+  function direction(lang) { return RTL[(lang || "").split("-")[0]] ? "rtl" : "ltr"; }
   function el(doc, tag, attrs, text) {
     var node = doc.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -43,8 +33,7 @@
   function create(options) {
     var doc = options.root.ownerDocument || document;
     var api = (options.api || "").replace(/\/$/, "") + "/api/messages";
-    var lang = options.lang || (doc.documentElement.lang || "sv").slice(0, 2);
-    if (!UI[lang]) { lang = "sv"; }
+    var lang = pick(options.lang || doc.documentElement.lang);
     var local = storage("localStorage"), session = storage("sessionStorage");
     var conversation = local ? local.getItem(STORE_KEY) : null;
     var pending = false, lastPayload = null;
@@ -73,6 +62,8 @@
 
     function relabel() {
       var t = ui(lang);
+      chat.setAttribute("lang", lang);
+      chat.setAttribute("dir", direction(lang));
       chat.setAttribute("aria-label", t.title);
       log.setAttribute("aria-label", t.log);
       label.textContent = t.input;
@@ -159,7 +150,7 @@
           if (data.lang && data.lang !== lang) { lang = data.lang; relabel(); }
           (data.replies || []).forEach(function (r) {
             showReply(r, r.lang || data.lang || lang,
-                      r.dir || data.dir || (RTL[(data.lang || "").split("-")[0]] ? "rtl" : "ltr"));
+                      r.dir || data.dir || direction(data.lang));
           });
           if (options.onReply) { options.onReply(); }
         })
@@ -203,7 +194,7 @@
     return { element: chat, input: input, start: start, focus: function () { input.focus(); }, lang: function () { return lang; } };
   }
 
-  global.SocialbotChat = { create: create, ui: ui };
+  global.SocialbotChat = { create: create, ui: ui, pick: pick, direction: direction };
 
   // The chat page: fill <main id="socialbot-page"> and start.
   function boot() {
@@ -211,7 +202,16 @@
     if (!main) { return; }
     var chat = create({ root: main, api: "", region: main.getAttribute("data-region") || "",
                         lang: main.getAttribute("data-lang") || "",
-                        onLang: function (l) { document.documentElement.lang = l; } });
+                        onLang: function (l) {
+                          var t = ui(l);
+                          document.documentElement.lang = l;
+                          document.documentElement.dir = direction(l);
+                          document.title = t.page_title;
+                          var heading = document.querySelector(".sb-page-title");
+                          if (heading && heading.getAttribute("lang") !== l) {
+                            heading.textContent = t.page_title; heading.setAttribute("lang", l);
+                          }
+                        } });
     chat.start();
     chat.focus();
   }

@@ -1,5 +1,6 @@
 /* socialbot widget: <script src="https://BOT/widget.js" data-region="sundsvall" defer></script>
-   Options (data-*): region (sundsvall | vastervik), lang (sv | en), label (the launcher's text),
+   Options (data-*): region (sundsvall | vastervik), lang (any language of the content: sv, en, ar, fa, so,
+   ti, uk, sv-x-easy; default: the page's own), label (the launcher's text),
    position (right | left). The chat lives in a shadow root, so the page's styles and ours never mix. */
 (function () {
   "use strict";
@@ -7,8 +8,7 @@
   if (!script || !window.SocialbotChat || document.getElementById("socialbot-widget")) { return; }
   var base = new URL(script.src, document.baseURI).origin;
   var region = script.getAttribute("data-region") || "";
-  var lang = script.getAttribute("data-lang") || (document.documentElement.lang || "sv").slice(0, 2);
-  if (lang !== "en") { lang = "sv"; }
+  var lang = window.SocialbotChat.pick(script.getAttribute("data-lang") || document.documentElement.lang);
   var t = window.SocialbotChat.ui(lang);
 
   function mount() {
@@ -32,6 +32,7 @@
     panel.id = "sb-panel"; panel.className = "sb-panel"; panel.hidden = true;
     panel.setAttribute("role", "dialog"); panel.setAttribute("aria-modal", "false");
     panel.setAttribute("aria-labelledby", "sb-title"); panel.setAttribute("lang", lang);
+    panel.setAttribute("dir", window.SocialbotChat.direction(lang));
     var head = document.createElement("div");
     head.className = "sb-head";
     var title = document.createElement("h2");
@@ -50,7 +51,8 @@
         chat = window.SocialbotChat.create({ root: panel, api: base, region: region, lang: lang,
           onLang: function (l) {
             var u = window.SocialbotChat.ui(l);
-            panel.setAttribute("lang", l); title.textContent = u.title; close.textContent = u.close;
+            panel.setAttribute("lang", l); panel.setAttribute("dir", window.SocialbotChat.direction(l));
+            title.textContent = u.title; close.textContent = u.close;
           } });
         chat.start();
       }

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 import bot.stats.report as report_module
+from bot.channels.telegram import COMMANDS, command_lists
 from bot.content import ContentError, load_content
 from bot.content.languages import Localized, fallbacks, same_language
 from bot.content.validator import validate
@@ -120,6 +121,19 @@ def test_a_missing_contact_role_is_a_warning_in_a_draft_language(content_copy: P
     assert content.regions["sundsvall"].contact.role["ti"] == content.regions["sundsvall"].contact.role["en"]
     warned = [p for p in content.warnings if p.file == "languages/ti.yaml" and "contact_role" in p.message]
     assert len(warned) == 2 and all(p.warning and p.line for p in warned), warned
+
+
+def test_every_language_has_its_telegram_command_list(knowledge: Knowledge) -> None:
+    content = knowledge.content
+    lists = command_lists(content)
+    assert set(lists) == {None, *(code for code in content.languages if code != "en" and "-" not in code)}
+    for code, commands in lists.items():
+        lang = code or "en"
+        assert [name for name, _ in commands] == list(COMMANDS)
+        assert all(0 < len(text) <= 256 for _, text in commands)
+        assert [text for _, text in commands] == [content.text(f"command_{name}", lang) for name in COMMANDS]
+        if lang not in ("sv", "en"):  # written in the language, not the English fallback
+            assert all(content.texts[f"command_{name}"].lang_of(lang) == lang for name in COMMANDS), lang
 
 
 # --- what validate catches, with FILE:LINE ----------------------------------------------------------

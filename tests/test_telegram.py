@@ -148,8 +148,12 @@ async def test_a_person_asks_books_and_the_developer_is_told(tmp_path: Path, clo
         note = await live.api.wait_for_messages(DEVELOPER, 1)
         assert "Ny bokning" in note[0].text and "Anna" in note[0].text and "+46701234567" in note[0].text
 
-        # The command lists are registered in both languages.
+        # A command list for every content language (English the default), described in that language.
         assert live.api.commands_for("default", "sv") and live.api.commands_for("default", "")
+        for code in ("ar", "fa", "so", "ti", "uk"):
+            listed = live.api.commands_for("default", code)
+            assert listed and listed[2] == {"command": "book", "description": live.engine.knowledge.content.text(
+                "command_book", code)}, code  # fmt: skip
 
 
 async def test_reminders_fire_24h_and_2h_before_and_survive_a_restart(tmp_path: Path, clock: Clock) -> None:

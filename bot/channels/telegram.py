@@ -39,6 +39,7 @@ from telegram.ext import (
 from bot.channels.guard import GuardedRequest
 from bot.channels.ratelimit import MAX_WAIT, IncomingLimit, PerChatRateLimiter, retry_seconds
 from bot.config import Config
+from bot.content.model import Content
 from bot.dialog.model import (
     OPEN_PRIVATE_CHAT,
     ButtonPress,
@@ -67,14 +68,20 @@ SLOW_DOWN = (
     "You are sending more messages than I can answer. Please wait a moment, then write again."
 )
 
-COMMANDS = {
-    "sv": [("start", "Börja om"), ("menu", "Meny"), ("book", "Boka ett möte"), ("mybookings", "Mina bokningar"),
-           ("region", "Byt kommun"), ("language", "Byt språk / Change language"), ("privacy", "Vad vi sparar"),
-           ("delete", "Radera mina uppgifter"), ("help", "Hjälp")],
-    "en": [("start", "Start again"), ("menu", "Menu"), ("book", "Book a meeting"), ("mybookings", "My bookings"),
-           ("region", "Change municipality"), ("language", "Change language / Byt språk"),
-           ("privacy", "What we store"), ("delete", "Delete my data"), ("help", "Help")],
-}  # fmt: skip
+COMMANDS = ("start", "menu", "book", "mybookings", "region", "language", "privacy", "delete", "help")
+
+
+def command_lists(content: Content) -> dict[str | None, list[tuple[str, str]]]:
+    """The command list per Telegram language code (None: the default, English), described in every content
+    language from its `command_<name>` texts. A variant such as sv-x-easy has no code of its own in Telegram:
+    its base language's list is the one its readers see."""
+    lists: dict[str | None, list[tuple[str, str]]] = {}
+    for lang in content.languages:
+        code = None if lang == "en" else lang.split("-")[0]
+        if code in lists or (code is not None and len(code) != 2):
+            continue
+        lists[code] = [(name, content.text(f"command_{name}", lang)[:256]) for name in COMMANDS]
+    return lists
 
 
 def valid_token(token: str | None) -> bool:
@@ -218,10 +225,9 @@ class TelegramChannel:
         """Learn our username, register the command lists, start the runtime (outbox, sweeps, content watcher)."""
         me = await application.bot.get_me()
         self.bot_username = me.username
-        for lang, commands in COMMANDS.items():
+        # English is the default list; a client set to another of the content's languages gets its own.
+        for language, commands in command_lists(self.engine.knowledge.content).items():
             bot_commands = [BotCommand(name, description) for name, description in commands]
-            # English is the default list; Swedish-speaking clients get the Swedish one.
-            language = None if lang == "en" else lang
             await with_retries(
                 "setMyCommands", application.bot.set_my_commands, bot_commands, language_code=language
             )

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from bot.config import Config
 
 REGIONS = ("sundsvall", "vastervik")
+UPDATES = ["message", "edited_message", "callback_query"]  # what `run` asks Telegram for
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -311,11 +312,12 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
             secret = (
                 args.secret_token or os.environ.get("TELEGRAM_WEBHOOK_SECRET") or webhook_secret(token)
             )
-            application.run_webhook(listen=args.listen, port=args.port, url_path="telegram",
-                                    webhook_url=args.webhook_url.rstrip("/") + "/telegram", secret_token=secret,
-                                    allowed_updates=["message", "edited_message", "callback_query"])  # fmt: skip
+            from bot.channels.webhook import run_webhook
+
+            run_webhook(application, listen=args.listen, port=args.port, secret=secret, allowed_updates=UPDATES,
+                        webhook_url=args.webhook_url.rstrip("/") + "/telegram")  # fmt: skip
         else:
-            application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+            application.run_polling(allowed_updates=UPDATES)
     except InvalidToken:  # refused at start-up (getMe): a revoked or mistyped token
         print("socialbot: Telegram rejected TELEGRAM_BOT_TOKEN (401): it was revoked or mistyped; "
               "copy the current one from @BotFather.", file=sys.stderr)  # fmt: skip

@@ -288,21 +288,17 @@ def test_run_without_or_with_a_bad_token_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("secret_ok", [True, False])
 async def test_webhook_mode_checks_the_secret(tmp_path: Path, clock: Clock, secret_ok: bool) -> None:
-    import socket
+    from bot.channels.webhook import WebhookServer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     async with FakeBotAPI(token=TOKEN) as api:
         store = open_store(tmp_path / "state")
         engine = Engine(Knowledge.load(CONTENT), store, channel="telegram", clock=clock)
         channel = TelegramChannel(engine, Config(content_dir=CONTENT, state_dir=tmp_path / "state"))
         application = channel.build(api.token, base_url=api.base_url, base_file_url=api.base_file_url)
+        server = WebhookServer(application, "s3cret-token")
         async with application:
             await application.start()
-            await application.updater.start_webhook(listen="127.0.0.1", port=port, url_path="telegram",
-                                                    webhook_url=f"http://127.0.0.1:{port}/telegram",
-                                                    secret_token="s3cret-token")  # fmt: skip
+            port = await server.start("127.0.0.1", 0)
             api.push_command(USER, "start")
             status = await api.post_update_to(f"http://127.0.0.1:{port}/telegram",
                                               secret_token="s3cret-token" if secret_ok else "wrong")  # fmt: skip
@@ -314,6 +310,6 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path, clock: Clock, secr
                 assert status == 403
                 await asyncio.sleep(0.2)
                 assert api.messages_to(USER) == []
-            await application.updater.stop()
+            await server.stop()
             await application.stop()
         store.close()

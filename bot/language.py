@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -74,9 +75,14 @@ def scripts(text: str) -> dict[str, int]:
     return counts
 
 
+_OUTSIDE_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff]")  # what _script counts as Latin (or no letter)
+
+
 def main_script(text: str) -> str | None:
     """The script of the message: a non-Latin one wins when it writes a third of the words, so an Arabic
     question with "arbetsförmedlingen" in it is still Arabic."""
+    if not _OUTSIDE_LATIN.search(text):  # most messages: no letter outside the Latin blocks, no counting
+        return "latin" if any(map(str.isalpha, text)) else None
     words: dict[str, int] = {}
     for word in text.split():
         counts = scripts(word)

@@ -140,6 +140,14 @@ class WebChannel:
         # The widget is the chat's own code and a small bootstrap: one file, one tag, no build step.
         self._widget_js = self._files["chat.js"] + "\n" + self._files["widget.js"]
 
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for (the language model: on the very first
+        start it is reduced into the cache, which takes seconds), before the port opens."""
+        try:
+            self.engine.knowledge.matcher.language("vad är lönebidrag för något")
+        except Exception:  # the first question will try again, and log it then
+            log.exception("web: warming up the language model failed")
+
     # --- the application ------------------------------------------------------------------------
 
     def application(self) -> web.Application:
@@ -576,6 +584,7 @@ async def serve(channel: WebChannel, host: str, port: int, ready: Callable[[], N
     runner = GuardedRunner(channel.application(), channel.settings, access_log=None)
     await runner.setup()
     try:
+        await asyncio.to_thread(channel.warm_up)
         await web.TCPSite(runner, host, port).start()
         if ready is not None:
             ready()

@@ -9,8 +9,10 @@ differ between keyboards (Arabic and Persian yeh and kaf, Arabic-Indic digits) a
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
@@ -32,9 +34,17 @@ _ETHIOPIC = {
     for order in range(7)
 }
 _SPECIAL.update(str.maketrans(_ETHIOPIC))
-_STEMMERS = {
-    name: snowballstemmer.stemmer(name) for name in ("swedish", "english", "arabic", "persian", "russian")
-}
+_STEMMER_NAMES = ("swedish", "english", "arabic", "persian", "russian")
+# A snowball stemmer keeps the word it works on in itself: one used by two threads at once (the web channel
+# answers in threads) gets its words mixed and can raise IndexError. So each thread has its own.
+_THREAD = threading.local()
+
+
+def _stemmer(name: str) -> Any:
+    stemmers: dict[str, Any] | None = getattr(_THREAD, "stemmers", None)
+    if stemmers is None:
+        stemmers = _THREAD.stemmers = {n: snowballstemmer.stemmer(n) for n in _STEMMER_NAMES}
+    return stemmers[name]
 
 # Words that carry no topic: question words, pronouns, auxiliaries. IDF would weigh them down anyway,
 # but dropping them keeps "vad är X" from matching every other "vad är Y" when X is unknown.
@@ -136,7 +146,7 @@ def stems(word: str) -> tuple[str, ...]:
     """
     found: list[str] = []
     for name in _SCRIPT_STEMMERS[script(word)]:
-        stem = _STEMMERS[name].stemWord(word)
+        stem = _stemmer(name).stemWord(word)
         if stem not in found:
             found.append(stem)
     return tuple(found) or (word,)

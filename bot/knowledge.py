@@ -25,7 +25,7 @@ class Knowledge:
         from bot.dialog import texts
 
         content = load_content(directory)
-        texts.use(content.texts)  # for the few texts said without the dialog (storage apology, reminders)
+        texts.use(content.texts, content.words)  # texts said without the dialog; the words the dialog reads
         return cls(content, TopicMatcher(content, cache_dir=cache_dir), detector_for(content, cache_dir))
 
     def people(self) -> list[str]:

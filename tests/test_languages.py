@@ -20,14 +20,15 @@ from bot.channels.telegram import COMMANDS, command_lists
 from bot.content import ContentError, load_content
 from bot.content.languages import Localized, fallbacks, same_language
 from bot.content.validator import validate
+from bot.dialog import texts
 from bot.dialog.core import Context, step
-from bot.dialog.model import State, TextMessage, View
+from bot.dialog.model import Capabilities, State, TextMessage, View
 from bot.knowledge import Knowledge
 from bot.language import LanguageDetector, main_script
 from bot.matching.normalize import fold
 from bot.stats import build_report
 from tests.conftest import CONTENT
-from tests.transcript import TestBot
+from tests.transcript import TestBot, all_text
 
 EVAL = Path(__file__).parent / "eval"
 NEW_LANGUAGES = ("ar", "fa", "so", "ti", "uk")
@@ -245,6 +246,68 @@ def test_geez_spelling_variants_are_one_word() -> None:
     assert fold("ሠራሕ ፀሓይ") == fold("ሰራሕ ጸሓይ")
     assert fold("ቐጸራ") == fold("ቀጸራ")
     assert fold("ኣብ") != fold("አብ")  # kept apart: they tell Tigrinya from Amharic
+
+
+# --- the words the bot reads -------------------------------------------------------------------------
+
+
+def test_every_language_has_the_words_the_bot_reads(knowledge: Knowledge) -> None:
+    content = knowledge.content
+    for kind, by_lang in content.words.items():
+        for code in content.languages:
+            if code.startswith("sv-"):
+                continue  # Lätt svenska reads the Swedish words
+            assert by_lang.get(code), (kind, code)
+
+
+def test_words_in_any_language_are_read(testbot: TestBot, clock) -> None:  # type: ignore[no-untyped-def]
+    """Thanks, yes and the words for /mybookings, written in Tigrinya, Arabic or Ukrainian in a Swedish chat."""
+    testbot.onboard("sv", "sundsvall")
+    thanks = testbot.send("የቐንየለይ")
+    assert all_text(thanks) == testbot.knowledge.content.text("thanks", "sv")
+    testbot.to_confirm("Anna")
+    testbot.send("እወ")  # yes, at "shall I book it?"
+    assert len(testbot.store.bookings_of(testbot.conversation, clock())) == 1
+    listed = testbot.send("мої записи")  # "my bookings" in Ukrainian: the /mybookings command
+    assert any(c.data.startswith("cancelbooking:") for r in listed for c in r.choices), all_text(listed)
+
+
+def test_the_command_words_are_named_in_the_readers_language(knowledge: Knowledge, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
+    web = TestBot(knowledge, tmp_path / "web", clock, capabilities=Capabilities(can_push=False, has_commands=False))
+    try:
+        assert texts.command_hint("mybookings", "ar", has_commands=False) == '"مواعيدي"'
+        assert texts.command_hint("mybookings", "sv-x-easy", has_commands=False) == '"mina bokningar"'
+        assert texts.command_hint("mybookings", "ar", has_commands=True) == "/mybookings"
+        web.onboard("ar", "sundsvall")
+        listed = web.send("مواعيدي")
+        assert all(reply.lang == "ar" for reply in listed) and "/mybookings" not in all_text(listed)
+    finally:
+        web.close()
+
+
+def test_validate_names_a_word_that_is_both_yes_and_no_and_an_unknown_kind(content_copy: Path) -> None:
+    so = content_copy / "languages" / "so.yaml"
+    if not so.exists():
+        pytest.skip("needs content/languages/so.yaml")
+    _edit(so, '  "no": [maya,', '  "no": [haa, maya,')
+    _edit(so, "  leave: [", "  leeve: [")
+    _edit(content_copy / "words.yaml", "  en: [\"no\", nope,", "  en: [\"no\", yep, nope,")
+    with pytest.raises(ContentError) as caught:
+        load_content(content_copy)
+    messages = [str(p) for p in caught.value.problems]
+    assert any(m.startswith("languages/so.yaml:") and "'haa' is both a yes and a no word" in m for m in messages), messages
+    assert any(m.startswith("languages/so.yaml:") and "unknown kind of words 'leeve' (did you mean 'leave'?)" in m
+               for m in messages), messages  # fmt: skip
+    assert any(m.startswith("words.yaml:") and "'yep' is both a yes and a no word" in m for m in messages), messages
+
+
+def test_a_draft_language_without_some_words_is_warned_and_reads_the_others(content_copy: Path) -> None:
+    ti = content_copy / "languages" / "ti.yaml"
+    lines = ti.read_text(encoding="utf-8").splitlines(keepends=True)
+    ti.write_text("".join(line for line in lines if not line.startswith("  thanks: [")), encoding="utf-8")
+    content = load_content(content_copy)
+    warned = [p for p in content.warnings if p.file == "languages/ti.yaml" and "no words for: thanks" in p.message]
+    assert warned and warned[0].warning and warned[0].line > 1
 
 
 # --- the language of a message ----------------------------------------------------------------------

@@ -50,6 +50,8 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
     languages = _languages(directory, problems)
     texts = _parse_one(directory, "texts.yaml", schema.TextsFile, problems)
     notices = _parse_one(directory, "notices.yaml", schema.NoticesFile, problems)
+    words_file = _parse_one(directory, "words.yaml", schema.WordsFile, problems)
+    words = {kind: {"sv": tuple(w.sv), "en": tuple(w.en)} for kind, w in words_file[1].root.items()} if words_file else {}
     language_files = _language_files(directory, languages, problems)
 
     regions = {model.id: _region(model) for _, model in region_files}
@@ -64,7 +66,9 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
     present = {path.stem for path in (directory / "topics").glob("*.y*ml")}
     unread = (present - set(topics)) | ({path.stem for path in (directory / "regions").glob("*.y*ml")} - set(regions))
     problems += merge_languages(language_files, languages, topics, regions, dialog_texts, topic_files,
-                                region_files, texts, out_of_scope_examples, unread=unread)  # fmt: skip
+                                region_files, texts, out_of_scope_examples, words, unread=unread)  # fmt: skip
+    if words_file:
+        problems += _word_conflicts(*words_file)
     problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today(), present)
     errors = [problem for problem in problems if not problem.warning]
     if errors:
@@ -81,6 +85,7 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
         ),
         language_info=languages,
         texts=dialog_texts,
+        words=words,
         warnings=tuple(sorted(problem for problem in problems if problem.warning)),
         notices={
             code: Notice(code, n.name, n.text, n.dir, draft=n.reviewed is None)
@@ -445,4 +450,16 @@ def _placeholder_problems(
                             path, f"{{contact_email}} is used, but {', '.join(without)} has no e-mail address"
                         )
                     )
+    return problems
+
+
+def _word_conflicts(file: YamlFile, model: schema.WordsFile) -> list[Problem]:
+    """A word that is both a yes and a no in words.yaml cannot be read either way."""
+    from bot.content.translations import yes_and_no
+
+    problems = []
+    for lang in ("sv", "en"):
+        entries = {kind: getattr(model.root[kind], lang) for kind in ("yes", "no") if kind in model.root}
+        for index, word in yes_and_no(entries.get("yes", []), entries.get("no", [])):
+            problems.append(file.problem(("no", lang, index), f"'{word}' is both a yes and a no word"))
     return problems

@@ -138,6 +138,7 @@ class Content:
     languages: tuple[Lang, ...] = ("sv", "en")  # offered to people, in the order of languages.yaml
     language_info: Mapping[Lang, Language] = field(default_factory=dict)  # every listed language
     texts: Mapping[str, Localized] = field(default_factory=dict)  # the dialog's own texts, by key
+    words: Mapping[str, Mapping[Lang, tuple[str, ...]]] = field(default_factory=dict)  # kind -> language -> words
     notices: Mapping[Lang, Notice] = field(default_factory=dict)  # languages the bot does not speak
     warnings: tuple[Problem, ...] = ()  # what `validate` shows without refusing the content
 

@@ -266,6 +266,7 @@ class LanguageFile(Strict):
     topics: dict[str, LanguageTopic] = {}
     # Questions in this language that no topic answers (as out_of_scope.yaml holds for Swedish and English).
     out_of_scope: list[NonEmpty] = []
+    words: dict[str, list[NonEmpty]] = {}  # the words the bot reads, by kind as in words.yaml
 
 
 class Notice(Strict):
@@ -284,6 +285,17 @@ class LanguagesFile(RootModel[list[LanguageEntry]]):
 
 class TextsFile(RootModel[dict[str, LocalText]]):
     """content/texts.yaml: every dialog text, by key, in Swedish and English."""
+
+
+class LocalWords(Strict):
+    """Words the bot reads, in Swedish and English: both are required."""
+
+    sv: list[NonEmpty]
+    en: list[NonEmpty]
+
+
+class WordsFile(RootModel[dict[str, LocalWords]]):
+    """content/words.yaml: the words the bot reads (small talk, yes/no, skip, stop, command words), by kind."""
 
 
 class NoticesFile(RootModel[dict[str, Notice]]):

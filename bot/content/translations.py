@@ -29,6 +29,7 @@ def merge_languages(
     region_files: list[tuple[YamlFile, schema.RegionFile]],
     texts_file: tuple[YamlFile, schema.TextsFile] | None,
     out_of_scope: dict[str, tuple[str, ...]],
+    words: dict[str, dict[str, tuple[str, ...]]],
     *,
     unread: Collection[str] = (),
 ) -> list[Problem]:
@@ -44,6 +45,7 @@ def merge_languages(
         merge.regions(regions)
         merge.topics(topics, swedish_topics)
         merge.out_of_scope(out_of_scope)
+        merge.words(words)
         problems += merge.problems
     return problems
 
@@ -145,6 +147,22 @@ class _Merge:
                         continue
                     by_name[name].what[self.code] = what  # type: ignore[index]
 
+    def words(self, words: dict[str, dict[str, tuple[str, ...]]]) -> None:
+        """The words this language's readers write for yes, no, thanks, /book ...: every kind of words.yaml."""
+        for kind, entries in self.model.words.items():
+            if kind not in words:
+                close = difflib.get_close_matches(kind, list(words), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.error(("words", kind), f"unknown kind of words '{kind}'{hint} (the kinds are in words.yaml)")
+                continue
+            words[kind][self.code] = tuple(entries)
+        for index, word in yes_and_no(self.model.words.get("yes", []), self.model.words.get("no", [])):
+            self.error(("words", "no", index), f"'{word}' is both a yes and a no word")
+        absent = [kind for kind in words if kind not in self.model.words]
+        if absent and base_language(self.code) != "sv":  # Lätt svenska reads the Swedish words
+            self.missing(("words",) if self.model.words else (), f"no words for: {', '.join(absent)} "
+                         "(the words people write for these, see words.yaml)")  # fmt: skip
+
     def out_of_scope(self, out_of_scope: dict[str, tuple[str, ...]]) -> None:
         """Questions no topic answers: never one of this language's topic examples, never twice."""
         from bot.matching.normalize import fold
@@ -245,3 +263,11 @@ def _any_region(swedish: schema.TopicFile) -> str:
 
 def _count(items: list[str], noun: str) -> str:
     return f"1 {noun} is" if len(items) == 1 else f"{len(items)} {noun}s are"
+
+
+def yes_and_no(yes: list[str], no: list[str]) -> list[tuple[int, str]]:
+    """(index in `no`, word) for every no word that is also a yes word (folded, word by word)."""
+    from bot.matching.normalize import fold
+
+    yes_words = {word for entry in yes for word in fold(entry).split()}
+    return [(index, entry) for index, entry in enumerate(no) if set(fold(entry).split()) & yes_words]

@@ -17,7 +17,7 @@ from bot.booking.calendar import meeting_ics
 from bot.booking.phone import format_phone, read_phone
 from bot.booking.slots import parse_slot_key, slot_key, upcoming_slots
 from bot.content import Region
-from bot.dialog import onboarding
+from bot.dialog import onboarding, texts
 from bot.dialog.flow import Step
 from bot.dialog.formatting import ZONE, format_day, format_list, meeting_place, parse_key
 from bot.dialog.model import Attachment, Choice, CreateBooking, FlowData, FlowName, Record
@@ -32,21 +32,10 @@ ALL_SLOTS = 500  # more than any horizon holds: "every free slot"
 _MINUTE = timedelta(minutes=1)
 _SEQUENCE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
-YES = frozenset("ja japp jo jaa okej ok yes yep yeah y sure absolut gärna garna boka stämmer stammer "
-                "correct right".split())  # fmt: skip
-NO = frozenset(["nej", "nä", "na", "no", "nope", "n", "fel", "wrong"])
-SKIP_NAME = frozenset(fold(w) for w in (
-    "nej tack", "nej", "no", "no thanks", "no thank you", "skip", "hoppa över", "hoppa over", "vill inte",
-    "i dont want to", "rather not", "helst inte", "inget namn", "no name", "anonym", "anonymous", "behövs inte",
-    "pass", "ingen", "jag vill inte säga", "vill inte säga", "jag vill inte säga det", "vill inte säga mitt namn",
-    "jag vill inte säga mitt namn", "vill inte säga vad jag heter", "det vill jag inte berätta",
-    "i dont want to say", "i don't want to say", "rather not say", "i'd rather not say", "id rather not say",
-    "i dont want to tell you my name", "i don't want to tell you my name",
-))  # fmt: skip
-STOP = frozenset(fold(w) for w in (
-    "glöm det", "glom det", "never mind", "nevermind", "forget it", "strunta i det", "skit samma",
-    "jag ångrar mig", "i changed my mind", "inte nu", "not now",
-))  # fmt: skip
+# The words read at the booking's steps are content (content/words.yaml and each language's `words:`);
+# these are the repository's own, for tests and tools that have no content loaded.
+YES, NO = texts.word_set("yes", split=True), texts.word_set("no", split=True)
+SKIP_NAME, STOP = texts.word_set("skip_name"), texts.word_set("stop")
 _NAME_INTRO = re.compile(
     r"^(?:(?:hej|hi|hello)[,!. ]+)?(?:jag heter|mitt namn är|mitt namn ar|namnet är|namnet ar|jag är|jag ar|"
     r"det är|det ar|my name is|my name's|i am|i'm|im|it's|its|call me|kalla mig|name is|name|namn)[: ]+(.+)$",
@@ -339,11 +328,13 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
     """
     text = unicodedata.normalize("NFC", " ".join(text.split()))
     folded = fold(text)
-    if folded and (folded in SKIP_NAME or folded in NO):
+    yes, no = texts.word_set("yes", split=True), texts.word_set("no", split=True)
+    skip_name, stop = texts.word_set("skip_name"), texts.word_set("stop")
+    if folded and (folded in skip_name or folded in no):
         return "skip", None
-    if folded and folded in STOP:
+    if folded and folded in stop:
         return "stop", None
-    if "?" in text or folded in YES:
+    if "?" in text or folded in yes:
         return "not", None
     introduced = _NAME_INTRO.match(text)
     candidate = _TRAILING.sub("", introduced.group(1) if introduced else text).strip(" ,.!")
@@ -357,7 +348,7 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
     if not candidate or len(candidate) > MAX_NAME or not _NAME.match(candidate):
         return "not", None
     words = fold(candidate).split()
-    if words and fold(candidate) in SKIP_NAME | STOP:
+    if words and fold(candidate) in skip_name | stop:
         return "skip", None
     if not introduced:
         if any(w in keywords for w in words):
@@ -536,8 +527,9 @@ def text_confirm(turn: Turn, text: str, folded: str) -> bool:
         turn.go("booking.slot")
         text_slot(turn, text, folded)
         return True
+    yes, no = texts.word_set("yes", split=True), texts.word_set("no", split=True)
     step = correction(folded)
-    if step is not None and (words & NO or words & {"andra", "change", "byt", "byta", "annan", "another", "fel",
+    if step is not None and (words & no or words & {"andra", "change", "byt", "byta", "annan", "another", "fel",
                                                    "wrong", "ny", "new", "rätta", "ratta", "fix"}):  # fmt: skip
         go_back_to(turn, step)
         return True
@@ -546,9 +538,9 @@ def text_confirm(turn: Turn, text: str, folded: str) -> bool:
         turn.update(phone=reading.e164, reach="phone")
         prompt_confirm(turn)
         return True
-    if len(words) > 4 or not words & (YES | NO):
+    if len(words) > 4 or not words & (yes | no):
         return False
-    if words & YES and not words & NO:
+    if words & yes and not words & no:
         book(turn)
     else:
         turn.say(turn.t("what_to_change"), change_choices(turn))

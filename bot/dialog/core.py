@@ -68,11 +68,7 @@ MENUS: dict[str, tuple[str, ...]] = {
     "support": ("support-overview", "arbetsformedlingen", "forsakringskassan", "samordningsforbundet",
                 "naringslivsbolaget", "municipality", "region", "coompanion"),
 }  # fmt: skip
-LEAVE = frozenset(["avbryt", "avsluta", "stopp", "stop", "sluta", "cancel", "quit", "exit", "abort"])
-BACK = frozenset(["tillbaka", "back", "bakåt", "bakat", "go back", "ga tillbaka", "förra", "previous"])
-_COMMAND_PHRASES = {
-    fold(words): name for name, by_lang in texts.COMMAND_WORDS.items() for words in by_lang.values()
-}
+# The words for leaving a step, going back and the /commands are content (content/words.yaml, every language).
 
 
 def step(state: State | None, event: Event, ctx: Context) -> Outcome:
@@ -347,7 +343,7 @@ class Dialog(Turn):
             text = text[:MAX_TEXT]
             self.say(self.t("too_long"))
         # "jag vill inte säga" at the name step declines to give a name; anything else is checked first
-        declines = self.state.flow == "booking.name" and fold(text) in booking.SKIP_NAME
+        declines = self.state.flow == "booking.name" and fold(text) in texts.word_set("skip_name")
         crisis = self.ctx.crisis.check(text) if self.ctx.crisis and not declines else None
         if crisis is not None:
             self.crisis(crisis)
@@ -355,14 +351,15 @@ class Dialog(Turn):
         folded = fold(text)
         if self.state.lang is None and not self.first_words(text, folded):
             return
-        if folded in LEAVE:
+        if folded in texts.word_set("leave"):
             self.cancel_flow()
             return
-        if folded in BACK and self.in_flow:
+        if folded in texts.word_set("back") and self.in_flow:
             self.back()
             return
-        if folded in _COMMAND_PHRASES:  # "mina bokningar", "delete my data": the words for /commands
-            self.command(_COMMAND_PHRASES[folded], "")
+        commands = texts.command_phrases()
+        if folded in commands:  # "mina bokningar", "delete my data": the words for /commands
+            self.command(commands[folded], "")
             return
         current = STEPS.get(self.state.flow)
         if current is not None and current.text(self, text, folded):

@@ -11,7 +11,6 @@ from bot import i18n
 from bot.booking.slots import parse_slot_key
 from bot.content import Region
 from bot.dialog import texts
-from bot.matching.normalize import fold
 
 ZONE = ZoneInfo("Europe/Stockholm")
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
@@ -68,9 +67,7 @@ def clean_text(text: str) -> str:
     return re.sub(r"[ \t]+", " ", "".join(kept)).strip()
 
 
-_SMALL_TALK = {kind: frozenset(fold(w) for w in words) for kind, words in texts.SMALL_TALK.items()}
 _FILLER = frozenset(["och", "and", "du", "you", "sa", "so", "mycket", "much", "very"])
-_SMALL_TALK_WORDS = _FILLER.union(*_SMALL_TALK.values())
 _THUMBS = re.compile(r"^[\s👍👌🙏😊🙂😀😃☺️❤️♥️✌️🤝👋🙌💪]+$")
 
 
@@ -81,9 +78,10 @@ def small_talk(text: str, folded: str) -> str | None:
     words = folded.split()
     if len(words) > 4:
         return None
-    if not all(w in _SMALL_TALK_WORDS for w in words):
+    kinds = {kind: texts.word_set(kind, split=True) for kind in texts.SMALL_TALK_KINDS}  # content/words.yaml
+    if not all(w in _FILLER or any(w in found for found in kinds.values()) for w in words):
         return None
     # People mix them ("ok tack", "hej, tack"): the first kind in this order that occurs wins, so
     # "hej då" is a goodbye, not a greeting, and "ok tack" a thanks.
-    return next((kind for kind in ("bye", "thanks", "greeting", "ok") if any(w in _SMALL_TALK[kind] for w in words)),
+    return next((kind for kind in ("bye", "thanks", "greeting", "ok") if any(w in kinds[kind] for w in words)),
                 None)

@@ -7,7 +7,7 @@ person's calendar (METHOD:CANCEL, or the same UID with a higher SEQUENCE).
 from __future__ import annotations
 
 from bot.booking.slots import parse_slot_key
-from bot.dialog import booking
+from bot.dialog import booking, texts
 from bot.dialog.flow import Step
 from bot.dialog.model import CancelBooking, Choice, FlowData, MoveBooking, Record
 from bot.dialog.turn import Turn
@@ -96,9 +96,10 @@ def text_yes_no_cancel(turn: Turn, text: str, folded: str) -> bool:
 
 def yes_no(folded: str) -> bool | None:
     words = set(folded.split())
-    if len(words) > 3 or not words & (booking.YES | booking.NO):
+    yes, no = texts.word_set("yes", split=True), texts.word_set("no", split=True)
+    if len(words) > 3 or not words & (yes | no):
         return None
-    return bool(words & booking.YES) and not words & booking.NO
+    return bool(words & yes) and not words & no
 
 
 # --- moving --------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 The texts themselves (welcome, fallback, booking prompts ...) are content: content/texts.yaml in Swedish
 and English, and languages/<code>.yaml for every other language, so staff change them without a
-programmer. What stays here are the words the bot *reads* (small talk, command words) and the crisis
-safety net.
+programmer. So are the words the bot *reads* (small talk, yes/no, skip and stop words, command words):
+content/words.yaml and `words:` in each language file. What stays here is the crisis safety net.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.languages import Localized
+from bot.content.languages import Localized, fallbacks
 from bot.content.model import PLACEHOLDER
 
 # Said in a crisis only if the content's crisis file is missing (load_content refuses that; a safety net).
@@ -23,44 +23,39 @@ CRISIS_FALLBACK = {
     "en": "If someone is in danger: call 112. Suicide line: 90101. Kvinnofridslinjen: 020-50 50 50. Health care: 1177.",
 }
 
-# Short messages that are not questions: answered kindly, never sent to the matcher.
-SMALL_TALK = {
-    "greeting": frozenset(
-        "hej hejsan hallå halla tja tjena tjenare hallo god morgon goddag hi hello hey hiya good morning yo".split()
-    ),
-    "thanks": frozenset("tack tackar tusen tack tack så mycket thanks thank you thx ty tnx".split()),
-    "bye": frozenset("hej då hejdå hejda adjö bye goodbye see you ses vi hörs".split()),
-    "ok": frozenset("ok okej okay oki okey k kk bra fint toppen perfekt super great fine good nice cool "
-                    "alright jaha aha ja yes yeah japp".split()),
-}
-
-
-# Commands as a person can reach them without slash commands (the web chat): the words they can write.
-COMMAND_WORDS: dict[str, dict[str, str]] = {
-    "mybookings": {"sv": "mina bokningar", "en": "my bookings"},
-    "delete": {"sv": "radera mina uppgifter", "en": "delete my data"},
-    "privacy": {"sv": "integritet", "en": "privacy"},
-    "language": {"sv": "byt språk", "en": "change language"},
-    "menu": {"sv": "meny", "en": "menu"},
-    "book": {"sv": "boka möte", "en": "book a meeting"},
-    "help": {"sv": "hjälp", "en": "help"},
-    "region": {"sv": "byt kommun", "en": "change municipality"},
-}
+SMALL_TALK_KINDS = ("greeting", "thanks", "bye", "ok")  # short messages that are not questions
 
 
 def command_hint(name: str, lang: str, has_commands: bool) -> str:
     """'/mybookings' where the channel has commands, else the quoted words that do the same."""
     if has_commands:
         return f"/{name}"
-    words = COMMAND_WORDS[name]
-    return f"\"{words.get(lang) or words['sv' if lang.startswith('sv') else 'en']}\""
+    by_lang = _words().get(f"command_{name}", {})
+    said = next((by_lang[code] for code in fallbacks(lang) if by_lang.get(code)), (f"/{name}",))
+    return f"\"{said[0]}\""
 
 
-def use(dialog_texts: Mapping[str, Localized]) -> None:
-    """Make the loaded content's texts the ones `text` reads (called whenever content is loaded)."""
-    global _installed
+def use(dialog_texts: Mapping[str, Localized], words: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None) -> None:
+    """Make the loaded content's texts and words the ones `text` and `word_set` read (called whenever
+    content is loaded)."""
+    global _installed, _installed_words
     if dialog_texts:
         _installed = dialog_texts
+    if words:
+        _installed_words = words
+        _word_sets.cache_clear()
+
+
+def word_set(kind: str, *, split: bool = False) -> frozenset[str]:
+    """The folded words of `kind` (content/words.yaml and every language's `words:`), in every language:
+    people mix languages. `split`: each word on its own ("tusen tack" -> "tusen", "tack")."""
+    return _word_sets(kind, split, id(_installed_words))
+
+
+def command_phrases() -> dict[str, str]:
+    """Folded words for a command, in every language -> the command's name ("mina bokningar" -> "mybookings")."""
+    return {phrase: kind.removeprefix("command_") for kind in _words() if kind.startswith("command_")
+            for phrase in word_set(kind)}  # fmt: skip
 
 
 def text(key: str, lang: str, **values: object) -> str:
@@ -74,6 +69,27 @@ def text(key: str, lang: str, **values: object) -> str:
 
 
 _installed: Mapping[str, Localized] = {}
+_installed_words: Mapping[str, Mapping[str, tuple[str, ...]]] = {}
+
+
+def _words() -> Mapping[str, Mapping[str, tuple[str, ...]]]:
+    return _installed_words or _default_words()
+
+
+@lru_cache(maxsize=64)
+def _word_sets(kind: str, split: bool, _version: int) -> frozenset[str]:
+    from bot.matching.normalize import fold
+
+    folded = (fold(entry) for entries in _words().get(kind, {}).values() for entry in entries)
+    return frozenset(word for entry in folded for word in (entry.split() if split else [entry]) if word)
+
+
+@lru_cache(maxsize=1)
+def _default_words() -> Mapping[str, Mapping[str, tuple[str, ...]]]:
+    """The repository's own content/words.yaml, for a process that has not loaded content (yet)."""
+    path = Path(__file__).resolve().parents[2] / "content" / "words.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {str(kind): {lang: tuple(map(str, words)) for lang, words in value.items()} for kind, value in (data or {}).items()}
 
 
 @lru_cache(maxsize=1)

@@ -171,6 +171,9 @@ class Analyzer:
                 weights.update({f: share * v / norm for f, v in view.items()})
         return weights
 
+    def char_idf(self, gram: str) -> float:
+        return self._char_idf[gram]
+
     def char_vector(self, text: str) -> dict[str, float]:
         """The second view: character 2-5-grams of the folded words as written (no synonyms, no spelling
         correction), sublinear TF-IDF, unit length. It reads what the first view's corrections miss."""

@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,17 +37,29 @@ class LinearModel:
 
     def scores(self, vector: dict[str, float]) -> np.ndarray:
         """The decision value of every class for one feature vector."""
-        columns = [self.features[f] for f in vector if f in self.features]
-        if not columns:
+        get = self.features.get
+        found = [(column, value) for feature, value in vector.items() if (column := get(feature)) is not None]
+        if not found:
             return self.bias.copy()
-        values = np.fromiter((vector[f] for f in vector if f in self.features), np.float32, len(columns))
-        return self.bias + values @ self.weights[columns]
+        columns, values = zip(*found, strict=True)
+        return self.bias + np.array(values, np.float32) @ self.weights[list(columns)]
+
+    def probabilities_of_counts(self, counts: Mapping[str, int], idf: np.ndarray) -> np.ndarray:
+        """`probabilities` of the vector a text's raw feature counts make when weighted as in training -
+        sublinear counts times `idf` (by column), at unit length - without building that vector."""
+        get = self.features.get
+        found = [(column, count) for feature, count in counts.items() if (column := get(feature)) is not None]
+        if not found:
+            return _softmax(self.bias)
+        columns, raw = zip(*found, strict=True)
+        index = np.array(columns)
+        weights = (1.0 + np.log(np.array(raw, np.float64))) * idf[index]
+        weights /= np.sqrt(weights @ weights)
+        return _softmax(self.bias + weights.astype(np.float32) @ self.weights[index])
 
     def probabilities(self, vector: dict[str, float]) -> np.ndarray:
         """Class probabilities (softmax of the decision values: meaningful for a logistic regression)."""
-        values = self.scores(vector)
-        values = np.exp(values - values.max())
-        return values / values.sum()
+        return _softmax(self.scores(vector))
 
     @classmethod
     def train(
@@ -139,6 +151,11 @@ class LinearModel:
             return [cls.load(cache_dir / f"matcher-{key}-{kind}.npz") for kind in kinds]
         except (OSError, ValueError, KeyError):
             return None
+
+
+def _softmax(values: np.ndarray) -> np.ndarray:
+    exp = np.exp(values - values.max())
+    return np.asarray(exp / exp.sum())
 
 
 def training_key(*parts: object) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 
 from bot.content.model import Content
 from bot.language import LanguageDetector
-from bot.matching.analysis import Analyzer
+from bot.matching.analysis import Analyzer, char_grams
 from bot.matching.linear import LinearModel, training_key
 
 OUT_OF_SCOPE = "__out_of_scope__"
@@ -111,6 +111,10 @@ class TopicMatcher:
             _TRAINED.pop(next(iter(_TRAINED)))
         self.model, self.char_model = models
         assert self.char_model.classes == self.model.classes  # both sorted by scikit-learn
+        # The character view's idf by the model's columns: a question's n-gram counts go straight to them.
+        self.char_idf = np.zeros(len(self.char_model.features))
+        for gram, column in self.char_model.features.items():
+            self.char_idf[column] = self.analyzer.char_idf(gram)
         # Languages worth telling apart: the content's own (variants such as sv-x-easy are read as their
         # base language) and those with a notice. Swedish and English by the content's vocabulary.
         known = {code.split("-")[0] for code in content.language_info} | set(content.languages)
@@ -126,15 +130,16 @@ class TopicMatcher:
         """The two views' values for the whole text (SVM decision values, logistic regression probabilities)
         and the unknown-word share: what bench/calibrate.py weighs against each other."""
         vector, unknown = self.analyzer.analyse(text[:MAX_QUESTION_CHARS])
-        char = self.char_model.probabilities(self.analyzer.char_vector(text[:MAX_QUESTION_CHARS]))
-        return self.model.scores(vector), char, unknown
+        return self.model.scores(vector), self._char(text[:MAX_QUESTION_CHARS]), unknown
+
+    def _char(self, text: str) -> np.ndarray:
+        """The character view's probabilities (as `char_model.probabilities(analyzer.char_vector(text))`)."""
+        return self.char_model.probabilities_of_counts(char_grams(text), self.char_idf)
 
     def _combined(self, text: str, vector: dict[str, float]) -> np.ndarray:
         values = self.model.scores(vector)
         if self.char_weight:
-            values = values + self.char_weight * self.char_model.probabilities(
-                self.analyzer.char_vector(text)
-            )
+            values = values + self.char_weight * self._char(text)
         return values
 
     def evidence(self, text: str) -> Evidence:
@@ -170,14 +175,16 @@ class TopicMatcher:
         message, a story told in one breath, is also read clause by clause (at commas); a clause speaks only
         for the topic the whole message leans to as well, so "where do I start with all that" at the end of
         a story about moving house does not answer for the topic on starting a business."""
-        candidates = [(s, False) for s in _SENTENCE_END.split(text) if len(s.split()) >= 2]
+        candidates = {s: False for s in _SENTENCE_END.split(text) if len(s.split()) >= 2}
         if len(text.split()) >= CLAUSE_WORDS:
-            candidates += [(c, True) for c in _CLAUSE_END.split(text) if len(c.split()) >= 2]
+            for clause in _CLAUSE_END.split(text):
+                if len(clause.split()) >= 2:
+                    candidates.setdefault(clause, True)  # a sentence without commas is read once, as a sentence
         if len(candidates) <= 1:
             return whole
         leaning = whole.ranking[0][0] if whole.ranking else None
         best = whole
-        for part, clause in candidates:
+        for part, clause in candidates.items():
             evidence = self.evidence(part)
             if clause and (not evidence.ranking or evidence.ranking[0][0] != leaning):
                 continue

@@ -230,8 +230,9 @@ def test_meeting_questions_without_a_booking_get_an_honest_answer_never_a_cancel
     assert not any(d.startswith(("cancelbooking", "move:")) for d in datas) and state(testbot).flow == "idle"
 
 
-def test_a_cancel_question_with_a_booking_still_lists_it(testbot: TestBot) -> None:
+def test_a_cancel_question_with_bookings_still_lists_them(testbot: TestBot) -> None:
     testbot.onboard()
+    testbot.book_first_slot()
     testbot.book_first_slot()
     testbot.send("jag vill avboka mitt möte")
     assert any(c.data.startswith("cancelbooking:") for c in testbot.choices)
@@ -284,3 +285,40 @@ def test_a_conversation_in_another_language_has_no_english_filler(
         bot.close()
     leaks = [f for f in fragments for text in said if f in text]
     assert not leaks, leaks
+
+
+# --- smaller points from the outside testers ------------------------------------------------------------------
+
+
+def test_after_booking_the_call_names_the_number_already_given(testbot: TestBot) -> None:
+    testbot.onboard()
+    testbot.book_first_slot(name="Anna", phone="070 123 45 67")
+    assert "ringer upp dig på 070-123 45 67" in testbot.text and "lämnar vid bokningen" not in testbot.text
+
+
+@pytest.mark.parametrize(("said", "flow"), [("flytta", "move.slot"), ("avboka", "cancel.confirm"),
+                                            ("move my meeting", "move.slot")])  # fmt: skip
+def test_moving_or_cancelling_the_only_booking_in_words_goes_straight_there(
+    testbot: TestBot, said: str, flow: str
+) -> None:
+    testbot.onboard()
+    testbot.book_first_slot()
+    testbot.send("/mybookings")
+    testbot.send(said)
+    assert state(testbot).flow == flow, testbot.text
+
+
+def test_on_the_web_a_bare_number_at_the_times_is_the_nth_time_as_in_the_terminal(
+    knowledge: Knowledge, tmp_path: Path, clock: Clock
+) -> None:
+    bot = TestBot(knowledge, tmp_path / "state", clock, capabilities=WEB)
+    try:
+        bot.onboard()
+        bot.send("/book")
+        bot.send("mandag")
+        first = bot.slot_choices()[0]
+        bot.send("1")
+        assert state(bot).data.get("slot") == first.data.removeprefix("slot:"), bot.text
+        assert first.label.split()[-1] == "09:00"
+    finally:
+        bot.close()

@@ -207,6 +207,10 @@ def slot_gone(turn: Turn, passed: bool = False) -> None:
 def text_slot(turn: Turn, text: str, folded: str) -> bool:
     """'torsdag efter lunch', 'den 3:e kl 13', 'next Monday at 10', 'tisdag 9.45', 'earlier', 'another day'."""
     today = turn.now.astimezone(ZONE).date()
+    shown = list(turn.data.get("slots", []))
+    if text.strip().isdigit() and 1 <= int(text) <= len(shown):
+        pick(turn, shown[int(text) - 1])  # "1": the first time shown, as the terminal reads a number
+        return True
     if read_phone(text).e164:
         return early_details(turn, text)
     wish = read_wish(text, today)

@@ -476,6 +476,8 @@ class Dialog(Turn):
             self.say(self.t("did_you_mean"), choices)
             return
         topic = self.ctx.content.topics[match.topic]
+        if topic.id == "cancel-booking" and not self.in_flow and manage.by_words(self, folded):
+            return
         if topic.id == "book-meeting" and self.state.flow == "choose_region":
             self.update(pending="book")  # "boka möte" when asked for the municipality: booked once it is chosen
             onboarding.prompt_region(self)

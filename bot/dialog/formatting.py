@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import i18n
+from bot.booking.phone import format_phone
 from bot.booking.slots import parse_slot_key
 from bot.content import Region
 from bot.dialog import texts
@@ -37,9 +38,12 @@ def format_slot(key: str, lang: str) -> str:
 
 def meeting_place(region: Region, lang: str, phone: str | None = "") -> str:
     """The region's words for how a meeting happens. A phone meeting with someone who chose to be reached
-    in the chat gets a line that does not promise a call to a number they never gave."""
+    in the chat gets a line that does not promise a call to a number they never gave; one whose number is
+    known names it (not "the number you give when you book": it is given already)."""
     if phone is None and region.place_kind == "phone":
         return texts.text("place_chat", lang, contact_name=region.contact.name)
+    if phone and region.place_kind == "phone":  # the number is known: "ringer upp dig på 070-123 45 67"
+        return texts.text("place_phone_given", lang, contact_name=region.contact.name, phone=format_phone(phone))
     return region.fill(region.place[lang], lang)
 
 

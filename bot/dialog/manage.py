@@ -38,6 +38,26 @@ def my_bookings(turn: Turn) -> None:
     turn.say("\n".join(lines), choices)
 
 
+# "flytta", "avboka", "move my meeting": with one booking, which one is meant is clear.
+MOVE_WORDS = frozenset("flytta flyttar flytt byta byt andra ändra move reschedule change postpone".split())
+CANCEL_WORDS = frozenset("avboka avbokar avbokning stryk cancel".split())
+
+
+def by_words(turn: Turn, folded: str) -> bool:
+    """Moving or cancelling the person's only booking, asked in words: straight to that flow."""
+    bookings = turn.ctx.view.my_bookings
+    if len(bookings) != 1 or not turn.can.private_chat:
+        return False
+    words = set(folded.split())
+    if words & CANCEL_WORDS:
+        ask_cancel(turn, bookings[0].booking_id)
+    elif words & MOVE_WORDS:
+        start_move(turn, bookings[0].booking_id)
+    else:
+        return False
+    return True
+
+
 def closed(turn: Turn) -> None:
     turn.say(turn.t("choice_closed"), [Choice(turn.t("button_mybookings"), "mybookings")])
 

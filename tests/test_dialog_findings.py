@@ -322,3 +322,10 @@ def test_on_the_web_a_bare_number_at_the_times_is_the_nth_time_as_in_the_termina
         assert first.label.split()[-1] == "09:00"
     finally:
         bot.close()
+
+
+def test_a_yes_naming_the_chosen_day_books_it(testbot: TestBot) -> None:
+    testbot.onboard()
+    testbot.to_confirm(name="Anna", phone="070 123 45 67")  # the first free time: Tuesday 24 Nov
+    testbot.send("ja tisdag passar")
+    assert "Klart!" in testbot.text and len(testbot.store.upcoming(testbot.clock())) == 1

@@ -35,7 +35,8 @@ COMMANDS = st.sampled_from(["start", "menu", "book", "mybookings", "region", "la
 FORGED = st.sampled_from(["confirm", "change", "fix:name", "fix:time", "skip", "reach:chat", "reach:phone",
                           "book:later", "book:earlier", "region:vastervik", "back", "cancel", "resume",
                           "slot:20261201T0800Z", "delete:yes", "yes", "no"])  # fmt: skip
-NOTICES = [texts.text(key, lang) for key in ("cancelled_booking", "idle_reset") for lang in ("sv", "en")]
+NOTICES = [KNOWLEDGE.content.text(key, lang) for key in ("cancelled_booking", "idle_reset")
+           for lang in KNOWLEDGE.content.languages]  # the person may have changed the language  # fmt: skip
 NOT_NAMES = frozenset(YES | NO | SKIP_NAME | STOP)
 
 

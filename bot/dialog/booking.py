@@ -523,9 +523,16 @@ def go_back_to(turn: Turn, step: FlowName) -> None:
         prompt_contact(turn)
 
 
+def fits_chosen(turn: Turn, text: str) -> bool:
+    """'ja, tisdag passar': the time named is the one already chosen (a yes, not a change)."""
+    chosen = parse_key(turn.data.get("slot"))
+    today = turn.now.astimezone(ZONE).date()
+    return chosen is not None and bool(matching(read_wish(text, today), [chosen], today))
+
+
 def text_confirm(turn: Turn, text: str, folded: str) -> bool:
     words = set(folded.split())
-    if names_a_time(text) and not read_phone(text).e164:
+    if names_a_time(text) and not read_phone(text).e164 and not fits_chosen(turn, text):
         # "nej vänta, kan vi ta fredag istället": back to the times, reading the new wish there
         turn.update(back_to="booking.confirm")
         turn.go("booking.slot")

@@ -364,9 +364,6 @@ class Dialog(Turn):
         current = STEPS.get(self.state.flow)
         if current is not None and current.text(self, text, folded):
             return
-        if not self.can.private_chat and len(folded.split()) <= 6 and booking.names_a_time(text):
-            self.refuse_personal()  # "torsdag kl 13" in a group: a time to book, which happens in private
-            return
         wished = onboarding.language_wish(folded)
         if wished and wished in self.ctx.content.languages:
             self.aside(lambda: onboarding.choose_language(self, wished))
@@ -460,6 +457,9 @@ class Dialog(Turn):
         # Text typed inside a flow may hold a name or a number: it is never kept as an unanswered question.
         keep_text = text if not self.in_flow else None
         if match.topic is None and not self.in_flow and self.introduced(text):
+            return
+        if match.topic is None and not self.can.private_chat and booking.names_a_time(text):
+            self.refuse_personal()  # "torsdag kl 13" in a group: a time to book, which happens in private
             return
         if match.topic is None:
             self.effects.append(Record("fallback", band=match.band, unanswered=keep_text, lang=self.speaking))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from bot.booking.limits import Alert, BookingRefused, Limits, admit, rate_alert
@@ -20,11 +20,13 @@ from bot.booking.slots import parse_slot_key
 from bot.dialog import texts
 from bot.dialog.core import Context, format_when, step
 from bot.dialog.model import (
+    Attachment,
     BookingInfo,
     ButtonPress,
     CancelBooking,
     Capabilities,
     CommandMessage,
+    ConfirmLost,
     CreateBooking,
     DeleteEverything,
     Event,
@@ -66,6 +68,11 @@ class Notifier(Protocol):
 OutboxRouter = Callable[[Notification, datetime], list[OutboxItem]]
 # Turns an alert for the admins (an unusual booking rate) into outbox rows (see bot/runtime.py).
 AlertRouter = Callable[[Alert, datetime], list[OutboxItem]]
+# Turns a reply's file (the person's calendar file) into outbox rows, or [] where the reply carries it itself.
+FileRouter = Callable[[str, Attachment, datetime], list[OutboxItem]]
+# A file waits this long for the channel to say its replies went out (Engine.replied), so that it follows them; after
+# a crash it goes anyway, from whichever process delivers.
+FILE_FALLBACK = timedelta(seconds=20)
 
 
 class NoNotifier:
@@ -151,6 +158,8 @@ class Engine:
         self.notifier = notifier or NoNotifier()  # told after the commit (a terminal prints; a runtime wakes)
         self.outbox: OutboxRouter | None = None
         self.alerts: AlertRouter | None = None  # None: alerts are only logged
+        self.files: FileRouter | None = None  # None: files go with the replies
+        self._awaiting: set[str] = set()  # conversations whose replies the channel has yet to confirm (`replied`)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.settings = settings or Settings()
         self.knowledge = knowledge
@@ -166,15 +175,18 @@ class Engine:
         self._scrub = scrub_names(knowledge.people())
 
     def handle(self, conversation: str, event: Event, capabilities: Capabilities | None = None, *,
-               person: str | None = None) -> list[Reply]:  # fmt: skip
+               person: str | None = None, acknowledge: bool = True) -> list[Reply]:  # fmt: skip
         """One event in, the replies out. Storage trouble gets an apology, never a crash or half a change.
 
         `capabilities` overrides the channel's for this event (a Telegram group is not a private chat).
         `person`: who is writing, as the booking limits count people (the web: its address); by default the
-        conversation (Telegram: in a private chat, the user)."""
+        conversation (Telegram: in a private chat, the user).
+        `acknowledge=False`: the channel calls `replied(conversation)` once the replies are out; until then a booking
+        just made counts as not told, and is told on the next message if the process dies first."""
         try:
             with self.store.conversation_lock(conversation):  # its next message waits, in every worker
-                return self._handle(conversation, event, capabilities or self.capabilities, person or conversation)
+                return self._handle(conversation, event, capabilities or self.capabilities, person or conversation,
+                                    acknowledge)  # fmt: skip
         except self.store.errors as exc:
             # Locked by another process beyond the wait, disk full, I/O error: the transaction was rolled
             # back, so nothing is half written; the person is asked to try again.
@@ -183,21 +195,33 @@ class Engine:
                 self.fatal = exc  # the channel stops the process: nothing is written into a lost database
             return [Reply(texts.text("technical_error", "sv") + "\n\n" + texts.text("technical_error", "en"))]
 
-    def _handle(self, conversation: str, event: Event, capabilities: Capabilities, person: str) -> list[Reply]:
+    def _handle(self, conversation: str, event: Event, capabilities: Capabilities, person: str,
+                acknowledge: bool) -> list[Reply]:  # fmt: skip
         now = self.clock()
         state = self.store.load_state(conversation)
-        outcome = self._step(conversation, state, event, now, capabilities)
         kind = EVENT_KINDS.get(type(event), "other")
+        lead: list[Reply] = []
+        if state is not None and state.confirming:
+            lead, event, again = self._after_confirm(conversation, state, event, now)
+            if again:
+                return lead
+        press = isinstance(event, ButtonPress) and event.data == "confirm"
+        if state is not None and state.flow == "booking.confirm" and (press or isinstance(event, TextMessage)):
+            # Its own commit before the step: if the process dies before the booking's commit, the next message
+            # says so (ConfirmLost) instead of leaving the person thinking they have booked.
+            state = state.with_(confirming={"pressed": now.isoformat()})
+            self.store.save_state(conversation, state, now)
+        outcome = self._step(conversation, state, event, now, capabilities)
         try:
-            notifications = self._apply(conversation, state, outcome, now, kind, person)
+            notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
         except SlotUnavailable as lost:
             log.info("slot lost a race; offering others")
             outcome = self._step(conversation, state, SlotTaken(str(lost)), now, capabilities)
-            notifications = self._apply(conversation, state, outcome, now, kind, person)
+            notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
         except BookingRefused as refused:
             log.info("booking refused at the %s limit", refused.reason)  # never who: the log has no personal data
             outcome = self._step(conversation, state, LimitReached(refused.reason, refused.limit), now, capabilities)
-            notifications = self._apply(conversation, state, outcome, now, kind, person)
+            notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
             if refused.alert is not None:
                 with self.store.transaction():
                     self._alert(refused.alert, now)
@@ -206,7 +230,57 @@ class Engine:
                 self.notifier.notify(notification)
             except Exception:  # a notification must never undo or hide a booking
                 log.exception("could not notify about booking %s", notification.booking.id)
-        return list(outcome.replies)
+        return lead + replies
+
+    def _after_confirm(self, conversation: str, state: State, event: Event,
+                       now: datetime) -> tuple[list[Reply], Event, bool]:  # fmt: skip
+        """What the last confirmation left to say (State.confirming): a booking made but perhaps never told (the
+        process died before the reply went out), a second press of the same confirm (the same booking again, never a
+        second one), or a press that never committed (ConfirmLost: the times again). Returns the replies to put first,
+        the event to handle, and whether that is all."""
+        mark = state.confirming or {}
+        press = isinstance(event, ButtonPress) and event.data == "confirm"
+        if "booking" in mark:
+            booking = self.store.booking(str(mark["booking"]))
+            if booking is None or booking.status != "booked":
+                return [], event, False
+            again = press and state.flow != "booking.confirm"
+            if not again and mark.get("told"):
+                return [], event, False
+            lang = state.lang or booking.lang or "sv"
+            region = self.knowledge.content.regions.get(booking.region)
+            told = Reply(self.knowledge.content.text(
+                "confirm_went_through", lang, when=format_when(parse_slot_key(booking.slot), lang),
+                contact_name=region.contact.name if region else ""), lang=lang)  # fmt: skip
+            if again and not mark.get("told"):
+                self.store.save_state(conversation, state.with_(confirming={**mark, "told": True}), now)
+            return [told], event, again
+        if "pressed" in mark and state.flow == "booking.confirm" and not press:
+            if isinstance(event, CommandMessage):  # a command is still done; the times are not shown on top of it
+                lang = state.lang or "sv"
+                return [Reply(self.knowledge.content.text("confirm_lost", lang), lang=lang)], event, False
+            return [], ConfirmLost(), False
+        return [], event, False
+
+    def replied(self, conversation: str) -> None:
+        """The channel has sent the replies of `handle(..., acknowledge=False)`: the booking counts as told, and its
+        calendar file (waiting in the outbox to follow the replies) goes now."""
+        if conversation not in self._awaiting:
+            return  # nearly every message: nothing to write
+        self._awaiting.discard(conversation)
+        try:
+            with self.store.conversation_lock(conversation), self.store.transaction():
+                state = self.store.load_state(conversation)
+                mark = state.confirming if state is not None else None
+                if state is not None and mark and "booking" in mark and not mark.get("told"):
+                    self.store.save_state(conversation, state.with_(confirming={**mark, "told": True}), self.clock())
+                self.store.release_outbox(conversation, "calendar")
+        except self.store.errors as exc:  # the next message tells the booking again: better twice than never
+            log.error("storage error after replying: %s", type(exc).__name__)
+            return
+        wake = getattr(self.notifier, "wake", None)
+        if callable(wake):
+            wake()
 
     def view(self, conversation: str, now: datetime) -> View:
         return _LazyView(
@@ -229,10 +303,13 @@ class Engine:
         return step(state, event, context)
 
     def _apply(self, conversation: str, before: State | None, outcome: Outcome, now: datetime,
-               event_kind: str | None, person: str | None = None) -> list[Notification]:  # fmt: skip
+               event_kind: str | None, person: str | None = None,
+               acknowledge: bool = True) -> tuple[list[Notification], list[Reply]]:  # fmt: skip
         """Write the step's effects and new state together. Raises SlotUnavailable or BookingRefused with nothing
-        written."""
+        written. Returns the notifications and the replies (without the files that go through the outbox)."""
         notifications: list[Notification] = []
+        made: Booking | None = None
+        replies = list(outcome.replies)
         after = outcome.state
         region = (after or before or State()).region
         lang = (after or before or State()).lang
@@ -260,6 +337,7 @@ class Engine:
                     admit(self.store, self.settings.limits, effect.region, region_name, hashed, now)
                     self.store.create_booking(booking, now, person=hashed)
                     notifications.append(Notification("booked", booking))
+                    made = booking
                     alert = rate_alert(self.store, self.settings.limits, effect.region, region_name, now)
                     if alert is not None:
                         self._alert(alert, now)
@@ -282,11 +360,36 @@ class Engine:
             if self.outbox is not None and notifications:
                 # In the same transaction as the booking: a crash after the commit loses no notice.
                 self.store.enqueue([item for n in notifications for item in self.outbox(n, now)], now)
+            replies = self._route_files(conversation, replies, now, acknowledge)
             if after is not None:
-                self.store.save_state(conversation, after, now)
+                # The last booking made is remembered: told on the next message if its reply never went out (then
+                # it counts as told), and the same booking again if its confirm is pressed again.
+                last = before.confirming if before is not None and before.confirming else {}
+                confirming = ({"booking": made.id, "slot": made.slot, "told": acknowledge} if made
+                              else {**last, "told": True} if "booking" in last else None)  # fmt: skip
+                self.store.save_state(conversation, after.with_(confirming=confirming), now)
+        if made is not None and not acknowledge:
+            self._awaiting.add(conversation)
         if stand_in is not None:
             self.store.scrub_disk()  # nothing of the deleted chat left in the WAL once /delete has answered
-        return notifications
+        return notifications, replies
+
+    def _route_files(self, conversation: str, replies: list[Reply], now: datetime, acknowledge: bool) -> list[Reply]:
+        """Files the channel's runtime sends through the outbox (Telegram: the person's calendar file) leave the
+        replies and go into the outbox in this transaction, so a crash right after the commit does not lose them."""
+        if self.files is None:
+            return replies
+        routed: list[Reply] = []
+        for reply in replies:
+            items = self.files(conversation, reply.attachment, now) if reply.attachment is not None else []
+            if items:
+                # After the replies (Engine.replied releases it), or on its own after FILE_FALLBACK.
+                self.store.enqueue(items, now, due=None if acknowledge else datetime.now(UTC) + FILE_FALLBACK)
+                reply = replace(reply, attachment=None)
+                if not acknowledge:
+                    self._awaiting.add(conversation)
+            routed.append(reply)
+        return routed
 
     def _region_name(self, region: str) -> str:
         found = self.knowledge.content.regions.get(region)

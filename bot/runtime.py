@@ -10,6 +10,7 @@ and that expires when the holder dies. Delivery is safe from every process: rows
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
@@ -24,10 +25,11 @@ from bot.booking.limits import Alert
 from bot.booking.slots import parse_slot_key
 from bot.config import Config
 from bot.content import ContentError
+from bot.dialog.model import Attachment
 from bot.engine import Engine, Notification
 from bot.knowledge import Knowledge
 from bot.notify.delivery import Delivery, Transport
-from bot.notify.messages import notification_items, reminder_item
+from bot.notify.messages import TELEGRAM_PREFIX, notification_items, reminder_item
 from bot.storage import Booking, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ class Runtime:
                                  on_blocked=self._blocked)  # fmt: skip
         engine.outbox = self.outbox_items
         engine.alerts = self.alert_items
+        engine.files = self.file_items
         engine.notifier = self
         self._tasks: list[asyncio.Task[None]] = []
         self._watcher: threading.Thread | None = None
@@ -118,6 +121,22 @@ class Runtime:
                                  {"subject": "socialbot: " + alert.text.split(":")[0], "body": alert.text})
                       for address in self.config.admin_emails]  # fmt: skip
         return items
+
+    def file_items(self, conversation: str, attachment: Attachment, now: datetime) -> list[OutboxItem]:
+        """The person's calendar file on Telegram goes through the outbox (sent once, retried with back-off, not lost
+        to a crash right after the booking); elsewhere it stays in the reply (the web has no later)."""
+        if not conversation.startswith(TELEGRAM_PREFIX) or "telegram" not in self.transports:
+            return []
+        digest = hashlib.sha256(attachment.content).hexdigest()[:16]  # one file, one row
+        return [OutboxItem(f"file:{conversation}:{digest}", "calendar", "telegram",
+                           conversation.removeprefix(TELEGRAM_PREFIX),
+                           {"document": base64.b64encode(attachment.content).decode("ascii"),
+                            "filename": attachment.filename, "mime_type": attachment.mime_type},
+                           conversation=conversation)]  # fmt: skip
+
+    def wake(self) -> None:
+        """Something became due (Engine.replied released a file): deliver now."""
+        self.delivery.wake()
 
     def notify(self, notification: Notification) -> None:
         """Called by the engine after a change committed its outbox rows: deliver them now."""

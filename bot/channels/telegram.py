@@ -320,11 +320,14 @@ class TelegramChannel:
         try:
             async with entry.lock:
                 in_group = None if private else dataclasses.replace(self.engine.capabilities, private_chat=False)
-                replies = self.engine.handle(CONVERSATION.format(chat_id), event, in_group)
+                conversation = CONVERSATION.format(chat_id)
+                replies = self.engine.handle(conversation, event, in_group, acknowledge=False)
                 private_url = f"https://t.me/{self.bot_username}" if self.bot_username else None
                 await send_replies(context.bot, chat_id, replies, private_url)
                 if self.engine.fatal is not None:
                     await self.database_lost(context.bot, str(self.engine.fatal))
+                else:
+                    self.engine.replied(conversation)  # a booking's reply is out: its calendar file follows (outbox)
         finally:
             entry.users -= 1
             if not entry.users:  # nobody waiting: drop it, so memory does not grow with every chat ever seen

@@ -384,8 +384,10 @@ class WebChannel:
         leave the event loop free for other people's requests. `person`: whom the booking limits count."""
         if self.engine.store.load_state(key) is None:
             return False, [], None
-        replies = self.engine.handle(key, event, person=person)
-        return True, replies, self.engine.store.load_state(key)
+        replies = self.engine.handle(key, event, person=person, acknowledge=False)
+        state = self.engine.store.load_state(key)
+        self.engine.replied(key)  # the answer is built and about to go: a booking in it counts as told
+        return True, replies, state
 
     def start_conversation(self, body: dict[str, Any]) -> str:
         """A new id, and the region and language the page preselected (?region=…&lang=…)."""

@@ -626,6 +626,17 @@ def limit_reached(turn: Turn, reason: str, limit: int) -> None:
     )  # fmt: skip
 
 
+def confirm_lost(turn: Turn) -> None:
+    """The last confirmation never committed (a crash): say so, and offer the times again; the name and the contact
+    are kept, and a chosen time comes back to the confirmation."""
+    turn.say(turn.t("confirm_lost"))
+    if turn.state.flow != "booking.confirm" or turn.state.region is None:
+        turn.leave_flow()
+        turn.main_menu()
+        return
+    go_back_to(turn, "booking.slot")
+
+
 def calendar_file(turn: Turn, booking_id: str, start_at: datetime, phone: str | None, *, sequence: int = 0,
                   cancel: bool = False, region: Region | None = None) -> Attachment:  # fmt: skip
     """The meeting as a calendar file; the same UID with a higher SEQUENCE updates it, METHOD:CANCEL

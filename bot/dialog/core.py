@@ -37,6 +37,7 @@ from bot.dialog.model import (
     ButtonPress,
     Choice,
     CommandMessage,
+    ConfirmLost,
     Event,
     LimitReached,
     Outcome,
@@ -107,6 +108,8 @@ class Dialog(Turn):
             booking.slot_gone(self)
         elif isinstance(event, LimitReached):
             booking.limit_reached(self, event.reason, event.limit)
+        elif isinstance(event, ConfirmLost):
+            booking.confirm_lost(self)
         elif isinstance(event, CommandMessage):
             self.command(event.name.lower(), event.argument.strip())
         elif isinstance(event, ButtonPress):

@@ -50,7 +50,13 @@ class LimitReached:
     limit: int
 
 
-Event = TextMessage | ButtonPress | CommandMessage | Unsupported | SlotTaken | LimitReached
+@dataclass(frozen=True)
+class ConfirmLost:
+    """Fed back by the engine on the next message after a confirmation that never committed (the process died between
+    the press and the booking): nothing was booked, so the times are offered again."""
+
+
+Event = TextMessage | ButtonPress | CommandMessage | Unsupported | SlotTaken | LimitReached | ConfirmLost
 
 # --- replies: what the bot says ------------------------------------------------------------------
 
@@ -216,6 +222,10 @@ class State:
     last_topic: str | None = None  # the topic answered last: not sent again in full right after
     # The question (scrubbed) the last answer was for, kept only until the next event: a 👎 sends it to review.
     asked: str | None = None
+    # The engine's own (bot/engine.py), never the dialog's: a confirmation under way ({"pressed": time}) or just made
+    # ({"booking": id, "slot": key, "told": bool}), so that a press lost in a crash is told on the next message and a
+    # second press of the same confirm gives the same booking.
+    confirming: dict[str, Any] | None = None
 
     def with_(self, **changes: Any) -> State:
         return replace(self, **changes)
@@ -230,6 +240,7 @@ class State:
             "updated": self.updated,
             "last_topic": self.last_topic,
             "asked": self.asked,
+            "confirming": self.confirming,
         }
 
     @classmethod
@@ -243,6 +254,7 @@ class State:
         updated = value.get("updated")
         last_topic = value.get("last_topic")
         asked = value.get("asked")
+        confirming = value.get("confirming")
         return cls(
             lang=lang if isinstance(lang, str) else None,
             region=region if isinstance(region, str) else None,
@@ -252,6 +264,7 @@ class State:
             updated=updated if isinstance(updated, str) else None,
             last_topic=last_topic if isinstance(last_topic, str) else None,
             asked=asked if isinstance(asked, str) else None,
+            confirming=confirming if isinstance(confirming, dict) else None,
         )
 
 

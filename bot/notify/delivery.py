@@ -21,6 +21,7 @@ from typing import Protocol
 from bot.storage import OutboxEntry, OutboxItem, Store
 
 log = logging.getLogger(__name__)
+PERSONAL = ("reminder", "calendar")  # a person's own messages: dropped, not retried, once they block the bot
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Delivery:
 
     def _failed(self, entry: OutboxEntry, failure: SendFailed) -> None:
         item, now = entry.item, self.clock()
-        if failure.blocked and item.kind == "reminder":  # staff chats are retried: they may start the bot
+        if failure.blocked and item.kind in PERSONAL:  # staff chats are retried: they may start the bot
             log.info("outbox %s (%s): the recipient has blocked the bot; dropping their %ss",
                      entry.id, item.transport, item.kind)  # fmt: skip
             self.store.outbox_done(entry.id, now, "dropped", failure.reason)

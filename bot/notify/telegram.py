@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import html
 from datetime import timedelta
 from typing import Any
 
+from telegram import InputFile
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
@@ -57,6 +59,11 @@ class TelegramTransport:
             if not getattr(self.bot, "_initialized", True):  # a send-only Bot (in `socialbot web`)
                 await self.bot.initialize()
             chat_id = int(item.recipient)
+            document = item.payload.get("document")
+            if isinstance(document, str):  # a file (the person's calendar file)
+                upload = InputFile(base64.b64decode(document), filename=str(item.payload.get("filename") or "file"))
+                await self.bot.send_document(chat_id, upload)
+                return
             for part in parts:
                 await self.bot.send_message(chat_id, part, parse_mode=parse_mode)
         except ValueError as exc:

@@ -186,9 +186,10 @@ class Store(ABC):
             upcoming = self.bookings_of(conversation, now)
             self.execute("DELETE FROM bookings WHERE conversation = ?", [conversation])
             self.execute("DELETE FROM conversations WHERE key = ?", [conversation])
-            # Reminders not yet sent go too; the developer's notices (the cancellations) still go out.
+            # Reminders and calendar files not yet sent go too; the developer's notices (the cancellations) still go.
             self.execute(
-                "DELETE FROM outbox WHERE conversation = ? AND kind = 'reminder' AND status IN ('pending', 'sending')",
+                "DELETE FROM outbox WHERE conversation = ? AND kind IN ('reminder', 'calendar') "
+                "AND status IN ('pending', 'sending')",
                 [conversation],
             )
         return upcoming
@@ -490,6 +491,14 @@ class Store(ABC):
                 "UPDATE outbox SET status = 'dropped', payload = '{}', finished = ?, error = ? "
                 "WHERE transport = ? AND recipient = ? AND kind = ? AND status = 'pending'",
                 [now.astimezone(UTC).isoformat(), error, transport, recipient, kind],
+            ).rowcount
+
+    def release_outbox(self, conversation: str, kind: str) -> int:
+        """Make the conversation's pending messages of a kind due now (a file that waited for the replies)."""
+        with self.transaction():
+            return self.execute(
+                "UPDATE outbox SET due = '' WHERE conversation = ? AND kind = ? AND status = 'pending'",
+                [conversation, kind],
             ).rowcount
 
     def outbox_counts(self) -> dict[str, int]:

@@ -244,7 +244,7 @@ class Engine:
             booking = self.store.booking(str(mark["booking"]))
             if booking is None or booking.status != "booked":
                 return [], event, False
-            again = press and state.flow != "booking.confirm"
+            again = press and state.flow == "idle"  # (a move's own confirm is another flow's)
             if not again and mark.get("told"):
                 return [], event, False
             lang = state.lang or booking.lang or "sv"

@@ -155,10 +155,19 @@ async def test_the_calendar_file_survives_a_kill_right_after_the_confirm_and_is_
             api.push_text(USER, "070-123 45 67")
             record = await api.wait_for_sent(lambda r: r.chat_id == USER and "confirm" in r.callback_data,
                                              timeout=60, after=mark[0])  # fmt: skip
-            api.fail_next("sendDocument", 502)  # the file's first send fails: it waits for its retry
+            api.fail_next("sendDocument", 502, times=3)  # the file's sends fail: it waits for its retries
             api.push_callback(USER, record.message_id, "confirm")
             await api.wait_for_call("sendDocument", timeout=60)
             assert any("Klart" in (r.text or "") for r in api.messages_to(USER))
+            store = open_store(state)
+            try:  # killed while the file waits for its retry (not mid-send: that one is taken over after its claim)
+                for _ in range(600):
+                    if store.query("SELECT status FROM outbox WHERE kind = 'calendar'") == [("pending",)]:
+                        break
+                    await asyncio.sleep(0.05)
+                assert store.query("SELECT status FROM outbox WHERE kind = 'calendar'") == [("pending",)]
+            finally:
+                store.close()
         finally:
             process.send_signal(signal.SIGKILL)
             await process.wait()

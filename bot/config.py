@@ -31,11 +31,13 @@ class Config:
     report_emails: tuple[str, ...] = ()  # the project leader(s): the monthly statistics report
     admin_emails: tuple[str, ...] = ()  # alerts (unusual booking rates) by e-mail; default: the report addresses
     limits: Limits = field(default_factory=Limits)  # booking limits (bot/booking/limits.py)
+    cache: Path | None = None  # SOCIALBOT_CACHE: derived files elsewhere than in the state directory
 
     @property
     def cache_dir(self) -> Path:
-        """Derived files that can always be rebuilt (the trained matcher)."""
-        return self.state_dir / "cache"
+        """Derived files that can always be rebuilt (the trained matcher): keyed by what they are made from,
+        so one directory can serve several state directories (workers, or the test suite's processes)."""
+        return self.cache or self.state_dir / "cache"
 
     @classmethod
     def from_env(cls, content: str | None = None, state: str | None = None,
@@ -63,4 +65,5 @@ class Config:
             admin_emails=tuple(a.strip() for a in env.get("SOCIALBOT_ADMIN_EMAIL", "").split(",") if "@" in a)
             or report,
             limits=Limits.from_env(env),
+            cache=Path(env["SOCIALBOT_CACHE"]) if env.get("SOCIALBOT_CACHE", "").strip() else None,
         )

@@ -7,6 +7,7 @@ assert "Vilken kommun" in testbot.text
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from collections.abc import Iterator
@@ -23,9 +24,34 @@ CONTENT = ROOT / "content"
 SHARED = ROOT.parent / "shared"
 
 
+CACHE_ENV = "SOCIALBOT_CACHE"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def matcher_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One matcher cache for the whole run, trained once, shared by every test and by every process a test
+    starts (they inherit SOCIALBOT_CACHE; with pytest-xdist, all workers share it too). Its files are named
+    by what they were trained on, so a test that changes the content still trains its own."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, above each xdist worker's own
+    directory = root / "matcher-cache"
+    directory.mkdir(exist_ok=True)
+    with open(root / "matcher-cache.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker trains; the others then load what it wrote
+        Knowledge.load(CONTENT, cache_dir=directory)
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(directory)
+    yield directory
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
+
+
 @pytest.fixture(scope="session")
-def knowledge() -> Knowledge:
-    return Knowledge.load(CONTENT)
+def knowledge(matcher_cache: Path) -> Knowledge:
+    return Knowledge.load(CONTENT, cache_dir=matcher_cache)
 
 
 @pytest.fixture

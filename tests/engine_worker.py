@@ -1,6 +1,6 @@
 """One worker process of a bot served by several: the real engine on a shared store, driven over stdin.
 
-    python -m tests.engine_worker URL CONTENT_DIR CACHE_DIR
+    python -m tests.engine_worker URL CONTENT_DIR STATE_DIR   (the matcher cache as `socialbot` finds it)
 
 Reads one JSON request per line and answers each with one JSON line carrying the same "id"; requests are
 handled by a pool of threads, so several conversations are in flight at once, as in a web worker.
@@ -17,7 +17,6 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.booking.limits import Limits
@@ -31,13 +30,14 @@ from bot.storage import open_store
 
 
 def main() -> None:
-    url, content, cache = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    url, content, state = sys.argv[1], sys.argv[2], sys.argv[3]
+    config = Config.from_env(content=content, state=state)
     now = [datetime(2026, 11, 23, 9, 0, tzinfo=UTC)]
-    store = open_store(cache, url)
+    store = open_store(config.state_dir, url)
     # More people book in one day here than the default daily cap of a region lets through (bot/booking/limits.py).
-    engine = Engine(Knowledge.load(content, cache_dir=cache), store, channel="telegram", clock=lambda: now[0],
-                    settings=Settings(limits=Limits(per_region_day=100)))
-    runtime = Runtime(engine, Config(content_dir=content, state_dir=cache), {}, watch=False)
+    engine = Engine(Knowledge.load(config.content_dir, cache_dir=config.cache_dir), store, channel="telegram",
+                    clock=lambda: now[0], settings=Settings(limits=Limits(per_region_day=100)))
+    runtime = Runtime(engine, config, {}, watch=False)
     out = threading.Lock()
 
     def answer(request: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ the process behaves as its supervisor expects, groups cannot share or drain a ca
 from __future__ import annotations
 
 import asyncio
-import shutil
+import os
 import signal
 import sys
 import time
@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.channels.ratelimit import IncomingLimit
 from bot.channels.telegram import EXIT_DATABASE, EXIT_UNAUTHORIZED, SLOW_DOWN
 from bot.storage import DB_NAME
-from tests.conftest import CONTENT, ROOT
+from tests.conftest import CACHE_ENV, CONTENT, ROOT
 from tests.fake_botapi import FakeBotAPI
 from tests.test_telegram import USER, live_bot, onboard
 from tests.transcript import Clock
@@ -112,10 +112,8 @@ async def start_bot(
 ) -> asyncio.subprocess.Process:
     """`socialbot run ARGS` in a process of its own against the local Bot API server; the matcher cache is reused."""
     state = tmp_path / "state"
-    if (ROOT / "state" / "cache").is_dir() and not (state / "cache").exists():
-        shutil.copytree(ROOT / "state" / "cache", state / "cache")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TELEGRAM_BOT_TOKEN": token or api.token,
-           "TELEGRAM_BASE_URL": api.base_url, **env}  # fmt: skip
+           "TELEGRAM_BASE_URL": api.base_url, CACHE_ENV: os.environ[CACHE_ENV], **env}  # fmt: skip
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--content", str(CONTENT), "--state", str(state), "run", *args,
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

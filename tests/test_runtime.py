@@ -14,7 +14,7 @@ from bot.knowledge import Knowledge
 from bot.runtime import PURGE, SWEEPER, Runtime
 from bot.storage import open_store
 from bot.storage.migrations import MIGRATIONS
-from tests.conftest import CONTENT, ROOT
+from tests.conftest import CACHE_ENV, CONTENT, ROOT
 from tests.transcript import Clock
 
 OPEN_STORE = "import sys; from bot.storage import open_store; open_store(sys.argv[1]).close()"
@@ -75,6 +75,7 @@ async def test_web_and_telegram_at_once_on_one_state_directory(tmp_path: Path, c
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SOCIALBOT_", "TELEGRAM_"))}
         env["SOCIALBOT_NOTIFY_SUNDSVALL"] = str(DEVELOPER)
+        env[CACHE_ENV] = os.environ[CACHE_ENV]  # the suite's trained matcher
         web = subprocess.Popen([sys.executable, "-m", "bot", "--content", str(live.content_dir), "--state",
                                 str(tmp_path / "state"), "web", "--port", str(port)], cwd=ROOT, env=env,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip

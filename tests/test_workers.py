@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.booking.slots import parse_slot_key
 from bot.storage import open_store
+from tests.booking_race import Answer, book_the_first_free_time
 from tests.conftest import CONTENT, ROOT
 
 PEOPLE = 14
@@ -25,9 +26,9 @@ START = "2026-11-23T09:00:00+00:00"
 class Worker:
     """A `tests/engine_worker.py` process; `ask` may be called from many threads at once."""
 
-    def __init__(self, url: str, cache: Path) -> None:
+    def __init__(self, url: str, state: Path) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.engine_worker", url, str(CONTENT), str(cache)],
+            [sys.executable, "-m", "tests.engine_worker", url, str(CONTENT), str(state)],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
         )  # fmt: skip
         assert self.process.stdout is not None
@@ -64,12 +65,9 @@ class Worker:
         self.process.wait(timeout=30)
 
 
-def _text(answer: dict[str, Any]) -> str:
-    return "\n".join(reply["text"] for reply in answer["replies"])
-
-
-def _buttons(answer: dict[str, Any]) -> list[str]:
-    return [data for reply in answer["replies"] for data in reply["buttons"]]
+def _answer(answer: dict[str, Any]) -> Answer:
+    return Answer("\n".join(reply["text"] for reply in answer["replies"]),
+                  [data for reply in answer["replies"] for data in reply["buttons"]])  # fmt: skip
 
 
 def _person(number: int, workers: list[Worker]) -> str:
@@ -77,46 +75,26 @@ def _person(number: int, workers: list[Worker]) -> str:
     who = f"telegram:{1000 + number}"
     turn = itertools.cycle(workers[number % 2 :] + workers[: number % 2])
 
-    def say(**message: str) -> dict[str, Any]:
-        answer = next(turn).ask(op="handle", conversation=who, **message)
-        assert "Tekniskt fel" not in _text(answer) and "technical" not in _text(answer).lower(), _text(answer)
+    def send(**message: str) -> Answer:
+        answer = _answer(next(turn).ask(op="handle", conversation=who, **message))
+        assert "Tekniskt fel" not in answer.text and "technical" not in answer.text.lower(), answer.text
         return answer
 
-    assert "lang:sv" in _buttons(say(text="/start"))
-    assert "region:sundsvall" in _buttons(say(button="lang:sv")), "the language choice reached the other worker"
-    say(button="region:sundsvall")
-    answer = say(text="/book")
-    assert any(b.startswith("slot:") for b in _buttons(answer)), "the region chosen on one worker is known"
-    for _step in range(4 * PEOPLE):
-        text, buttons = _text(answer), _buttons(answer)
-        slots = [b for b in buttons if b.startswith("slot:")]
-        if "Stämmer det här?" in text:
-            # A double click: the confirmation goes to both workers at the same moment.
-            with ThreadPoolExecutor(2) as both:
-                answers = list(both.map(lambda w: w.ask(op="handle", conversation=who, button="confirm"), workers))
-            done = [a for a in answers if "Klart!" in _text(a)]
-            assert len(done) <= 1, "one confirmation, one booking"
-            if done:
-                return who
-            lost = [a for a in answers if "hann någon annan boka" in _text(a)]
-            assert lost, [_text(a) for a in answers]
-            answer = lost[0]
-        elif slots:  # the first free time, which everyone wants: few times, many people
-            answer = say(button=slots[0])
-        elif "förnamn" in text:
-            answer = say(text="Anna")
-        elif "reach:chat" in buttons:
-            answer = say(button="reach:chat")
-        else:
-            raise AssertionError(f"{who}: unexpected {text!r} {buttons}")
-    raise AssertionError(f"{who} never got a time")
+    assert "lang:sv" in send(text="/start").buttons
+    assert "region:sundsvall" in send(button="lang:sv").buttons, "the language choice reached the other worker"
+    send(button="region:sundsvall")
+    answer = send(text="/book")
+    assert any(b.startswith("slot:") for b in answer.buttons), "the region chosen on one worker is known"
+    book_the_first_free_time(
+        answer, press=lambda data: send(button=data), say=lambda text: send(text=text),
+        confirm_on=lambda i: _answer(workers[i].ask(op="handle", conversation=who, button="confirm")),
+        phone=f"070-123 45 {10 + number}", steps=4 * PEOPLE, who=who,
+    )  # fmt: skip
+    return who
 
 
 def test_two_workers_one_database(tmp_path: Path, postgres_url: str) -> None:
-    cache = tmp_path / "cache"
-    first = Worker(postgres_url, cache)  # trains the matcher into the cache; the second reuses it
-    second = Worker(postgres_url, cache)
-    workers = [first, second]
+    workers = [Worker(postgres_url, tmp_path / "state"), Worker(postgres_url, tmp_path / "state")]
     try:
         with ThreadPoolExecutor(PEOPLE) as people:
             booked = list(people.map(lambda n: _person(n, workers), range(PEOPLE)))
@@ -128,9 +106,9 @@ def test_two_workers_one_database(tmp_path: Path, postgres_url: str) -> None:
             assert len(slots) == len(set(slots)), "no time booked twice"
             assert sorted(b.conversation for b in upcoming) == sorted(booked)
             for who in booked:  # every confirmed booking is listed, by either worker
-                listed = workers[int(who[-1]) % 2].ask(op="handle", conversation=who, text="/mybookings")
+                listed = _answer(workers[int(who[-1]) % 2].ask(op="handle", conversation=who, text="/mybookings"))
                 mine = store.bookings_of(who, datetime.fromisoformat(START))
-                assert len(mine) == 1 and "Dina bokade möten" in _text(listed), _text(listed)
+                assert len(mine) == 1 and "Dina bokade möten" in listed.text, listed.text
 
             # A day later, both workers sweep for reminders at the same moment, then both deliver.
             first_start = min(parse_slot_key(b.slot) for b in upcoming)

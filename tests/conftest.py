@@ -27,6 +27,15 @@ SHARED = ROOT.parent / "shared"
 CACHE_ENV = "SOCIALBOT_CACHE"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist's `--dist loadgroup` tests are spread one by one over the workers; tests sharing a
+    module-scoped fixture (a browser, a server, a trained baseline) stay on one worker, so it is made once."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is not None and any(defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def matcher_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One matcher cache for the whole run, trained once, shared by every test and by every process a test

@@ -110,7 +110,9 @@ async def test_huge_bodies_are_refused_before_they_are_read_and_memory_stays_fla
               f"{taken / MB:.0f} MB of the {24 * size / MB:.0f} MB offered")  # fmt: skip
         # 403, or the connection closed under the sender's feet (its 403 lost with the reset): never read on
         assert {status for status, _ in answers} <= {403, None} and 403 in {s for s, _ in answers}, answers
-        assert taken < 24 * size / 4, f"the server took {taken / MB:.0f} MB of unauthenticated bodies"
+        # What the socket takes before the 403 closes it is mostly the kernel's buffers, more the slower the
+        # server answers (a busy machine: 80-105 MB seen); a server that read the bodies would take all 384 MB.
+        assert taken < 24 * size / 2, f"the server took {taken / MB:.0f} MB of unauthenticated bodies"
         assert peak < 40, f"peak memory grew by {peak:.0f} MB"
         # With the secret, a body over 1 MB: by its Content-Length before reading, or as it passes 1 MB (chunked)
         secret = api.webhook["secret_token"]

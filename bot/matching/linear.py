@@ -108,7 +108,7 @@ class LinearModel:
     @classmethod
     def load(cls, path: Path) -> LinearModel:
         with np.load(path, allow_pickle=False) as data:
-            names = [str(n) for n in data["features"]]
+            names: list[str] = data["features"].tolist()
             return cls(
                 classes=tuple(str(c) for c in data["classes"]),
                 features={name: i for i, name in enumerate(names)},

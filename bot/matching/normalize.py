@@ -30,7 +30,13 @@ _SPECIAL = str.maketrans(
 # Amharic (bot/language.py).
 _ETHIOPIC = {
     chr(variant + order): chr(base + order)
-    for variant, base in ((0x1220, 0x1230), (0x1340, 0x1338), (0x1280, 0x1210), (0x12B8, 0x12A8), (0x1250, 0x1240))
+    for variant, base in (
+        (0x1220, 0x1230),
+        (0x1340, 0x1338),
+        (0x1280, 0x1210),
+        (0x12B8, 0x12A8),
+        (0x1250, 0x1240),
+    )
     for order in range(7)
 }
 _SPECIAL.update(str.maketrans(_ETHIOPIC))
@@ -45,6 +51,7 @@ def _stemmer(name: str) -> Any:
     if stemmers is None:
         stemmers = _THREAD.stemmers = {n: snowballstemmer.stemmer(n) for n in _STEMMER_NAMES}
     return stemmers[name]
+
 
 # Words that carry no topic: question words, pronouns, auxiliaries. IDF would weigh them down anyway,
 # but dropping them keeps "vad är X" from matching every other "vad är Y" when X is unknown.

@@ -236,88 +236,64 @@ def _new_chart(kind: str, height: float = 3.8) -> tuple[Chart, Axes]:
     return chart, ax
 
 
+def _grouped_bars(ax: Axes, rows: Sequence[Row], series: Sequence[tuple[str, str, str]], *, width: float,
+                  horizontal: bool = False) -> None:  # fmt: skip
+    """One bar per (cell name, colour, label) in `series` for each row, side by side around the row's place."""
+    for i, (name, color, label) in enumerate(series):
+        offset = (i - (len(series) - 1) / 2) * width
+        _bars(ax, [place + offset for place in range(len(rows))], [r[name] for r in rows], width=width,
+              color=color, label=label, horizontal=horizontal)  # fmt: skip
+    if len(series) > 1:
+        ax.legend(fontsize=10, frameon=False)
+
+
+def _bilingual(name: str) -> str:
+    return f"{CELL_TITLES[name][0]} ({CELL_TITLES[name][1]})"
+
+
 def chart(report: Report, kind: str) -> Chart:
     """One of CHARTS as a matplotlib figure (drawn with Agg, no pyplot state)."""
-    if kind == "topics":
-        chart, ax = _new_chart(kind, height=1.8 + 0.45 * max(len(report.topics), 1))
-        rows = report.topics
-        if not rows:
-            _empty(ax)
-            return chart
-        positions = range(len(rows))
-        _bars(ax, positions, [r["questions"] for r in rows], width=0.6, color=COLORS[0], label="Frågor",
-              horizontal=True)  # fmt: skip
-        ax.set_yticks(list(positions), [_short(r.label) for r in rows])
-        ax.invert_yaxis()
-        _whole_numbers(ax.xaxis)
-        ax.set_xlabel("Frågor (questions)", fontsize=11)
-        ax.margins(x=0.12)
-        return chart
-    if kind == "helpful":
-        chart, ax = _new_chart(kind, height=1.8 + 0.55 * max(len(report.helpful), 1))
-        rows = report.helpful
-        if not rows:
-            _empty(ax)
-            return chart
-        for i, name in enumerate(("helpful", "not_helpful")):
-            _bars(ax, [y + (i - 0.5) * 0.38 for y in range(len(rows))], [r[name] for r in rows], width=0.38,
-                  color=COLORS[2 if i == 0 else 3], label=f"{CELL_TITLES[name][0]} ({CELL_TITLES[name][1]})",
-                  horizontal=True)  # fmt: skip
-        ax.set_yticks(range(len(rows)), [_short(r.label) for r in rows])
-        ax.invert_yaxis()
-        _whole_numbers(ax.xaxis)
-        ax.legend(fontsize=10, frameon=False)
-        ax.margins(x=0.15)
-        return chart
-    if kind == "booked":
-        chart, ax = _new_chart(kind)
-        rows = report.by_month
-        if not rows:
-            _empty(ax)
-            return chart
-        _bars(ax, list(range(len(rows))), [r["booked"] for r in rows], width=0.6, color=COLORS[2],
-              label="Ledde till bokning")  # fmt: skip
-        ax.set_xticks(range(len(rows)), [r.label for r in rows])
-        _whole_numbers(ax.yaxis)
-        ax.margins(y=0.15)
-        return chart
-    if kind == "bookings":
-        chart, ax = _new_chart(kind)
-        rows = report.bookings
-        if not rows:
-            _empty(ax)
-            return chart
-        names = ("made", "moved", "cancelled")
-        for i, name in enumerate(names):
-            _bars(ax, [x + (i - 1) * 0.26 for x in range(len(rows))], [r[name] for r in rows], width=0.26,
-                  color=COLORS[i], label=f"{CELL_TITLES[name][0]} ({name})")  # fmt: skip
-        developer = [f"\n{r.details['developer']}" if r.details.get("developer") else "" for r in rows]
-        ax.set_xticks(range(len(rows)), [f"{r.label}{d}" for r, d in zip(rows, developer, strict=True)])
-        ax.legend(fontsize=10, frameon=False)
-        _whole_numbers(ax.yaxis)
-        ax.margins(y=0.15)
-        return chart
-    chart, ax = _new_chart(kind)
-    rows = report.by_week
+    rows = {"topics": report.topics, "helpful": report.helpful, "booked": report.by_month,
+            "bookings": report.bookings, "weekly": report.by_week, "fallback": report.by_week}.get(kind)  # fmt: skip
+    if rows is None:
+        raise ValueError(f"unknown chart {kind!r}")
+    per_row = {"topics": 0.45, "helpful": 0.55}.get(kind)  # horizontal bars: the chart grows with its rows
+    chart, ax = _new_chart(kind, 1.8 + per_row * max(len(rows), 1)) if per_row else _new_chart(kind)
     if not rows:
         _empty(ax)
         return chart
-    x = range(len(rows))
-    if kind == "weekly":
-        _bars(ax, [i - 0.2 for i in x], [r["conversations"] for r in rows], width=0.4, color=COLORS[0],
-              label="Samtal (conversations)")  # fmt: skip
-        _bars(ax, [i + 0.2 for i in x], [r["messages"] for r in rows], width=0.4, color=COLORS[1],
-              label="Meddelanden (messages)")  # fmt: skip
-        ax.legend(fontsize=10, frameon=False)
-        _whole_numbers(ax.yaxis)
-    elif kind == "fallback":
-        _bars(ax, list(x), [r["fallback_rate"] for r in rows], width=0.6, color=COLORS[3],
-              label="Andel utan svar")  # fmt: skip
+    if per_row:  # topics, helpful: one row a topic, longest first, counted along x
+        if kind == "topics":
+            _grouped_bars(ax, rows, [("questions", COLORS[0], "Frågor")], width=0.6, horizontal=True)
+            ax.set_xlabel("Frågor (questions)", fontsize=11)
+        else:
+            _grouped_bars(ax, rows, [(name, COLORS[color], _bilingual(name)) for name, color in
+                                     (("helpful", 2), ("not_helpful", 3))], width=0.38, horizontal=True)  # fmt: skip
+        ax.set_yticks(range(len(rows)), [_short(r.label) for r in rows])
+        ax.invert_yaxis()
+        _whole_numbers(ax.xaxis)
+        ax.margins(x=0.12 if kind == "topics" else 0.15)
+        return chart
+    labels = [r.label for r in rows]
+    if kind == "booked":
+        _grouped_bars(ax, rows, [("booked", COLORS[2], "Ledde till bokning")], width=0.6)
+    elif kind == "bookings":
+        _grouped_bars(ax, rows, [(name, COLORS[i], f"{CELL_TITLES[name][0]} ({name})")
+                                 for i, name in enumerate(("made", "moved", "cancelled"))], width=0.26)  # fmt: skip
+        labels = [f"{r.label}\n{r.details['developer']}" if r.details.get("developer") else r.label for r in rows]
+    elif kind == "weekly":
+        _grouped_bars(ax, rows, [("conversations", COLORS[0], "Samtal (conversations)"),
+                                 ("messages", COLORS[1], "Meddelanden (messages)")], width=0.4)  # fmt: skip
+    else:  # fallback
+        _grouped_bars(ax, rows, [("fallback_rate", COLORS[3], "Andel utan svar")], width=0.6)
         ax.set_ylabel("%", fontsize=11)
         ax.set_ylim(0, 110)
+    if kind in ("weekly", "fallback"):
+        ax.set_xticks(range(len(rows)), [_week_label(r.key) for r in rows], rotation=45 if len(rows) > 12 else 0)
     else:
-        raise ValueError(f"unknown chart {kind!r}")
-    ax.set_xticks(list(x), [_week_label(r.key) for r in rows], rotation=45 if len(rows) > 12 else 0)
+        ax.set_xticks(range(len(rows)), labels)
+    if kind != "fallback":
+        _whole_numbers(ax.yaxis)
     ax.margins(y=0.15)
     return chart
 

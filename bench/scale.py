@@ -45,6 +45,34 @@ QUESTIONS = [
 PER_CONVERSATION = 6  # within the web channel's per-conversation burst
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+POSTMASTER: list[int] = []  # our own cluster's server process, whose children serve the workers
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (from /proc; a gone process counts 0)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL backends of our own cluster (none counted when the cluster is someone else's)."""
+    if not POSTMASTER:
+        return []
+    children = Path(f"/proc/{POSTMASTER[0]}/task/{POSTMASTER[0]}/children")
+    with contextlib.suppress(OSError):
+        return [POSTMASTER[0], *(int(pid) for pid in children.read_text().split())]
+    return []
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
 @contextmanager
 def postgres_server() -> Iterator[str]:
     url = os.environ.get("SOCIALBOT_TEST_DATABASE_URL", "").strip()
@@ -53,7 +81,9 @@ def postgres_server() -> Iterator[str]:
         return
     directory = Path(tempfile.mkdtemp(prefix="scale-pg-"))
     try:
-        yield start(directory)
+        url = start(directory)
+        POSTMASTER.append(int((directory / "data" / "postmaster.pid").read_text().split()[0]))
+        yield url
     finally:
         stop(directory)
         shutil.rmtree(directory, ignore_errors=True)
@@ -152,14 +182,14 @@ async def drive(bases: list[str], seconds: float, clients: int, sticky: bool = F
 
 
 @contextmanager
-def running(workers: int, url: str | None, cache: Path) -> Iterator[list[str]]:
+def running(workers: int, url: str | None, cache: Path) -> Iterator[tuple[list[str], list[int]]]:
     """`workers` web workers on one store, with the trained matcher copied in so that none trains."""
     state = Path(tempfile.mkdtemp(prefix="scale-"))
     shutil.copytree(cache, state / "cache")
     processes, bases = start_workers(workers, state, url)
     try:
         asyncio.run(wait_healthy(bases))
-        yield bases
+        yield bases, [process.pid for process in processes]
     finally:
         for process in processes:
             process.terminate()
@@ -190,19 +220,31 @@ def main() -> None:
             "postgresql-2": stack.enter_context(running(2, fresh_database(server, "scale_two"), cache / "cache")),
         }
         if args.only:
-            setups = {name: bases for name, bases in setups.items() if name in args.only.split(",")}
-        for bases in setups.values():
+            setups = {name: setup for name, setup in setups.items() if name in args.only.split(",")}
+        print(f"before: {uptime()}")
+        for bases, _ in setups.values():
             asyncio.run(drive(bases, 2.0, args.clients))  # warm-up
         for _ in range(args.rounds):
-            for name, bases in setups.items():
-                results.setdefault(name, []).append(asyncio.run(drive(bases, args.seconds, args.clients, args.sticky)))
+            for name, (bases, pids) in setups.items():
+                # CPU per request of each part: on 2 cores, two workers gain only as far as the workers' share
+                # of all the CPU a request costs (the database and this client share the same cores).
+                database = postgres_pids() if name.startswith("postgresql") else []
+                parts = ("worker_ms", "database_ms", "client_ms")
+                before = (cpu_seconds(pids), cpu_seconds(database), time.process_time())
+                result = asyncio.run(drive(bases, args.seconds, args.clients, args.sticky))
+                after = (cpu_seconds(pids), cpu_seconds(database), time.process_time())
+                for part, began, ended in zip(parts, before, after, strict=True):
+                    result[part] = 1000 * (ended - began) / max(result["requests"], 1)
+                results.setdefault(name, []).append(result)
+        print(f"after:  {uptime()}")
     shutil.rmtree(cache, ignore_errors=True)
 
     summary = {name: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for name, runs in results.items()}
-    print(f"{'setup':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failed':>7}")
+    print(f"{'setup':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failed':>7}   CPU ms per request:"
+          f" {'workers':>7} {'database':>8} {'client':>6}")  # fmt: skip
     for name, r in summary.items():
         print(f"{name:<14} {r['per_second']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['requests']:>9.0f} "
-              f"{r['failures']:>7.0f}")  # fmt: skip
+              f"{r['failures']:>7.0f}   {'':>19} {r['worker_ms']:>7.2f} {r['database_ms']:>8.2f} {r['client_ms']:>6.2f}")  # fmt: skip
     def paired(a: str, b: str) -> float:
         """The median of the ratios of slices taken one right after the other."""
         return statistics.median(x["per_second"] / y["per_second"] for x, y in zip(results[a], results[b], strict=True))
@@ -211,6 +253,14 @@ def main() -> None:
     pg_vs_sqlite = paired("postgresql-1", "sqlite-1")
     print(f"two PostgreSQL workers / one: {two_vs_one:.2f}x (goal >= 1.5x on 2 cores)")
     print(f"one PostgreSQL worker / one SQLite worker: {pg_vs_sqlite:.2f}x")
+    one = summary.get("postgresql-1")
+    if one and one["database_ms"] > 0:
+        # The ceiling from CPU alone, whatever the neighbours: one worker fills one core at most (the GIL), two
+        # workers share the 2 cores with the database (and with this client, unless the people are elsewhere).
+        worker, database, client = one["worker_ms"], one["database_ms"], one["client_ms"]
+        print(f"CPU ceiling on 2 free cores, one worker filling its core: two workers / one at most "
+              f"{2 * worker / (worker + database + client):.2f}x with this client on the same cores, "
+              f"{2 * worker / (worker + database):.2f}x with the people elsewhere")  # fmt: skip
     print(json.dumps({"summary": summary, "two_vs_one": two_vs_one, "pg_vs_sqlite": pg_vs_sqlite}))
 
 

@@ -10,13 +10,17 @@ The two are measured in pairs (baseline, then socialbot) several times; the p99 
 the median of the pairs, since one run's p99 rests on its three slowest replies.
 The rate limiter is off here on purpose: this measures our capacity; in production Telegram's limits bind.
 
-    python bench/load.py [--chats 200] [--messages 3000] [--paced 300] [--rate 25] [--pairs 3]
+    python bench/load.py [--chats 200] [--messages 3000] [--paced 300] [--rate 25] [--pairs 3] [--unfrozen]
+
+Each run also prints the garbage collector's pauses during the paced part; `--unfrozen` adds, in every round, a
+socialbot run without the start-up gc.freeze(), to show what the freeze changes on the same machine at the same time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import resource
 import shutil
@@ -46,6 +50,11 @@ QUESTIONS = [
     "kan jag förlora min sjukersättning", "hur startar man ett socialt företag", "vad gör coompanion",
     "vad blir det för väder", "who can I contact", "vad är arbetsträning",
 ]  # fmt: skip
+
+
+def _uptime() -> str:
+    """The machine's load averages, printed beside the figures: the machine may be shared."""
+    return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def rss_mb() -> float:
@@ -121,6 +130,46 @@ async def run_socialbot(api: RemoteBotAPI, state: Path):  # type: ignore[no-unty
     return application, channel
 
 
+async def run_socialbot_unfrozen(api: RemoteBotAPI, state: Path):  # type: ignore[no-untyped-def]
+    """socialbot as before the start-up `gc.freeze()`: every full collection walks the content's objects."""
+    application, channel = await run_socialbot(api, state)
+    on_startup = channel.on_startup
+
+    async def startup_then_unfreeze(app) -> None:  # type: ignore[no-untyped-def]
+        await on_startup(app)
+        gc.unfreeze()
+
+    channel.on_startup = startup_then_unfreeze
+    return application, channel
+
+
+class GcPauses:
+    """The garbage collector's pauses while it is installed (gc.callbacks), in ms, by generation."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._start = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], (time.perf_counter() - self._start) * 1000))
+
+    def summary(self) -> str:
+        full = [ms for generation, ms in self.pauses if generation == 2]
+        return (f"gc {len(self.pauses)} pauses, {sum(ms for _, ms in self.pauses):.0f} ms in all, longest "
+                f"{max((ms for _, ms in self.pauses), default=0):.1f} ms; {len(full)} full, longest "
+                f"{max(full, default=0):.1f} ms")  # fmt: skip
+
+
 async def run_echo(api: RemoteBotAPI, state: Path):  # type: ignore[no-untyped-def]
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(update.effective_chat.id, update.effective_message.text)
@@ -135,6 +184,7 @@ async def measure(
     name: str, factory, chats: int, messages: int, paced: int, rate: float = 30.0
 ) -> dict[str, float]:  # type: ignore[no-untyped-def]
     state = Path(tempfile.mkdtemp(prefix="socialbot-load-"))
+    gc.collect()  # the bots of earlier runs are garbage by now: a full pass over them must not land in this run
     try:
         async with RemoteBotAPI() as api:
             application, channel = await factory(api, state)
@@ -161,10 +211,11 @@ async def measure(
                     # 2) latency at a steady rate
                     _, mark = await api.latencies(0)
                     begin = time.perf_counter()
-                    for i in range(paced):
-                        await asyncio.sleep(max(0.0, begin + i / rate - time.perf_counter()))
-                        await api.push([(chat_ids[i % chats], next(questions))])
-                    await api.drain()
+                    with GcPauses() as pauses:
+                        for i in range(paced):
+                            await asyncio.sleep(max(0.0, begin + i / rate - time.perf_counter()))
+                            await api.push([(chat_ids[i % chats], next(questions))])
+                        await api.drain()
                     latencies, _ = await api.latencies(mark)
                 finally:
                     await application.updater.stop()
@@ -180,7 +231,7 @@ async def measure(
         "p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
     }
     print(f"{name:<30} {throughput:8.0f} msg/s   at {rate:.0f} msg/s: median {result['median_ms']:6.2f} ms, "
-          f"p99 {result['p99_ms']:6.2f} ms  ({len(ordered)} replies timed)")  # fmt: skip
+          f"p99 {result['p99_ms']:6.2f} ms  ({len(ordered)} replies timed); {pauses.summary()}")  # fmt: skip
     return result
 
 
@@ -191,10 +242,13 @@ async def main() -> int:
     parser.add_argument("--paced", type=int, default=300, help="messages in the steady-rate latency run")
     parser.add_argument("--rate", type=float, default=25.0, help="messages per second in the latency run")
     parser.add_argument("--pairs", type=int, default=3, help="paired runs (baseline, then socialbot)")
+    parser.add_argument("--unfrozen", action="store_true",
+                        help="also run socialbot without its start-up gc.freeze() in every round")  # fmt: skip
     args = parser.parse_args()
     print(f"{args.chats} chats, {args.messages} messages for throughput, {args.paced} paced at {args.rate:.0f} msg/s, "
           f"{args.pairs} paired runs")  # fmt: skip
     ratios, medians, rss_base, rss = [], [], 0.0, 0.0
+    unfrozen: list[float] = []
     ours: dict[str, float] = {}
     base: dict[str, float] = {}
     for _pair in range(args.pairs):
@@ -202,15 +256,23 @@ async def main() -> int:
             "baseline: echo bot (PTB only)", run_echo, args.chats, args.messages, args.paced, args.rate
         )
         rss_base = max(rss_base, rss_mb())
+        if args.unfrozen:  # interleaved in the same round, so that both see the same machine
+            other = await measure("socialbot without gc.freeze", run_socialbot_unfrozen, args.chats, args.messages,
+                                  args.paced, args.rate)  # fmt: skip
+            unfrozen.append(other["p99_ms"] / base["p99_ms"])
         ours = await measure("socialbot", run_socialbot, args.chats, args.messages, args.paced, args.rate)
         rss = rss_mb()
         ratios.append(ours["p99_ms"] / base["p99_ms"])
         medians.append(ours["median_ms"] / base["median_ms"])
         print(f"  pair: throughput {ours['throughput'] / base['throughput']:.2f}x, median latency "
-              f"{medians[-1]:.2f}x, p99 latency {ratios[-1]:.2f}x")  # fmt: skip
+              f"{medians[-1]:.2f}x, p99 latency {ratios[-1]:.2f}x"
+              + (f" (without gc.freeze {unfrozen[-1]:.2f}x)" if unfrozen else "") + f"   [{_uptime()}]")  # fmt: skip
     p99_ratio = statistics.median(ratios)
     print(f"ratio socialbot/baseline, median of {len(ratios)} pairs: median latency {statistics.median(medians):.2f}x, "
           f"p99 latency {p99_ratio:.2f}x (pairs: {', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+    if unfrozen:
+        print(f"  without gc.freeze: p99 latency {statistics.median(unfrozen):.2f}x "
+              f"(pairs: {', '.join(f'{r:.2f}' for r in unfrozen)})")  # fmt: skip
     print(f"peak RSS: {rss_base:.0f} MB after the baseline, {rss:.0f} MB after socialbot (whole process)")
     print(f"targets: >= 300 msg/s {'met' if ours['throughput'] >= 300 else 'NOT met'}; "
           f"p99 within 1.5x the bare bot {'met' if p99_ratio <= 1.5 else 'NOT met'}; "

@@ -38,20 +38,16 @@ def my_bookings(turn: Turn) -> None:
     turn.say("\n".join(lines), choices)
 
 
-# "flytta", "avboka", "move my meeting": with one booking, which one is meant is clear.
-MOVE_WORDS = frozenset("flytta flyttar flytt byta byt andra ändra move reschedule change postpone".split())
-CANCEL_WORDS = frozenset("avboka avbokar avbokning stryk cancel".split())
-
-
 def by_words(turn: Turn, folded: str) -> bool:
-    """Moving or cancelling the person's only booking, asked in words: straight to that flow."""
+    """Moving or cancelling the person's only booking, asked in words ("flytta", "avboka", "move my meeting";
+    content/words.yaml move_booking and cancel_booking): with one booking, which is meant is clear."""
     bookings = turn.ctx.view.my_bookings
     if len(bookings) != 1 or not turn.can.private_chat:
         return False
-    words = set(folded.split())
-    if words & CANCEL_WORDS:
+    said = f" {folded} "
+    if any(f" {phrase} " in said for phrase in texts.word_set("cancel_booking")):
         ask_cancel(turn, bookings[0].booking_id)
-    elif words & MOVE_WORDS:
+    elif any(f" {phrase} " in said for phrase in texts.word_set("move_booking")):
         start_move(turn, bookings[0].booking_id)
     else:
         return False

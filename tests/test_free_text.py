@@ -321,6 +321,15 @@ def test_small_talk_gets_a_short_friendly_answer(testbot: TestBot, lang: str, te
     assert rows[0] == 0
 
 
+@pytest.mark.parametrize(("text", "kind"), [("hej", "greeting"), ("hej då", "bye"), ("hejsan", "greeting"),
+                                          ("tack hej då", "bye"), ("hej tack", "thanks"), ("tusen tack", "thanks")])
+def test_a_greeting_is_not_taken_for_a_goodbye_that_shares_a_word(testbot: TestBot, text: str, kind: str) -> None:
+    """"hej" was answered "Hej då! Välkommen tillbaka." because "hej då" shares its first word (outside tester)."""
+    testbot.onboard("sv", "sundsvall")
+    testbot.send(text)
+    assert ("Hej då" in testbot.text) == (kind == "bye"), testbot.text
+
+
 def test_the_same_long_answer_again_is_said_again_after_a_short_line(testbot: TestBot) -> None:
     """(It was once replaced by "that is what I just answered"; the outside testers found that unhelpful.)"""
     testbot.onboard("sv", "sundsvall")

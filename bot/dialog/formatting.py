@@ -85,7 +85,12 @@ def small_talk(text: str, folded: str) -> str | None:
     kinds = {kind: texts.word_set(kind, split=True) for kind in texts.SMALL_TALK_KINDS}  # content/words.yaml
     if not all(w in _FILLER or any(w in found for found in kinds.values()) for w in words):
         return None
-    # People mix them ("ok tack", "hej, tack"): the first kind in this order that occurs wins, so
-    # "hej då" is a goodbye, not a greeting, and "ok tack" a thanks.
-    return next((kind for kind in ("bye", "thanks", "greeting", "ok") if any(w in kinds[kind] for w in words)),
-                None)
+    # People mix them ("ok tack", "hej, tack"): the first kind in this order whose whole phrase occurs wins,
+    # so "hej då" is a goodbye and "hej" alone a greeting (not a goodbye for sharing "hej"), "ok tack" a thanks.
+    return next((kind for kind in ("bye", "thanks", "greeting", "ok")
+                 if any(_has_phrase(words, phrase.split()) for phrase in texts.word_set(kind))), None)
+
+
+def _has_phrase(words: list[str], phrase: list[str]) -> bool:
+    """Whether `phrase` occurs in `words` as consecutive whole words."""
+    return any(words[i:i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))

@@ -248,6 +248,20 @@ def test_geez_spelling_variants_are_one_word() -> None:
     assert fold("ኣብ") != fold("አብ")  # kept apart: they tell Tigrinya from Amharic
 
 
+def test_the_region_is_understood_written_in_the_readers_script(knowledge: Knowledge, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
+    for lang, written, region in (("ti", "ሱንድስቫል", "sundsvall"), ("uk", "я живу у Вестервіку", "vastervik"),
+                                  ("fa", "سوندسوال", "sundsvall"), ("ar", "فسترفيك", "vastervik")):  # fmt: skip
+        bot = TestBot(knowledge, tmp_path / lang, clock)
+        try:
+            bot.send("/start")
+            bot.press_data(f"lang:{lang}")
+            bot.send(written)
+            state = bot.store.load_state(bot.conversation)
+            assert state is not None and state.region == region, (lang, written)
+        finally:
+            bot.close()
+
+
 # --- the words the bot reads -------------------------------------------------------------------------
 
 

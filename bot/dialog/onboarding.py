@@ -72,10 +72,18 @@ def region_named(turn: Turn, folded: str) -> str | None:
     """The region a text names: "sundsvall", "jag bor i Västervik", "I live in Sundsvall now"."""
     words = folded.split()
     for region in turn.ctx.content.regions.values():
-        names = {fold(region.id), fold(region.name["sv"]), fold(region.name["en"])}
-        if folded in names or any(n in words for n in names):
+        # Its name in every language as the buttons show it ("ሱንድስቫል (Sundsvall)"): the whole, and each part.
+        names = {fold(region.id)} | {fold(part) for name in region.name.values() for part in name.split("(")}
+        if folded in names or any(n in words or _inflected(n, words) for n in names):
             return region.id
     return None
+
+
+def _inflected(name: str, words: list[str]) -> bool:
+    """A non-Latin name with a short ending, as Ukrainian and Arabic write it ("у Вестервіку", "بسوندسفال")."""
+    if " " in name or name.isascii() or len(name) < 4:
+        return False
+    return any(name in word and len(word) - len(name) <= 2 for word in words)
 
 
 def text_region(turn: Turn, text: str, folded: str) -> bool:

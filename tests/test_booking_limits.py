@@ -128,6 +128,25 @@ def test_a_region_takes_a_bounded_number_of_bookings_a_day_and_the_admins_hear_o
     assert len(alerts) >= 3, "every refusal builds the alert; its key lets only one a day through"
 
 
+def test_booking_and_cancelling_does_not_shut_a_region_for_the_day(bot: PersonBot) -> None:
+    """Outside tester: four people booking and cancelling at once reached the day cap and shut the region's booking
+    for everyone. A cancelled booking is no longer counted against the cap; the hourly alert still sees it."""
+    limit(bot, per_person=0, per_region_day=3, alert_per_hour=4)
+    for n in range(5):
+        bot.person = web_person(f"198.51.100.{n + 1}")
+        assert "Klart" in book_in_new_conversation(bot, n)
+        booking = bot.store.upcoming(bot.clock())[0]
+        assert bot.store.cancel_booking(booking.conversation, booking.id, bot.clock())
+    for n in range(5, 8):
+        bot.person = web_person(f"198.51.100.{n + 1}")
+        assert "Klart" in book_in_new_conversation(bot, n), "cancelled bookings leave the day's places free"
+    bot.person = web_person("198.51.100.99")
+    assert "tar inte emot fler bokningar förrän i morgon" in book_in_new_conversation(bot, 8), "the cap still holds"
+    texts = [text for _, text in alert_rows(bot.store)]
+    assert any("Ovanligt många bokningar i Sundsvall: 5 den senaste timmen" in text for text in texts), texts
+    assert any("Bokningstaket är nått i Sundsvall: 3 bokningar i dag" in text for text in texts), texts
+
+
 def test_an_unusual_rate_is_reported_once_per_hour_without_personal_data(bot: PersonBot) -> None:
     limit(bot, per_person=0, per_region_day=0, alert_per_hour=2)
     for n in range(5):

@@ -95,7 +95,7 @@ def admit(store: Store, limits: Limits, region: str, region_name: str, person: s
     if limits.per_person and store.upcoming_of_person(person, now) >= limits.per_person:
         raise BookingRefused("person", limits.per_person)
     if limits.per_region_day:
-        made, most = store.bookings_made(region, day_start(now))
+        made, most = store.bookings_made(region, day_start(now), cancelled=False)
         if made >= limits.per_region_day:
             alert = Alert(
                 f"day-cap:{region}:{day_start(now):%Y-%m-%d}",

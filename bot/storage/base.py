@@ -298,11 +298,13 @@ class Store(ABC):
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def bookings_made(self, region: str, since: datetime) -> tuple[int, int]:
-        """Bookings made in the region since then (cancelled ones too: booking is what is limited), and the most of
-        them made by one person."""
+    def bookings_made(self, region: str, since: datetime, cancelled: bool = True) -> tuple[int, int]:
+        """Bookings made in the region since then, and the most of them made by one person. Cancelled ones count
+        only with `cancelled` (activity for the hourly alert; not for the daily cap, or booking and cancelling
+        would shut a region for everyone)."""
+        live = "" if cancelled else " AND status <> 'cancelled'"
         rows = self.query(
-            "SELECT COUNT(*) FROM bookings WHERE region = ? AND created >= ? GROUP BY COALESCE(person, id)",
+            f"SELECT COUNT(*) FROM bookings WHERE region = ? AND created >= ?{live} GROUP BY COALESCE(person, id)",
             [region, since.astimezone(UTC).isoformat()],
         )
         return sum(count for (count,) in rows), max((count for (count,) in rows), default=0)

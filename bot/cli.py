@@ -432,7 +432,7 @@ def cmd_web(args: argparse.Namespace, config: Config) -> int:
                           lambda: print(f"socialbot web on http://{args.host}:{args.port}/", file=sys.stderr)))
     finally:
         store.close()
-    return 0
+    return channel.exit_code  # 4: the database was lost (README: the supervisor contract)
 
 
 def cmd_purge(args: argparse.Namespace, config: Config) -> int:

@@ -278,6 +278,25 @@ class Runtime:
 
     # --- staff ------------------------------------------------------------------------------------
 
+    async def tell_admins_directly(self, text: str) -> None:
+        """A message to the admin chats and admin e-mails sent at once, not through the outbox: for when the database
+        (which holds the outbox) is lost. A failed send is logged, never raised."""
+        items = [OutboxItem(f"direct:{chat}", "admin", "telegram", str(chat), {"text": text})
+                 for chat in sorted(self.config.admin_chats)]  # fmt: skip
+        items += [OutboxItem(f"direct:{address}", "admin", "email", address,
+                             {"subject": "socialbot: " + text.split(":")[0], "body": text})
+                  for address in self.config.admin_emails]  # fmt: skip
+        for item in items:
+            transport = self.transports.get(item.transport)
+            if transport is None:
+                continue
+            try:
+                await transport.send(item)
+            except Exception as exc:  # the process stops anyway; the log says why
+                log.error("could not tell an admin (%s): %s", item.transport, type(exc).__name__)
+        if not items:
+            log.warning("no admin chat or e-mail configured for: %s", text.splitlines()[0])
+
     def tell_admins(self, text: str) -> None:
         """A message to the admin chats, through the outbox (so the process with Telegram sends it)."""
         now = datetime.now(UTC)

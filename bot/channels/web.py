@@ -31,10 +31,13 @@ from bot.content import Content
 from bot.dialog.model import ButtonPress, Event, Reply, State
 from bot.engine import Engine
 from bot.runtime import Runtime
+from bot.storage.base import StoreGone
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("web_static")
 MAX_BODY = 64 * 1024
+EXIT_DATABASE = 4  # as `socialbot run` (bot/channels/telegram.py): README's supervisor contract
+DATABASE_LOST = "the service is stopping: its database is unavailable; please try again later"
 MAX_TEXT = 4000  # characters in one message: a long story fits, a flood of text does not
 MAX_BUTTON = 64
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")  # secrets.token_urlsafe(16): 128 bits
@@ -132,6 +135,10 @@ class WebChannel:
         self.per_address = RateLimit(self.settings.address_burst, self.settings.address_rate)
         self.per_conversation = RateLimit(self.settings.conversation_burst, self.settings.conversation_rate)
         self._locks: dict[str, _Lock] = {}
+        # Set once the database file was deleted or replaced under us (StoreGone): every message gets a 503, the
+        # admins are told once and `serve` stops with EXIT_DATABASE, as `socialbot run` does.
+        self.exit_code = 0
+        self.stopping: asyncio.Event | None = None
         self._files = {name: _read_static(name) for name in ("chat.js", "chat.css", "widget.js", "page.html",
                                                               "statement.html")}  # fmt: skip
         self.labels = load_labels()
@@ -181,7 +188,12 @@ class WebChannel:
 
     async def _respond(self, request: web.Request, handler: HandlerType) -> web.StreamResponse:
         try:
+            if self.engine.fatal is not None and request.path.startswith("/api/"):
+                raise self.engine.fatal
             response = await handler(request)
+        except StoreGone as exc:  # one line in the log (the first time), never a traceback per request
+            self.database_lost(exc)
+            response = self.error(503, DATABASE_LOST)
         except ClientError as error:
             response = self.error(error.status, error.message, error.retry_after)
             if error.close:
@@ -318,13 +330,40 @@ class WebChannel:
         return web.Response(status=204, headers={"Cache-Control": "public, max-age=86400"})
 
     async def healthz(self, request: web.Request) -> web.Response:
+        if self.engine.fatal is not None:
+            return web.json_response({"ok": False, "error": "database: deleted or replaced"}, status=503)
         try:
-            await asyncio.to_thread(self.engine.store.query, "SELECT 1")
+            await asyncio.to_thread(self._check_store)
         except Exception as exc:
             return web.json_response({"ok": False, "error": f"database: {type(exc).__name__}"}, status=503)
         if not self.engine.knowledge.content.topics:
             return web.json_response({"ok": False, "error": "no content"}, status=503)
         return web.json_response({"ok": True})
+
+    def _check_store(self) -> None:
+        self.engine.store.check_file()
+        self.engine.store.query("SELECT 1")
+
+    def database_lost(self, exc: Exception) -> None:
+        """The database file was deleted or replaced (the state directory moved): log it once, tell the admins once
+        directly (the outbox lives in that database), then stop with EXIT_DATABASE (README: the supervisor contract)."""
+        self.engine.fatal = self.engine.fatal or exc
+        if self.exit_code:
+            return
+        self.exit_code = EXIT_DATABASE
+        log.error("web: stopping: %s", exc)
+        text = (f"socialbot (webb) stoppar: {exc}. Inget mer skrivs i den. Kontrollera tillståndskatalogen "
+                f"och starta sedan om (exit code {EXIT_DATABASE}).")  # fmt: skip
+        task = asyncio.get_running_loop().create_task(self._tell_and_stop(text))
+        self._background = task  # kept referenced until it is done
+
+    async def _tell_and_stop(self, text: str) -> None:
+        try:
+            if self.runtime is not None:
+                await self.runtime.tell_admins_directly(text)
+        finally:
+            if self.stopping is not None:
+                self.stopping.set()
 
     # --- the API --------------------------------------------------------------------------------
 
@@ -427,6 +466,8 @@ class WebChannel:
         try:
             async with entry.lock:  # one conversation at a time, in arrival order
                 known, replies, state = await asyncio.to_thread(self._handle, key, event, web_person(address))
+                if self.engine.fatal is not None:  # the engine apologised; the API says what happened
+                    raise self.engine.fatal
                 if not known:
                     raise ClientError(404, "unknown conversation: start a new one with \"conversation\": null")
         finally:
@@ -590,7 +631,7 @@ async def serve(channel: WebChannel, host: str, port: int, ready: Callable[[], N
         await web.TCPSite(runner, host, port).start()
         if ready is not None:
             ready()
-        stop = asyncio.Event()
+        stop = channel.stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)

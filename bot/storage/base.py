@@ -143,6 +143,10 @@ class Store(ABC):
     @abstractmethod
     def _is_unique_violation(self, exc: Exception) -> bool: ...
 
+    def check_file(self) -> None:
+        """Raise StoreGone when the store must not be used any more (SQLite: its file deleted or replaced)."""
+        return None  # a server database (PostgreSQL) has no file to lose
+
     def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read-only query, for reports and tests."""
         return self.execute(sql, params).fetchall()

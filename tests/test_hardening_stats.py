@@ -55,7 +55,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(testbot: TestBot, cl
     assert len(keys) == len(attacks)
     for cell in (cell for row in rows for cell in row):
         assert not cell.startswith(("=", "+", "-", "@")), cell
-    assert {key.removeprefix("'") for key in keys} == set(attacks), "the text itself is kept, made inert"
+    assert keys == ["group-1", "group-2", "group-3", "group-4"], "counts only: the text stays for `review`"
 
 
 async def test_links_in_questions_shown_to_admins_are_not_clickable(tmp_path: Path, clock: Clock) -> None:

@@ -79,7 +79,8 @@ COLORS = ("#1f5f8b", "#e07b39", "#5b8c4a", "#a23b3b")
 
 
 def render(report: Report, fmt: str) -> str:
-    """The report in one of FORMATS."""
+    """The report in one of FORMATS. Every format is for funders: counts only, no question's text
+    (`Report.for_funders`); staff read the questions in `socialbot review`."""
     return {"table": to_table, "json": to_json, "csv": to_csv, "html": to_html}[fmt](report)
 
 
@@ -101,6 +102,7 @@ def _label(section: str, row: Row) -> str:
 
 
 def to_json(report: Report) -> str:
+    report = report.for_funders()
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
@@ -116,6 +118,7 @@ def csv_cell(value: object) -> object:
 
 
 def to_csv(report: Report) -> str:
+    report = report.for_funders()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "key", "value"])
@@ -151,6 +154,7 @@ def _heading(section: str) -> list[str]:
 
 
 def to_table(report: Report) -> str:
+    report = report.for_funders()
     lines = ["socialbot – statistik (statistics)", f"Period: {period_text(report)}"]
     lines += _heading("summary")
     summary = [(f"{CELL_TITLES[k][0]} ({CELL_TITLES[k][1]})", str(f)) for k, f in report.summary.items()]
@@ -388,7 +392,7 @@ def _html_chart(report: Report, kind: str) -> str:
 def _html_unanswered(rows: Sequence[Row]) -> str:
     if not rows:
         return "<p>Inga (none).</p>"
-    head = "<th class='n'>Gånger<small lang='en'>times</small></th><th>Exempel<small lang='en'>example</small></th>"
+    head = "<th class='n'>Gånger<small lang='en'>times</small></th><th>Grupp<small lang='en'>group</small></th>"
     body = "".join(
         f"<tr><td class='n'>{_cell(r['asked'])} gånger<small lang='en'>asked {_cell(r['asked'])} times</small>"
         f"</td><td>{_e(r.label)}</td></tr>"
@@ -399,6 +403,7 @@ def _html_unanswered(rows: Sequence[Row]) -> str:
 
 def to_html(report: Report) -> str:
     """One HTML file with everything inline (CSS, charts as PNG data): opens offline, also on a phone."""
+    report = report.for_funders()
     parts = [_h2("summary"), "<div class='cards'>"]
     for name, figure in report.summary.items():
         sv, en = CELL_TITLES[name]

@@ -262,6 +262,21 @@ def test_the_region_is_understood_written_in_the_readers_script(knowledge: Knowl
             bot.close()
 
 
+def test_one_or_two_words_in_a_shared_script_never_switch_or_get_a_notice(testbot: TestBot) -> None:
+    """Arabic letters are Arabic, Persian and Pashto; Cyrillic Ukrainian and Russian: a word or two does not say
+    which (an outside tester's Persian "سوندسوال" got "I don't understand Pashto yet", and "لغو" turned a Persian
+    chat's question into Arabic)."""
+    testbot.onboard("fa", "sundsvall")
+    for short in ("لغو", "نمیدونم", "مرسی خیلی"):
+        replies = testbot.send(short)
+        assert all(reply.lang == "fa" for reply in replies), (short, [(r.lang, r.text[:40]) for r in replies])
+    testbot.send("/language")
+    testbot.press_data("lang:uk")
+    for short in ("Привіт", "добре дякую"):
+        replies = testbot.send(short)
+        assert all(reply.lang == "uk" for reply in replies), (short, [(r.lang, r.text[:40]) for r in replies])
+
+
 # --- the words the bot reads -------------------------------------------------------------------------
 
 

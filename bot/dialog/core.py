@@ -381,9 +381,11 @@ class Dialog(Turn):
         self.aside(lambda: self.question(text, folded))
 
     def sure_of_language(self, text: str) -> bool:
-        """A message says which language it is in when it has three words, or is in a script of its own
-        (Arabic, Ge'ez, Cyrillic ...): "ok tack" or "lönebidrag?" never switch the language."""
-        return len(text.split()) >= MIN_WORDS or main_script(text) not in ("latin", None)
+        """A message says which language it is in when it has three words, or is in a script of one language
+        of ours (Ge'ez, Thai ...): "ok tack" or "lönebidrag?" never switch the language. Arabic letters are
+        shared by Arabic, Persian and Pashto, Cyrillic by Ukrainian and Russian: one or two such words (a
+        town's name, "مرسی") do not say which of them (a Persian "سوندسوال" was once taken for Pashto)."""
+        return len(text.split()) >= MIN_WORDS or main_script(text) not in ("latin", "arabic", "cyrillic", None)
 
     def notice(self, code: str) -> None:
         """Someone writing in a language the content lacks: in that language, which languages we speak

@@ -38,7 +38,6 @@ STATIC = Path(__file__).with_name("web_static")
 MAX_BODY = 64 * 1024
 EXIT_DATABASE = 4  # as `socialbot run` (bot/channels/telegram.py): README's supervisor contract
 DATABASE_LOST = "the service is stopping: its database is unavailable; please try again later"
-MAX_TEXT = 4000  # characters in one message: a long story fits, a flood of text does not
 MAX_BUTTON = 64
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")  # secrets.token_urlsafe(16): 128 bits
 PREFIX = "web:"
@@ -407,8 +406,8 @@ class WebChannel:
         if text is not None:
             if not isinstance(text, str):
                 raise ClientError(400, '"text" must be a string')
-            if len(text) > MAX_TEXT:
-                raise ClientError(413, f'"text" is too long ({MAX_TEXT} characters at most)')
+            # No limit of our own under the body's 64 kB (the spec's only one): the dialog reads the beginning of
+            # a long paste and tells the person so (texts.yaml: too_long), as on every channel.
             if not text.strip():
                 raise ClientError(400, '"text" is empty')
             return parse_input(text, ())

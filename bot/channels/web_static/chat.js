@@ -47,7 +47,7 @@
     var inputId = "sb-input-" + Math.random().toString(36).slice(2);
     var label = el(doc, "label", { "for": inputId });
     var input = el(doc, "input", { id: inputId, "class": "sb-input", type: "text", autocomplete: "off",
-                                   maxlength: "4000", enterkeyhint: "send" });
+                                   enterkeyhint: "send" });
     var send = el(doc, "button", { type: "submit", "class": "sb-send" });
     form.appendChild(label); form.appendChild(input); form.appendChild(send);
     var quickButtons = [["menu", { button: "menu" }], ["person", { button: "menu:person" }],

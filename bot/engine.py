@@ -45,7 +45,7 @@ from bot.dialog.model import (
 from bot.knowledge import Knowledge
 from bot.privacy.scrub import scrub_names
 from bot.storage import Booking, OutboxItem, SlotUnavailable, Store
-from bot.storage.base import StoreGone
+from bot.storage.base import ERASURE, StoreGone
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -319,6 +319,7 @@ class Engine:
         ):
             effects.insert(0, Record(event_kind))  # every message counts, even a button press
         stand_in: str | None = None
+        erased: set[int] = set()  # the notices of a /delete: once sent, nothing of them may stay on disk
         with self.store.transaction():
             for effect in effects:
                 if isinstance(effect, CreateBooking):
@@ -351,15 +352,20 @@ class Engine:
                         moved = Booking(**{**old.__dict__, "slot": effect.slot})
                         notifications.append(Notification("moved", moved, old_slot=old.slot))
                 elif isinstance(effect, DeleteEverything):
+                    names = self.store.names_of(conversation)
                     for booking in self.store.delete_conversation(conversation, now):
                         notifications.append(Notification("cancelled", booking))
+                        erased.add(id(notifications[-1]))
+                    if names:  # the names given in the bookings, in questions asked before them too
+                        self.store.rescrub_unanswered(scrub_names(names))
                     # the chat's events keep counting, but under a stand-in that links them to nothing
                     stand_in = self.store.unlink_events(conversation, now)
                 elif isinstance(effect, Record):
                     self._record(conversation, effect, region, lang, now, stand_in)
             if self.outbox is not None and notifications:
                 # In the same transaction as the booking: a crash after the commit loses no notice.
-                self.store.enqueue([item for n in notifications for item in self.outbox(n, now)], now)
+                self.store.enqueue([replace(item, kind=ERASURE) if id(n) in erased else item
+                                    for n in notifications for item in self.outbox(n, now)], now)  # fmt: skip
             replies = self._route_files(conversation, replies, now, acknowledge)
             if after is not None:
                 # The last booking made is remembered: told on the next message if its reply never went out (then
@@ -412,5 +418,7 @@ class Engine:
         if record.unanswered and self.settings.keep_unanswered:
             reason = "unhelpful" if record.action == "unhelpful" else "fallback"  # 👎: answered, but wrongly
             self.store.record_unanswered(
-                now=now, region=region, lang=lang, text=self._scrub(record.unanswered), reason=reason
+                now=now, region=region, lang=lang, reason=reason,
+                # the names this person gave when booking are theirs, even where they stand alone
+                text=scrub_names(self.store.names_of(conversation))(self._scrub(record.unanswered)),
             )

@@ -3,6 +3,7 @@ and after /delete nothing at all. Unanswered questions are scrubbed before they 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import stat
@@ -227,3 +228,38 @@ def test_a_database_deleted_or_replaced_under_the_bot_is_refused(sqlite_testbot:
 
 def test_schema_is_versioned(testbot: TestBot) -> None:
     assert testbot.store.version == len(MIGRATIONS)
+
+
+async def test_after_delete_on_telegram_nothing_of_the_person_is_left_in_any_file(tmp_path: Path, clock: Clock) -> None:
+    """Outside tester: after /delete on Telegram the staff cancellation notice ("Namn: … Kontakt: +46…") stayed in the
+    database's bytes, the person's unanswered question kept their first name, and a sent row kept the chat id. Now the
+    notice still reaches the developer, and then nothing of the person is in any file of the state directory."""
+    from tests.test_outbox import wait_for
+    from tests.test_telegram import DEVELOPER, USER, live_bot, onboard
+
+    name, secrets = "Qwertyna", ("Qwertyna", "5554433", "555 44 33", "555-44-33")
+    async with live_bot(tmp_path, clock) as live:
+        await onboard(live)
+        await live.say("/book")
+        await live.press(next(d for d in live.buttons() if d.startswith("slot:")))
+        await live.say(name)
+        await live.press("reach:phone")
+        await live.say("070-555 44 33")
+        await live.press("confirm")
+        await live.api.wait_for_messages(DEVELOPER, 1, timeout=15)
+        await live.say(f"{name} frågar om glasblåsning i Gamleby")
+        await live.say("/delete")
+        await live.press("delete:yes")
+        notices = await live.api.wait_for_messages(DEVELOPER, 2, timeout=15)
+        assert name in html.unescape(notices[-1].text or ""), "the developer still hears who cancelled"
+        store = live.engine.store
+        state = tmp_path / "state"
+
+        def on_disk() -> bytes:
+            return b"".join(p.read_bytes() for p in state.glob(f"{DB_NAME}*"))
+
+        await wait_for(lambda: not any(s.encode() in on_disk() for s in secrets))
+        assert store.query("SELECT COUNT(*) FROM unanswered") == [(1,)], "the question itself is kept, scrubbed"
+        assert name not in str(store.query("SELECT text FROM unanswered"))
+        mine = "SELECT COUNT(*) FROM outbox WHERE recipient = ? OR conversation = ?"
+        assert store.query(mine, [str(USER), f"telegram:{USER}"]) == [(0,)], store.query("SELECT * FROM outbox")

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.storage import OutboxEntry, OutboxItem, Store
+from bot.storage.base import ERASURE
 
 log = logging.getLogger(__name__)
 PERSONAL = ("reminder", "calendar")  # a person's own messages: dropped, not retried, once they block the bot
@@ -104,25 +105,30 @@ class Delivery:
             log.exception("outbox %s: unexpected error", entry.id)
             self._failed(entry, SendFailed(type(exc).__name__))
             return 0
-        self.store.outbox_done(entry.id, self.clock())
+        self._done(entry, self.clock())
         return 1
+
+    def _done(self, entry: OutboxEntry, now: datetime, status: str = "sent", error: str | None = None) -> None:
+        self.store.outbox_done(entry.id, now, status, error)
+        if entry.item.kind == ERASURE:  # its payload, blanked now, named a person who asked to be forgotten
+            self.store.scrub_disk()
 
     def _failed(self, entry: OutboxEntry, failure: SendFailed) -> None:
         item, now = entry.item, self.clock()
         if failure.blocked and item.kind in PERSONAL:  # staff chats are retried: they may start the bot
             log.info("outbox %s (%s): the recipient has blocked the bot; dropping their %ss",
                      entry.id, item.transport, item.kind)  # fmt: skip
-            self.store.outbox_done(entry.id, now, "dropped", failure.reason)
+            self._done(entry, now, "dropped", failure.reason)
             self.store.drop_outbox(item.transport, item.recipient, item.kind, now, "blocked")
             if self.on_blocked:
                 self.on_blocked(item)
         elif not failure.temporary:
             log.error("outbox %s (%s %s) refused: %s", entry.id, item.transport, item.kind, failure.reason)
-            self.store.outbox_done(entry.id, now, "failed", failure.reason)
+            self._done(entry, now, "failed", failure.reason)
         elif entry.attempts >= self.max_attempts:
             log.error("outbox %s (%s %s): giving up after %d attempts: %s", entry.id, item.transport,
                       item.kind, entry.attempts, failure.reason)  # fmt: skip
-            self.store.outbox_done(entry.id, now, "failed", failure.reason)
+            self._done(entry, now, "failed", failure.reason)
         else:
             delay = max(failure.retry_after or 0.0, self.backoff(entry.attempts))
             log.warning("outbox %s (%s %s) attempt %d failed (%s); again in %.1f s", entry.id, item.transport,

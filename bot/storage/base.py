@@ -16,7 +16,7 @@ import hmac
 import json
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,6 +53,9 @@ class Booking:
 
     def info(self) -> BookingInfo:
         return BookingInfo(self.id, self.region, self.slot, self.name, self.phone)
+
+
+ERASURE = "erasure"  # the kind of a developer's notice made by a /delete: once sent, the disk is scrubbed again
 
 
 @dataclass(frozen=True)
@@ -190,13 +193,28 @@ class Store(ABC):
             upcoming = self.bookings_of(conversation, now)
             self.execute("DELETE FROM bookings WHERE conversation = ?", [conversation])
             self.execute("DELETE FROM conversations WHERE key = ?", [conversation])
-            # Reminders and calendar files not yet sent go too; the developer's notices (the cancellations) still go.
-            self.execute(
-                "DELETE FROM outbox WHERE conversation = ? AND kind IN ('reminder', 'calendar') "
-                "AND status IN ('pending', 'sending')",
-                [conversation],
-            )
+            # The person's own messages (reminders, calendar files), sent or not, go too: a sent row still names the
+            # chat. The developer's notices (the cancellations) carry no conversation and still go.
+            self.execute("DELETE FROM outbox WHERE conversation = ?", [conversation])
         return upcoming
+
+    def names_of(self, conversation: str) -> set[str]:
+        """The first names the conversation gave in its bookings: scrubbed from its unanswered questions."""
+        rows = self.query("SELECT name FROM bookings WHERE conversation = ? AND name IS NOT NULL", [conversation])
+        return {name for (name,) in rows if name}
+
+    def rescrub_unanswered(self, scrub: Callable[[str], str]) -> int:
+        """Run the stored unanswered questions through `scrub` again (after /delete: with the person's names, which
+        may have come after the question). Returns how many changed."""
+        changed = 0
+        with self.transaction():
+            for row_id, text in self.query(f"SELECT {self.row_id}, text FROM unanswered"):
+                scrubbed = scrub(text)
+                if scrubbed != text:
+                    changed += self.execute(
+                        f"UPDATE unanswered SET text = ? WHERE {self.row_id} = ?", [scrubbed, row_id]
+                    ).rowcount
+        return changed
 
     def unlink_events(self, conversation: str, now: datetime) -> str:
         """Give the conversation's events this month a random stand-in for its hash, so they still count as one

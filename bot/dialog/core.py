@@ -57,6 +57,7 @@ __all__ = ["IDLE_TIMEOUT", "Context", "format_when", "meeting_place", "step"]
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 MAX_TEXT = 2000  # longer messages are read from the start; the matcher reads even less
+MIN_REST = 3  # words besides a crisis signal that can make a question of their own
 FEEDBACK = "helpful:"  # button data of 👍 / 👎 under an answer: helpful:yes:<topic> or helpful:no:<topic>
 LONG_ANSWER = 400  # characters: an answer this long is not sent again right after itself
 
@@ -350,6 +351,7 @@ class Dialog(Turn):
         crisis = self.ctx.crisis.check(text) if self.ctx.crisis and not declines else None
         if crisis is not None:
             self.crisis(crisis)
+            self.also_answer(crisis, text)
             return
         folded = fold(text)
         if self.state.lang is None and not self.first_words(text, folded):
@@ -537,6 +539,22 @@ class Dialog(Turn):
         else:
             choices += self.menu_choices()
         self.say("\n\n".join(parts), choices)
+
+    def also_answer(self, hit: CrisisHit, text: str) -> None:
+        """A crisis signal in a message that also asks something the content answers confidently ("jag vill
+        inte leva på bidrag, kan jag få jobb?"): after the numbers, the answer too, never instead of them."""
+        assert self.ctx.crisis is not None
+        rest = self.ctx.crisis.rest(text, hit)
+        if self.in_flow or self.state.lang is None or self.state.region is None or len(rest.split()) < MIN_REST:
+            return
+        match = self.ctx.matcher.match(rest)
+        if match.topic is None or match.did_you_mean:
+            return
+        topic = self.ctx.content.topics[match.topic]
+        if topic.kind == "action":  # booking or cancelling never starts from a crisis message
+            return
+        self.effects.append(Record("question", topic=match.topic, band=match.band, lang=self.speaking))
+        self.show_topic(topic, match)
 
     def contact_lines(self, lang: str) -> list[str]:
         """Who to talk to: the region's contact, or every region's (named) while no region is chosen."""

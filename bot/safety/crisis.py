@@ -438,6 +438,15 @@ class CrisisDetector:
     def signal_in(self, text: str) -> Signal | None:
         return self._signal_in(normalise(text))
 
+    def rest(self, text: str, hit: CrisisHit) -> str:
+        """The message without the words of the signal that caught it: what else it says or asks ("jag vill
+        inte leva på bidrag, kan jag få jobb?"). Empty for an example or a signal in another script."""
+        wanted = Signal.of(hit.what, hit.lang).words if hit.how == "signal" else ()
+        if not wanted:
+            return ""
+        words = [w for w in normalise(text).split() if not any(_word_matches(s, _squeeze(w)) for s in wanted)]
+        return " ".join(words)
+
     def _signal_in(self, norm: str) -> Signal | None:
         return self.signal_index.first(tuple(_squeeze(w) for w in norm.split()), norm.replace(" ", ""))
 

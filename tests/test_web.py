@@ -76,6 +76,19 @@ def test_english_and_a_right_to_left_language(server: WebServer) -> None:
         assert arabic["lang"] == "ar" and arabic["dir"] == "rtl"
 
 
+def test_the_top_level_lang_is_the_language_of_the_reply(server: WebServer) -> None:
+    """(tester-users P2-f) The spec: the API reports the language of the reply as "lang". An Arabic question in an
+    English chat is answered in Arabic: "lang" and "dir" say so, as every reply does; the next English one says en."""
+    if "ar" not in server.engine.knowledge.content.languages:
+        pytest.skip("the content has no Arabic")
+    conversation = start(server, region="sundsvall", lang="en")["conversation"]
+    arabic = say(server, conversation, text="كيف أجدد تصريح الإقامة؟")
+    assert [r["lang"] for r in arabic["replies"]][-1] == "ar", arabic
+    assert arabic["lang"] == "ar" and arabic["dir"] == "rtl", (arabic["lang"], arabic["dir"])
+    english = say(server, conversation, text="how does wage subsidy work")
+    assert english["lang"] == "en" and english["dir"] == "ltr" and english["replies"][-1]["lang"] == "en"
+
+
 def test_privacy_and_delete_as_typed_words_and_buttons(server: WebServer) -> None:
     conversation = start(server, region="sundsvall", lang="sv")["conversation"]
     privacy = say(server, conversation, text="integritet")

@@ -473,11 +473,15 @@ class WebChannel:
             entry.users -= 1
             if not entry.users:
                 del self._locks[key]
-        lang = (state.lang if state else None) or "sv"
+        chat_lang = (state.lang if state else None) or "sv"
+        answers = [reply_json(r, self.engine.knowledge.content, chat_lang) for r in replies]
+        # The spec: "lang" is the language of the reply. A question in another language than the chat's is answered
+        # in the question's language: then that one (the answer's, the last reply's), else the chat's.
+        lang = answers[-1]["lang"] if answers else chat_lang
         return web.json_response(
             {"conversation": conversation if state is not None else None, "lang": lang,
-             "dir": "rtl" if lang.split("-")[0] in RTL else "ltr",
-             "replies": [reply_json(r, self.engine.knowledge.content, lang) for r in replies]},
+             "dir": answers[-1]["dir"] if answers else ("rtl" if lang.split("-")[0] in RTL else "ltr"),
+             "replies": answers},
             dumps=lambda value: json.dumps(value, ensure_ascii=False),
         )  # fmt: skip
 

@@ -173,7 +173,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     import json
 
     from bot.dialog.core import Context, step
-    from bot.dialog.model import State, TextMessage, View
+    from bot.dialog.model import Record, State, TextMessage, View
 
     knowledge = _knowledge(config)
     if knowledge is None:
@@ -184,11 +184,17 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
         match = knowledge.matcher.match(question)
         lang = args.lang or (match.lang if match.lang in knowledge.content.languages else None) or "sv"
         region = args.region or next(iter(knowledge.content.regions))
-        context = Context(knowledge.content, knowledge.matcher, View(now))
+        # With the crisis check, as in every chat: staff trying "i want to die" see what a person would get.
+        context = Context(knowledge.content, knowledge.matcher, View(now), crisis=knowledge.crisis)
         outcome = step(State(lang=lang, region=region), TextMessage(question), context)
         reply = "\n\n".join(r.text for r in outcome.replies)
+        crisis = any(isinstance(effect, Record) and effect.action == "crisis" for effect in outcome.effects)
+        if crisis and not args.json:
+            print(f"[crisis] {reply}\n")
+            continue
         if args.json:
             record = {"text": question, "topic": match.topic, "score": round(match.score, 4), "reply": reply,
+                      "crisis": crisis,
                       "did_you_mean": list(match.did_you_mean), "region": region,
                       "lang": next((r.lang for r in outcome.replies if r.lang), lang)}  # fmt: skip
             print(json.dumps(record, ensure_ascii=False))

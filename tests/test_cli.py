@@ -31,6 +31,17 @@ def test_ask_json_one_object_per_line() -> None:
     assert "Elisabeth Johansson" in lines[1]["reply"]
 
 
+def test_ask_runs_the_crisis_check_as_every_chat_does() -> None:
+    """Staff try the content with `ask`: a crisis gets the crisis answer there too, and --json says so."""
+    result = socialbot("ask", "--json", "--region", "sundsvall", stdin="i want to die\nvad är lönebidrag\n")
+    assert result.returncode == 0, result.stderr
+    crisis, ordinary = (json.loads(line) for line in result.stdout.splitlines())
+    assert crisis["crisis"] is True and "90101" in crisis["reply"] and "112" in crisis["reply"]
+    assert ordinary["crisis"] is False and ordinary["topic"] == "wage-subsidy"
+    plain = socialbot("ask", "jag vill inte leva längre")
+    assert plain.returncode == 0 and plain.stdout.startswith("[crisis]") and "90101" in plain.stdout
+
+
 def test_ask_text_argument() -> None:
     result = socialbot("ask", "--json", "hej")
     assert result.returncode == 0

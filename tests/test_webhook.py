@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import signal
 import socket
 import time
@@ -12,7 +14,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.channels.webhook import SECRET_HEADER, WebhookLimits
+import aiohttp
+import pytest
+from telegram.ext import ApplicationBuilder
+
+from bot.channels.webhook import SECRET_HEADER, WebhookLimits, WebhookServer
 from tests.fake_botapi import FakeBotAPI
 from tests.test_hardening_telegram import start_bot
 from tests.test_telegram import USER
@@ -164,3 +170,64 @@ async def test_a_thousand_idle_connections_do_not_keep_a_real_update_out(tmp_pat
         process.send_signal(signal.SIGTERM)  # the supervisor contract holds in webhook mode too
         await asyncio.wait_for(process.wait(), timeout=10)
         assert process.returncode == 0
+
+
+# --- the server in this process: attacks that need no Telegram around them ---------------------------------
+
+
+@asynccontextmanager
+async def webhook_server(limits: WebhookLimits) -> AsyncIterator[tuple[WebhookServer, int]]:
+    application = ApplicationBuilder().token("123456:WEBHOOK-test").updater(None).build()
+    server = WebhookServer(application, SECRET, limits=limits)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        yield server, port
+    finally:
+        await server.stop()
+
+
+SECRET = "the-right-secret"
+
+
+def _update(update_id: int) -> bytes:
+    return json.dumps({"update_id": update_id, "message": {
+        "message_id": 1, "date": 0, "chat": {"id": USER, "type": "private"}, "text": "hej"}}).encode()  # fmt: skip
+
+
+async def _post(port: int, body: bytes) -> int:
+    async with aiohttp.ClientSession() as session, session.post(
+        f"http://127.0.0.1:{port}/telegram", data=body, headers={SECRET_HEADER: SECRET},
+        timeout=aiohttp.ClientTimeout(total=20),
+    ) as response:  # fmt: skip
+        return response.status
+
+
+async def test_deeply_nested_json_is_ignored_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    async with webhook_server(WebhookLimits()) as (server, port):
+        deep = b"[" * 200_000 + b"]" * 200_000  # under 1 MB, far deeper than the JSON parser recurses
+        assert await _post(port, deep) == 200  # as any unreadable update: Telegram must not resend it for ever
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info], caplog.text
+        assert "not JSON was ignored" in caplog.text
+        assert await _post(port, _update(7)) == 200
+        assert (await asyncio.wait_for(server.application.update_queue.get(), 5)).update_id == 7
+
+
+async def test_connections_stuck_in_an_authenticated_body_do_not_lock_updates_out() -> None:
+    limits = WebhookLimits(read_timeout=120)  # long: only pushing them out lets the real update in
+    async with webhook_server(limits) as (server, port):
+        head = _head(10_000, SECRET).encode() + b'{"update_id": 1, "mess'  # the right secret, then half a body
+        stuck = []
+        for _ in range(150):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(head)
+            await writer.drain()
+            stuck.append((reader, writer))
+        deadline = time.monotonic() + 60  # wait until the server has seen them all, whatever the machine's load
+        while server.refused < 50 or any(not c.received for c in server.connections.values()):
+            assert time.monotonic() < deadline, "the server did not take the 150 connections"
+            await asyncio.sleep(0.05)
+        assert await _post(port, _update(8)) == 200, "a real update was refused behind stuck bodies"
+        assert (await asyncio.wait_for(server.application.update_queue.get(), 5)).update_id == 8
+        assert len(server.connections) <= limits.max_connections
+        for _, writer in stuck:
+            writer.close()

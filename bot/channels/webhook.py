@@ -165,17 +165,21 @@ class WebhookServer:
             return _refuse(403)  # before reading the body
         if request.content_length is not None and request.content_length > self.limits.max_body:
             return _refuse(413)
-        if connection is not None:
-            connection.busy = True
         try:
             loop = asyncio.get_running_loop()
             left = (connection.deadline - loop.time()) if connection else self.limits.read_timeout
+            # Not busy while the body comes in: a connection stuck half-way through its body (even with the right
+            # secret) can be pushed out like one stuck in its headers, else 100 of them lock real updates out.
             try:  # client_max_size stops a chunked body at max_body; a slow one is cut at the deadline
                 body = await asyncio.wait_for(request.read(), timeout=max(0.1, left))
             except web.HTTPRequestEntityTooLarge:
                 return _refuse(413)
             except TimeoutError:
                 return _refuse(408)
+            except ConnectionError:  # pushed out or gone while sending its body: nobody to answer
+                return _refuse(400)
+            if connection is not None:
+                connection.busy = True
             self.feed(body)
             return web.Response(text="ok")
         finally:
@@ -188,7 +192,7 @@ class WebhookServer:
     def feed(self, body: bytes) -> None:
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             log.warning("webhook: a body that is not JSON was ignored")
             return
         try:

@@ -288,3 +288,33 @@ def test_places_organisations_and_plain_words_are_kept(text: str) -> None:
 )
 def test_birth_dates_with_and_without_the_last_four_digits(text: str, expected: str) -> None:
     assert scrub(text) == expected
+
+
+# --- street addresses (outside tester: "bor på Storgatan 12" was kept) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jag heter Anna och bor på Storgatan 12, ring 070-123 45 67",
+         "jag heter [namn] och bor på [adress], ring [telefon]"),
+        ("Storgatan 12B, 852 30 Sundsvall", "[adress], [adress]"),
+        ("bor på björkvagen 7 a i stan", "bor på [adress] i stan"),
+        ("adress: Norra Järnvägsgatan 3", "adress: Norra [adress]"),
+        ("Kyrkbacken 14, 59330 Västervik", "[adress], [adress]"),
+        ("bor i 852 30 sundsvall", "bor i [adress]"),
+        ("Stortorget 3", "[adress]"),
+        ("Kungsgatan 5 lgh 1102", "[adress] lgh 1102"),
+    ],
+)  # fmt: skip
+def test_street_addresses(text: str, expected: str) -> None:
+    assert scrub(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["LOU 4 kap. 18 §", "jobbat sedan 2019 i Sundsvall", "hela vägen 2 timmar", "Storgatan ligger nära stationen",
+     "jag har 15000 kronor", "Kan jag börja 1 januari 2026?", "kl 9-12 på torget", "3 dagar i veckan"],
+)  # fmt: skip
+def test_what_looks_a_little_like_an_address_is_kept(text: str) -> None:
+    assert scrub(text) == text

@@ -14,9 +14,12 @@ Deliberate choices:
   by a currency ("150 000 kr", "25 000-30 000 kronor", "150 000:-", "150000 SEK") it is an amount, which is
   what the question is about, and is kept (at most nine digits in a row, so never a personnummer).
 - Year ranges ("2019-2022") are kept; dates ("1985-07-09") are not: a date of birth is half a personnummer.
-- Postal addresses are out of scope; a postcode ("852 30") goes anyway, as a five-digit number.
+- A street address is a street-like word ("Storgatan", "Björkvägen", "Lilla gränd") and a house number
+  ("12", "12B"); a street name without a number, or a bare "vägen 2", is kept. A postcode followed by a town
+  ("852 30 Sundsvall", "85230 sundsvall") goes with the town; a bare postcode goes anyway, as a five-digit number.
 
-Order: e-mail first (so an address holding digits or a name goes as a whole), then names, then numbers
+Order: e-mail first (so an address holding digits or a name goes as a whole), then street addresses (a street can
+look like a surname), then names, then numbers
 (a number's fate can depend on the word after it, "kr", so that word must be final first). Every rule
 replaces whole runs (of digits, letters, address characters) with a bracketed marker that no rule matches or
 joins to its neighbours, which makes `scrub` idempotent.
@@ -34,7 +37,8 @@ TELEFON = "[telefon]"
 EPOST = "[e-post]"
 NUMMER = "[nummer]"
 NAMN = "[namn]"
-MARKERS = (PERSONNUMMER, TELEFON, EPOST, NUMMER, NAMN)
+ADRESS = "[adress]"
+MARKERS = (PERSONNUMMER, TELEFON, EPOST, NUMMER, NAMN, ADRESS)
 
 _ANY_DIGIT = re.compile(r"\d")
 
@@ -114,6 +118,23 @@ _MONEY = rf"{_AMOUNT}(?: ?[-\u2010-\u2013] ?{_AMOUNT})?[ \u00a0\u202f]?{_UNIT}"
 _YEARS = rf"(?:19|20)\d\d[-\u2010-\u2013](?:19|20)\d\d{_END}"
 # Kept amounts and year ranges are tried first at each run; anything else of 5+ digits goes.
 _DIGITS = re.compile(rf"(?=\d){_START}(?:(?P<keep>{_MONEY}|{_YEARS})|\d(?:{_SEP}?\d){{4,}})")
+
+# --- street addresses ----------------------------------------------------------------------------------
+# At least two letters before the ending, so "vägen 2" ("hela vägen 2 timmar") is not a street. Folded spellings
+# (vagen, grand, allen) are typed on phones without å/ä/ö.
+_STREET_END = (r"(?:gatan|gata|vägen|vagen|väg|vag|gränd|grand|gränden|stigen|backen|torget|torg|allén|allen|allé|"
+               r"alle|leden|stråket|straket|plan|gärdet|udden|liden|vallen)")  # fmt: skip
+_STREET = re.compile(
+    rf"(?<![^\W\d_])[^\W\d_]{{2,}}{_STREET_END}(?:[ \u00a0]+\d{{1,4}}(?!\d)(?:[ \u00a0]?[a-hA-H](?![^\W\d_]))?)",
+    re.IGNORECASE,
+)
+# A postcode and the town after it: "852 30 sundsvall", or unspaced before a capital "85230 Sundsvall" ("12345
+# personer" is a number). A currency after the digits makes them an amount.
+_POSTCODE_TOWN = re.compile(
+    r"(?<![\d\u00a0 ]\d)(?<!\d)(?:[1-9]\d{2}[ \u00a0]\d{2}(?![ \u00a0]?\d)[ \u00a0]+"
+    r"(?!(?i:kronor|krona|kr|sek|euro|eur)(?![^\W\d_]))[^\W\d_]{2,}"
+    r"|[1-9]\d{4}(?![ \u00a0]?\d)[ \u00a0]+[^\W\d_a-zß-ÿ][^\W\d_]+)",
+)
 
 # --- names ----------------------------------------------------------------------------------------------
 _LETTER = r"[^\W\d_]"
@@ -277,6 +298,9 @@ def _scrub(text: str, names: re.Pattern[str] | None) -> str:
     if "@" in text:
         text = _EMAIL_CHUNK.sub(_email, text)
     text = _EMAIL_SPACED.sub(EPOST, text)
+    if _ANY_DIGIT.search(text):
+        text = _STREET.sub(ADRESS, text)
+        text = _POSTCODE_TOWN.sub(ADRESS, text)
     if names is not None:
         text = names.sub(_name, text)
     text = _INTRODUCED.sub(lambda m: m.group("lead") + NAMN, text)

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.transcript import TestBot
+from bot.dialog.model import WEB
+from bot.knowledge import Knowledge
+from tests.transcript import Clock, TestBot
 
 CRISIS_NUMBER = "90101"
 
@@ -49,3 +53,36 @@ def test_children_unsafe_at_home_gets_the_crisis_answer(testbot: TestBot, said: 
     testbot.onboard()
     testbot.send(said)
     assert CRISIS_NUMBER in testbot.text and "020-50 50 50" in testbot.text
+
+
+# --- a button typed instead of pressed after the crisis answer -----------------------------------------------
+
+
+def test_the_continue_buttons_word_typed_after_a_crisis_mid_booking_is_the_button_not_a_name(
+    testbot: TestBot,
+) -> None:
+    testbot.onboard()
+    testbot.send("/book")
+    testbot.press_data(testbot.slot_choices()[0].data)
+    testbot.send("jag vill inte leva längre")
+    assert CRISIS_NUMBER in testbot.text
+    testbot.send("Fortsätt")  # the label of the button under the crisis answer, typed
+    found = testbot.store.load_state(testbot.conversation)
+    assert found is not None and found.flow == "booking.name" and found.data.get("name") is None, testbot.text
+    testbot.send("Karin")
+    found = testbot.store.load_state(testbot.conversation)
+    assert found is not None and found.data.get("name") == "Karin"
+
+
+def test_on_the_web_one_after_a_first_message_crisis_is_talk_to_a_person_not_the_welcome(
+    knowledge: Knowledge, tmp_path: Path, clock: Clock
+) -> None:
+    bot = TestBot(knowledge, tmp_path / "state", clock, capabilities=WEB)
+    try:
+        bot.send("vill inte leva längre")
+        assert CRISIS_NUMBER in bot.text and bot.choices[0].data == "topic:contact"
+        bot.send("1")
+        assert "Magnus Riklander" in bot.text and "Elisabeth Johansson" in bot.text, bot.text
+        assert "Vilket språk" not in bot.text.split("\n\n")[0]
+    finally:
+        bot.close()

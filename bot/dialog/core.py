@@ -354,6 +354,8 @@ class Dialog(Turn):
             self.also_answer(crisis, text)
             return
         folded = fold(text)
+        if self.typed_button(folded):
+            return
         if self.state.lang is None and not self.first_words(text, folded):
             return
         if folded in texts.word_set("leave"):
@@ -381,6 +383,21 @@ class Dialog(Turn):
             self.reprompt()
             return
         self.aside(lambda: self.question(text, folded))
+
+    def typed_button(self, folded: str) -> bool:
+        """A button's label or number typed rather than pressed, where the channel cannot tell: "fortsätt"
+        under the crisis answer mid-flow is Continue (never a name), and "1" under a crisis answer given
+        before a language was chosen is its first button, "talk to a person" (never the welcome again)."""
+        if self.in_flow and folded in {fold(texts.text("button_continue", code)) for code in self.ctx.content.languages}:
+            self.reprompt()
+            return True
+        if self.state.lang is None and folded.isdigit() and "topic:contact" in self.state.open:
+            shown = ["topic:contact", *(c.data for c in self.language_choices())]
+            if 1 <= int(folded) <= len(shown):
+                self.set(open=())
+                self.button(shown[int(folded) - 1])
+                return True
+        return False
 
     def sure_of_language(self, text: str) -> bool:
         """A message says which language it is in when it has three words, or is in a script of one language
@@ -536,6 +553,7 @@ class Dialog(Turn):
                         Choice(texts.text("button_cancel", lang), "cancel")]  # fmt: skip
         elif self.state.lang is None:
             choices += self.language_choices()
+            self.set(open=("topic:contact",))  # a typed "1" is that first button (typed_button)
         else:
             choices += self.menu_choices()
         self.say("\n\n".join(parts), choices)

@@ -262,6 +262,17 @@ def test_the_region_is_understood_written_in_the_readers_script(knowledge: Knowl
             bot.close()
 
 
+def test_an_answer_in_the_questions_language_names_its_switch_button(testbot: TestBot) -> None:
+    """An Arabic question in an English chat is answered in Arabic; the hint names the Arabic button beside it,
+    never the English words "change language" (outside tester)."""
+    testbot.onboard("en", "vastervik")
+    replies = testbot.send("كيف أبدأ شركة اجتماعية مع أصدقائي؟")
+    answer = next(r for r in replies if r.lang == "ar" and r.choices)
+    arabic = testbot.knowledge.content.language("ar").name
+    assert any(c.data == "lang:ar" and c.label == arabic for c in answer.choices)
+    assert arabic in answer.text and "change language" not in answer.text and "/language" not in answer.text
+
+
 def test_one_or_two_words_in_a_shared_script_never_switch_or_get_a_notice(testbot: TestBot) -> None:
     """Arabic letters are Arabic, Persian and Pashto; Cyrillic Ukrainian and Russian: a word or two does not say
     which (an outside tester's Persian "سوندسوال" got "I don't understand Pashto yet", and "لغو" turned a Persian

@@ -654,9 +654,11 @@ class Dialog(Turn):
             if not any(c.data == "topic:contact" for c in choices):
                 choices.insert(-1, Choice(self.t("button_contact"), "topic:contact"))
         if self.speaking and self.state.lang:
-            # Answered in the question's language: say how to stay in it, and offer the switch as a button.
-            answer += "\n\n" + self.t("other_language_hint", language=self.cmd("language"))
-            choices.insert(0, Choice(self.ctx.content.language(self.speaking).name, f"lang:{self.speaking}"))
+            # Answered in the question's language: offer the switch as a button, and the hint names that button
+            # (naming the chat language's command words told an Arabic reader to write "change language").
+            button = self.ctx.content.language(self.speaking).name
+            answer += "\n\n" + self.t("other_language_hint", language=f"“{button}”")
+            choices.insert(0, Choice(button, f"lang:{self.speaking}"))
         self.set(last_topic=topic.id)
         if not self.in_flow:  # "did this help?": one tap, never required
             feedback = (f"{FEEDBACK}yes:{topic.id}", f"{FEEDBACK}no:{topic.id}")

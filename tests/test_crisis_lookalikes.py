@@ -86,3 +86,12 @@ def test_on_the_web_one_after_a_first_message_crisis_is_talk_to_a_person_not_the
         assert "Vilket språk" not in bot.text.split("\n\n")[0]
     finally:
         bot.close()
+
+
+def test_cancel_the_meeting_during_a_booking_stops_the_booking(testbot: TestBot) -> None:
+    testbot.onboard()
+    testbot.send("/book")
+    testbot.send("avboka mötet")
+    assert "redan" not in testbot.text, testbot.text
+    found = testbot.store.load_state(testbot.conversation)
+    assert found is not None and found.flow == "idle"

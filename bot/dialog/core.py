@@ -506,6 +506,9 @@ class Dialog(Turn):
             self.update(pending="book")  # "boka möte" when asked for the municipality: booked once it is chosen
             onboarding.prompt_region(self)
             return
+        if topic.id == "cancel-booking" and self.state.flow.startswith("booking."):
+            self.cancel_flow()  # "avboka mötet" while booking: stop this booking (nothing is booked yet)
+            return
         if topic.kind == "action" and self.in_flow and self.state.flow != "choose_region":
             self.say(self.t("already_in_flow"))
             return

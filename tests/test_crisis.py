@@ -156,3 +156,16 @@ def test_a_crisis_after_the_region_names_only_that_regions_contact(testbot: Test
     testbot.onboard("sv", "vastervik")
     testbot.send("han slår mig")
     assert "Elisabeth Johansson" in testbot.text and "Magnus Riklander" not in testbot.text
+
+
+@pytest.mark.parametrize("where", ["end", "middle"])
+def test_a_crisis_at_the_end_of_a_long_paste_is_never_missed(testbot: TestBot, where: str) -> None:
+    """Long messages are read from the start as questions, but a plea past that part still gets the numbers
+    (the web channel passes pastes of any length within its 64 kB body)."""
+    testbot.onboard("sv", "sundsvall")
+    story = "Jag har sökt jobb i många år och skickat ansökningar till butiker och lager. " * 60
+    plea = " Jag orkar inte mer, jag vill inte leva längre. "
+    text = story + plea if where == "end" else story + plea + story
+    assert len(text) > 4000
+    testbot.send(text)
+    assert all(number in testbot.text for number in NUMBERS), testbot.text[:300]

@@ -57,6 +57,7 @@ __all__ = ["IDLE_TIMEOUT", "Context", "format_when", "meeting_place", "step"]
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 MAX_TEXT = 2000  # longer messages are read from the start; the matcher reads even less
+CRISIS_OVERLAP = 200  # characters the crisis check's windows over a long message share
 MIN_REST = 3  # words besides a crisis signal that can make a question of their own
 FEEDBACK = "helpful:"  # button data of 👍 / 👎 under an answer: helpful:yes:<topic> or helpful:no:<topic>
 LONG_ANSWER = 400  # characters: an answer this long is not sent again right after itself
@@ -343,12 +344,13 @@ class Dialog(Turn):
             self.say(self.t("empty"))
             self.reprompt()
             return
+        whole = text
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT]
             self.say(self.t("too_long"))
         # "jag vill inte säga" at the name step declines to give a name; anything else is checked first
         declines = self.state.flow == "booking.name" and fold(text) in texts.word_set("skip_name")
-        crisis = self.ctx.crisis.check(text) if self.ctx.crisis and not declines else None
+        crisis = self.crisis_in(whole) if not declines else None
         if crisis is not None:
             self.crisis(crisis)
             self.also_answer(crisis, text)
@@ -534,6 +536,18 @@ class Dialog(Turn):
             self.effects.append(Record("question", topic=wish.topic, band=wish.band))
             self.show_topic(self.ctx.content.topics[wish.topic], wish)
         return True
+
+    def crisis_in(self, text: str) -> CrisisHit | None:
+        """The whole message is checked, also past the part read as a question: a plea at the end of a long
+        paste must never be missed. Overlapping windows, so that no phrase is cut in two."""
+        if self.ctx.crisis is None:
+            return None
+        step = MAX_TEXT - CRISIS_OVERLAP
+        for start in range(0, max(len(text) - CRISIS_OVERLAP, 1), step):
+            hit = self.ctx.crisis.check(text[start:start + MAX_TEXT])
+            if hit is not None:
+                return hit
+        return None
 
     def crisis(self, hit: CrisisHit) -> None:
         """The numbers first, calmly; an offer of a person; and whatever we were doing kept as it was."""

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
+from bot.background import ThreadWork
 from bot.booking.limits import Alert
 from bot.booking.slots import parse_slot_key
 from bot.config import Config
@@ -99,6 +100,7 @@ class Runtime:
         engine.files = self.file_items
         engine.notifier = self
         self._tasks: list[asyncio.Task[None]] = []
+        self.threads = ThreadWork()  # the sweeps' store work, waited for before the store may close
         self._watcher: threading.Thread | None = None
         self._watch_stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -170,6 +172,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        await self.threads.drain()  # a sweep cancelled above may still be inside the store
+        await self.delivery.threads.drain()
         with contextlib.suppress(Exception):
             self.engine.store.release_lease(SWEEPER, self.holder)
         if self._watcher is not None:
@@ -181,7 +185,7 @@ class Runtime:
     async def _sweep_loop(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(self.sweep)
+                await self.threads.run(self.sweep)
             except asyncio.CancelledError:
                 raise
             except Exception:

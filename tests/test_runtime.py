@@ -3,8 +3,10 @@ from the database, shared by several processes on one state directory."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -114,3 +116,29 @@ async def test_web_and_telegram_at_once_on_one_state_directory(tmp_path: Path, c
             _, err = web.communicate(timeout=30)
         assert web.returncode in (0, -15), err[-2000:]
         assert "Traceback" not in err, err[-2000:]
+
+
+async def test_stopping_waits_for_a_sweep_still_inside_the_store(tmp_path: Path, knowledge: Knowledge, clock: Clock) -> None:
+    """A sweep runs in a thread; cancelling its task does not stop the thread. stop() returned while the purge
+    was still inside SQLite, the store was closed under it, and the process died of a segfault (CI)."""
+    import threading
+
+    runtime = _runtime(tmp_path, knowledge, clock)
+    inside, finished = threading.Event(), threading.Event()
+    sweep = runtime.sweep
+
+    def slow_sweep() -> bool:
+        inside.set()
+        time.sleep(0.5)  # the purge of a large database
+        done = sweep()
+        finished.set()
+        return done
+
+    runtime.sweep = slow_sweep  # type: ignore[method-assign]
+    try:
+        await runtime.start()
+        assert await asyncio.to_thread(inside.wait, 30)
+        await runtime.stop()
+        assert finished.is_set(), "stop() returned while the sweep was still running"
+    finally:
+        runtime.engine.store.close()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.background import ThreadWork
 from bot.storage import OutboxEntry, OutboxItem, Store
 from bot.storage.base import ERASURE
 
@@ -71,6 +72,7 @@ class Delivery:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self.threads = ThreadWork()  # store work off the loop, waited for before the store may close
 
     def backoff(self, attempts: int) -> float:
         return float(min(self.retry_max, self.retry_base * 2 ** max(0, attempts - 1)))
@@ -85,7 +87,7 @@ class Delivery:
         """One pass: send what is due now. Returns how many were sent."""
         sent = 0
         while not self._stopping:
-            entries = await asyncio.to_thread(
+            entries = await self.threads.run(
                 self.store.claim_outbox, list(self.transports), self.clock(), self.claim_for
             )
             if not entries:
@@ -148,7 +150,7 @@ class Delivery:
             except Exception:  # the database locked past its wait, a full disk: try again later
                 log.exception("outbox delivery pass failed")
             wait = self.poll
-            upcoming = await asyncio.to_thread(self.store.next_outbox_due, list(self.transports))
+            upcoming = await self.threads.run(self.store.next_outbox_due, list(self.transports))
             if upcoming is not None:
                 wait = min(wait, max(0.0, (upcoming - self.clock()).total_seconds()) + 0.01)
             with contextlib.suppress(TimeoutError):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.cachefile import save_arrays
 from bot.matching.normalize import fold
 
 log = logging.getLogger(__name__)
@@ -350,18 +350,9 @@ def _reduce(source: Path, languages: list[str]) -> dict[str, np.ndarray]:
 
 
 def _write(path: Path, languages: list[str]) -> None:
-    """Atomically: a process starting at the same moment never reads half a file."""
     from py3langid import langid
 
-    arrays: dict[str, Any] = _reduce(langid.MODEL_DIR / langid.MODEL_FILE, languages)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    save_arrays(path, _reduce(langid.MODEL_DIR / langid.MODEL_FILE, languages))
 
 
 if __name__ == "__main__":  # python -m bot.language CACHE_FILE LANGUAGE...

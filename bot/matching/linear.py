@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.cachefile import save_arrays
+
 log = logging.getLogger(__name__)
 MODEL_VERSION = 2  # bump when features or training change, so old cache files are not used
 # Regularisation, chosen by cross-validation over the content's own examples (bench/calibrate.py).
@@ -95,15 +97,9 @@ class LinearModel:
     # --- the cache --------------------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        """Write atomically: a bot starting at the same moment never reads half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         names = np.array(sorted(self.features, key=self.features.__getitem__))
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(
-                out, classes=np.array(self.classes), features=names, weights=self.weights, bias=self.bias
-            )
-        os.replace(temporary, path)
+        save_arrays(path, {"classes": np.array(self.classes), "features": names, "weights": self.weights,
+                           "bias": self.bias})  # fmt: skip
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:

@@ -14,15 +14,15 @@ The weight, threshold and penalty are chosen by cross-validation over the conten
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from bot.cachefile import save_arrays
 from bot.content.model import Content
 from bot.language import LanguageDetector
 from bot.matching.analysis import Analyzer, char_grams
@@ -248,11 +248,5 @@ def _save_tables(cache_dir: Path | None, key: str, tables: dict[str, Any]) -> No
         arrays[f"{name}.values"] = np.array(
             list(flat[name].values()), dtype=np.int64 if counts else np.float64
         )
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)  # type: ignore[arg-type]
-        os.replace(temporary, cache_dir / f"analyzer-{key}.npz")
-    except OSError:
-        pass  # the cache only saves time; the next start counts again
+    with contextlib.suppress(OSError):  # the cache only saves time; the next start counts again
+        save_arrays(cache_dir / f"analyzer-{key}.npz", arrays)

@@ -18,11 +18,10 @@ Text is normalised across scripts (unlike the matcher's ASCII fold, which drops 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.cachefile import save_arrays
 from bot.content.model import Content, Crisis
 from bot.content.problems import Problem
 from bot.matching.normalize import stems
@@ -502,14 +502,8 @@ def _save(cache_dir: Path | None, key: str, detector: CrisisDetector) -> None:
     for name, index in (("examples", detector.index), ("ordinary", detector.ordinary)):
         arrays |= {f"{name}_indptr": index.indptr, f"{name}_rows": index.rows, f"{name}_weights": index.weights,
                    f"{name}_size": np.array(index.size)}  # fmt: skip
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)  # type: ignore[arg-type]
-        os.replace(temporary, cache_dir / f"crisis-{key}.npz")
-    except OSError:
-        pass  # the cache only saves time; the next start calibrates again
+    with contextlib.suppress(OSError):  # the cache only saves time; the next start calibrates again
+        save_arrays(cache_dir / f"crisis-{key}.npz", arrays)
 
 
 def _load(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +13,7 @@ from bot.content import schema
 from bot.content.catalogue import ACTION_TOPICS, REGIONS, REQUIRED_TOPICS
 from bot.content.languages import DEFAULT_LANGUAGES, Language, Localized, Notice, read_language_list
 from bot.content.model import PLACEHOLDER, PLACEHOLDERS, Contact, Content, Crisis, Listing, Region, Topic
-from bot.content.problems import Problem
+from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import YamlFile, YamlSyntaxError, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -202,8 +201,7 @@ def _explain(file: YamlFile, model: type[BaseModel], error: Any) -> Problem:
         field = str(loc[-1])
         message = f"unknown field '{field}'"
         known = _known_fields(model, loc[:-1])
-        close = difflib.get_close_matches(field, known, n=1)
-        message += f" (did you mean '{close[0]}'?)" if close else f" (allowed here: {', '.join(known)})"
+        message += did_you_mean(field, known) or f" (allowed here: {', '.join(known)})"
     elif kind == "missing":
         field = str(loc[-1])
         if field in LANG_NAMES:
@@ -383,8 +381,7 @@ def _cross_checks(
             if related == topic.id:
                 problems.append(file.problem(("related", index), "a topic cannot be related to itself"))
             elif related not in topic_ids:
-                close = difflib.get_close_matches(related, sorted(topic_ids), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(related, sorted(topic_ids))
                 problems.append(file.problem(("related", index), f"unknown related topic '{related}'{hint}"))
         if topic.reviewed > today:
             problems.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -16,3 +18,9 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """" (did you mean 'x'?)" for the closest known name, or "": the tail of an "unknown ..." message."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -7,13 +7,12 @@ to English or Swedish meanwhile); in a reviewed language it is an error.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Mapping
 
 from bot.content import schema
 from bot.content.languages import Language, Localized, base_language
 from bot.content.model import PLACEHOLDER, PLACEHOLDERS, Listing, Region, Topic
-from bot.content.problems import Problem
+from bot.content.problems import Problem, did_you_mean
 from bot.content.yamlfile import YamlFile
 
 LanguageFiles = Mapping[str, tuple[YamlFile, schema.LanguageFile]]
@@ -93,8 +92,7 @@ class _Merge:
     def texts(self, texts: dict[str, Localized]) -> None:
         for key, text in self.model.texts.items():
             if key not in texts:
-                close = difflib.get_close_matches(key, list(texts), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(key, texts)
                 self.error(("texts", key), f"unknown dialog text '{key}'{hint}")
                 continue
             if self.same_placeholders(("texts", key), text, texts[key]["sv"], f"the dialog text '{key}'"):
@@ -138,8 +136,7 @@ class _Merge:
                 by_name = {listing.name: listing for listing in listings}
                 for name, what in getattr(translated, kind).items():
                     if name not in by_name:
-                        close = difflib.get_close_matches(name, list(by_name), n=1)
-                        hint = f" (did you mean '{close[0]}'?)" if close else ""
+                        hint = did_you_mean(name, by_name)
                         self.error(
                             ("regions", region_id, kind, name),
                             f"no {kind[:-1]} named '{name}' in regions/{region_id}.yaml{hint}",
@@ -151,8 +148,7 @@ class _Merge:
         """The words this language's readers write for yes, no, thanks, /book ...: every kind of words.yaml."""
         for kind, entries in self.model.words.items():
             if kind not in words:
-                close = difflib.get_close_matches(kind, list(words), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(kind, words)
                 self.error(("words", kind), f"unknown kind of words '{kind}'{hint} (the kinds are in words.yaml)")
                 continue
             words[kind][self.code] = tuple(entries)
@@ -188,8 +184,7 @@ class _Merge:
             if topic is None:
                 if topic_id in self.unread:
                     continue
-                close = difflib.get_close_matches(topic_id, list(topics), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(topic_id, topics)
                 self.error(("topics", topic_id), f"unknown topic '{topic_id}'{hint}")
                 continue
             self.topic(topic, translated, swedish[topic_id], seen)

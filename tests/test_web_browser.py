@@ -116,7 +116,17 @@ def tab_to(page: Page, wanted: Any, *, backwards: bool = False, limit: int = 80)
 
 
 def wait_for_reply(page: Page, words: str, timeout: float = 20_000) -> None:
-    page.locator(".sb-msg-bot", has_text=words).last.wait_for(timeout=timeout)
+    """Wait until the chat has answered, then find the words in what it said since the person last wrote.
+
+    Waiting for any bot message with the words raced on a slow machine: the menu's button "Starta ett
+    socialt företag" matched before the answer came, and the next line was typed while a request was pending.
+    """
+    page.locator("[aria-busy='true']").wait_for(state="detached", timeout=timeout)
+    messages = page.locator(".sb-msg")
+    classes = [messages.nth(i).get_attribute("class") or "" for i in range(messages.count())]
+    last_user = max((i for i, cls in enumerate(classes) if "sb-msg-user" in cls), default=-1)
+    said = [messages.nth(i).inner_text() for i in range(last_user + 1, len(classes)) if "sb-msg-bot" in classes[i]]
+    assert any(words.lower() in text.lower() for text in said), f"no reply with {words!r}: {said}"
 
 
 def converse_and_book(page: Page, question: str, answer_words: str) -> None:

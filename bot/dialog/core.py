@@ -60,6 +60,7 @@ MAX_TEXT = 2000  # longer messages are read from the start; the matcher reads ev
 CRISIS_OVERLAP = 200  # characters the crisis check's windows over a long message share
 MIN_REST = 3  # words besides a crisis signal that can make a question of their own
 FEEDBACK = "helpful:"  # button data of 👍 / 👎 under an answer: helpful:yes:<topic> or helpful:no:<topic>
+WISH_WORDS = 8  # a short message without "?" naming an action is a wish ("jag vill avboka tisdag"), not a question
 LONG_ANSWER = 400  # characters: an answer this long is not sent again right after itself
 
 MENUS: dict[str, tuple[str, ...]] = {
@@ -360,6 +361,8 @@ class Dialog(Turn):
             return
         if self.state.lang is None and not self.first_words(text, folded):
             return
+        if not self.in_flow and "?" not in text and len(folded.split()) <= WISH_WORDS and manage.by_words(self, text, folded):
+            return  # "avboka", "jag vill avboka", "cancel it": as the buttons under /mybookings do
         if folded in texts.word_set("leave"):
             self.cancel_flow()
             return
@@ -502,7 +505,7 @@ class Dialog(Turn):
             self.say(self.t("did_you_mean"), choices)
             return
         topic = self.ctx.content.topics[match.topic]
-        if topic.id == "cancel-booking" and not self.in_flow and manage.by_words(self, folded):
+        if topic.id == "cancel-booking" and not self.in_flow and manage.by_words(self, text, folded):
             return
         if topic.id == "book-meeting" and self.state.flow == "choose_region":
             self.update(pending="book")  # "boka möte" when asked for the municipality: booked once it is chosen

@@ -9,8 +9,10 @@ from __future__ import annotations
 from bot.booking.slots import parse_slot_key
 from bot.dialog import booking, texts
 from bot.dialog.flow import Step
+from bot.dialog.formatting import ZONE
 from bot.dialog.model import CancelBooking, Choice, FlowData, MoveBooking, Record
 from bot.dialog.turn import Turn
+from bot.dialog.when import matching, read_wish
 
 
 def my_bookings(turn: Turn) -> None:
@@ -38,19 +40,37 @@ def my_bookings(turn: Turn) -> None:
     turn.say("\n".join(lines), choices)
 
 
-def by_words(turn: Turn, folded: str) -> bool:
-    """Moving or cancelling the person's only booking, asked in words ("flytta", "avboka", "move my meeting";
-    content/words.yaml move_booking and cancel_booking): with one booking, which is meant is clear."""
+def by_words(turn: Turn, text: str, folded: str) -> bool:
+    """Cancelling or moving a booking asked in words ("avboka", "jag vill avboka", "cancel it", "flytta mötet på
+    tisdag"; content/words.yaml cancel_booking and move_booking, every language), as the buttons do: with one
+    booking, or a day or time that names one of several, straight to its confirmation; with several, which one.
+    Right under the list of bookings, a word for leaving ("avbryt", "скасувати") also means cancelling one."""
     bookings = turn.ctx.view.my_bookings
-    if len(bookings) != 1 or not turn.can.private_chat:
+    if not bookings or not turn.can.private_chat:
         return False
     said = f" {folded} "
-    if any(f" {phrase} " in said for phrase in texts.word_set("cancel_booking")):
-        ask_cancel(turn, bookings[0].booking_id)
+    listed = any(data.startswith("cancelbooking:") for data in turn.state.open)
+    if any(f" {phrase} " in said for phrase in texts.word_set("cancel_booking")) or (
+        listed and folded in texts.word_set("leave")
+    ):
+        kind = "cancel"
     elif any(f" {phrase} " in said for phrase in texts.word_set("move_booking")):
-        start_move(turn, bookings[0].booking_id)
+        kind = "move"
     else:
         return False
+    chosen = list(bookings)
+    if len(chosen) > 1 and booking.names_a_time(text):
+        today = turn.now.astimezone(ZONE).date()
+        wish = read_wish(text, today)
+        starts = {parse_slot_key(b.slot): b for b in bookings}
+        chosen = [starts[s] for s in matching(wish, list(starts), today)] or chosen
+    if len(chosen) == 1:
+        (ask_cancel if kind == "cancel" else start_move)(turn, chosen[0].booking_id)
+        return True
+    button, prefix = ("button_cancel_booking", "cancelbooking") if kind == "cancel" else ("button_move_booking", "move")
+    choices = [Choice(turn.t(button, when=turn.when(b.slot)), f"{prefix}:{b.booking_id}") for b in chosen]
+    turn.go("idle", FlowData(), [c.data for c in choices])
+    turn.say(turn.t(f"which_booking_{kind}"), [*choices, *turn.menu_choices()])
     return True
 
 

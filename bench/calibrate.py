@@ -133,10 +133,95 @@ def choose_margin(
     return best_margin
 
 
+# --- held-out figures per kind of question, socialbot beside the baseline on the same folds -----------
+
+REPORT_LONG = 15  # content examples are short: 15 words is long for them (the evaluation sets use 25)
+GENERIC_NAME_WORDS = {
+    "i",
+    "och",
+    "kommun",
+    "kommuns",
+    "region",
+    "lan",
+    "individ",
+    "arbetsmarknadsforvaltningen",
+}
+
+
+def name_words(content: Content) -> frozenset[str]:
+    """The folded words of the people and organisations the content names (the regions' contacts and
+    listings), less the region names and generic words: a question holding one "names" someone."""
+    from bot.matching.normalize import fold
+
+    names = [region.contact.name for region in content.regions.values()]
+    names += [
+        item.name
+        for region in content.regions.values()
+        for item in (*region.organisations, *region.enterprises)
+    ]
+    places = {word for region in content.regions.values() for word in fold(region.name.get("sv", "")).split()}
+    places |= {word + "s" for word in places}
+    words = {word for name in names for word in fold(name).split()}
+    return frozenset(w for w in words if len(w) > 2 and w not in places | GENERIC_NAME_WORDS)
+
+
+def kind_of(text: str, gold: str | None, names: frozenset[str], vocabulary: dict[str, dict[str, int]]) -> str:
+    """out, long, name, mixed (words only Swedish and words only English in the content) or short."""
+    from bot.matching.normalize import fold
+
+    if gold is None:
+        return "out"
+    words = fold(text).split()
+    if len(words) >= REPORT_LONG:
+        return "long"
+    if names & set(words):
+        return "name"
+    sv, en = vocabulary["sv"], vocabulary["en"]
+    only_sv = any(sv.get(w, 0) >= 3 and not en.get(w, 0) for w in words)
+    only_en = any(en.get(w, 0) >= 3 and not sv.get(w, 0) for w in words)
+    return "mixed" if only_sv and only_en else "short"
+
+
+def report(
+    content: Content, splits: list[tuple[Content, list[tuple[str, str | None]]]], cache: Path | None
+) -> None:
+    """Held-out accuracy per kind: socialbot as shipped (TopicMatcher.match, the module's constants) and
+    the baseline (bot/matching/baseline.py) trained on the same fold."""
+    from bot.matching.baseline import CharNgramBaseline
+    from bot.matching.evaluation import Tally
+
+    names = name_words(content)
+    vocabulary = TopicMatcher(content, cache_dir=cache).analyzer.tables["vocabulary"]
+    ours: dict[str, Tally] = {}
+    base: dict[str, Tally] = {}
+    for fold, questions in splits:
+        matcher = TopicMatcher(fold, cache_dir=cache)
+        baseline = CharNgramBaseline(fold)
+        for text, gold in questions:
+            kind = kind_of(text, gold, names, vocabulary)
+            for tallies, got in (
+                (ours, matcher.match(text, detect_language=False).topic),
+                (base, baseline.topic(text)),
+            ):
+                right = got is None if gold is None else got == gold
+                for key in (kind, "in-scope" if gold else "out-of-scope"):
+                    tallies.setdefault(key, Tally()).add(right)
+    print(f"\nheld-out ({len(splits)} folds), socialbot as shipped beside the baseline on the same folds:")
+    for key in ("in-scope", "out-of-scope", "long", "name", "mixed", "short"):
+        if key in ours:
+            print(f"  {key:<13} baseline {base[key]!s:>20}   socialbot {ours[key]!s:>20}   "
+                  f"lead {(ours[key].rate - base[key].rate) * 100:+5.1f}")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--baseline", action="store_true", help="choose the baseline's threshold instead")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="held-out figures per kind of question, socialbot as shipped beside the baseline",
+    )
     parser.add_argument("--cache", type=Path, help="keep the folds' trained models here (faster reruns)")
     args = parser.parse_args()
     content = load_content(ROOT / "content")
@@ -146,6 +231,9 @@ def main() -> int:
         print(f"chosen: baseline THRESHOLD={calibrate_threshold(content, args.folds):.3f}")
         return 0
     splits = folds(content, args.folds)
+    if args.report:
+        report(content, splits, args.cache)
+        return 0
     rows: list[Row] = []
     classes: tuple[str, ...] = ()
     for fold, questions in splits:

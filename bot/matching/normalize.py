@@ -105,9 +105,24 @@ _STOPWORDS = {
 
 def fold(text: str) -> str:
     """Lower-case words separated by single spaces: å->a, ä->a, ö->o, marks, emoji and punctuation gone."""
+    if len(text) > _MEMO_LONGEST:
+        return _fold(text)
+    return _fold_memo(text)
+
+
+_MEMO_LONGEST = 2000  # a message's text (the dialog reads at most this much) is folded by several readers
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL))
-    text = "".join(_digit(ch) for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # ASCII has no marks and no other digits
+        text = text.translate(_MARKS)
     return _NOT_WORD.sub(" ", text).strip()
+
+
+# The same texts are folded again and again: one message by the crisis check's neighbours, the language
+# detector, the matcher's views and the dialog; names and words of the content on every message.
+_fold_memo = lru_cache(maxsize=512)(_fold)
 
 
 def _digit(ch: str) -> str:
@@ -116,6 +131,21 @@ def _digit(ch: str) -> str:
         value = unicodedata.decimal(ch, None)
         return str(value) if value is not None else ch
     return ch
+
+
+class _MarkTable(dict[int, str]):
+    """`str.translate`'s table for the second half of folding: combining marks go, other decimal digits become
+    0-9, every other character stays. Filled as characters are met (bounded: garbage input cannot grow it)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        value = "" if unicodedata.combining(ch) else _digit(ch)
+        if len(self) < 20_000:
+            self[code] = value
+        return value
+
+
+_MARKS = _MarkTable()
 
 
 STOPWORDS = frozenset(word for words in _STOPWORDS.values() for word in fold(words).split())

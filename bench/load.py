@@ -5,6 +5,8 @@ server, i.e. the cost of Telegram plumbing alone):
   - throughput: messages per second handled end to end (update pushed -> every reply received), all chats
     sending as fast as they can;
   - latency at a steady rate (default 25 messages per second, inside Telegram's 30 for one bot): median and p99;
+  - the CPU time of this process per message in that steady part (the whole PTB stack and the bot; the Bot API
+    server runs in a process of its own): unlike latency, it holds on a loaded machine;
   - peak memory (RSS) of the process.
 The two are measured in pairs (baseline, then socialbot) several times; the p99 ratio is reported per pair and as
 the median of the pairs, since one run's p99 rests on its three slowest replies.
@@ -211,11 +213,13 @@ async def measure(
                     # 2) latency at a steady rate
                     _, mark = await api.latencies(0)
                     begin = time.perf_counter()
+                    cpu = time.process_time()
                     with GcPauses() as pauses:
                         for i in range(paced):
                             await asyncio.sleep(max(0.0, begin + i / rate - time.perf_counter()))
                             await api.push([(chat_ids[i % chats], next(questions))])
                         await api.drain()
+                    cpu = time.process_time() - cpu
                     latencies, _ = await api.latencies(mark)
                 finally:
                     await application.updater.stop()
@@ -229,9 +233,11 @@ async def measure(
         "throughput": throughput,
         "median_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+        "cpu_ms": cpu / paced * 1000,
     }
     print(f"{name:<30} {throughput:8.0f} msg/s   at {rate:.0f} msg/s: median {result['median_ms']:6.2f} ms, "
-          f"p99 {result['p99_ms']:6.2f} ms  ({len(ordered)} replies timed); {pauses.summary()}")  # fmt: skip
+          f"p99 {result['p99_ms']:6.2f} ms  ({len(ordered)} replies timed); CPU {result['cpu_ms']:.2f} ms per "
+          f"message; {pauses.summary()}")  # fmt: skip
     return result
 
 
@@ -247,7 +253,7 @@ async def main() -> int:
     args = parser.parse_args()
     print(f"{args.chats} chats, {args.messages} messages for throughput, {args.paced} paced at {args.rate:.0f} msg/s, "
           f"{args.pairs} paired runs")  # fmt: skip
-    ratios, medians, rss_base, rss = [], [], 0.0, 0.0
+    ratios, medians, cpus, rss_base, rss = [], [], [], 0.0, 0.0
     unfrozen: list[float] = []
     ours: dict[str, float] = {}
     base: dict[str, float] = {}
@@ -264,12 +270,14 @@ async def main() -> int:
         rss = rss_mb()
         ratios.append(ours["p99_ms"] / base["p99_ms"])
         medians.append(ours["median_ms"] / base["median_ms"])
+        cpus.append(ours["cpu_ms"] / base["cpu_ms"])
         print(f"  pair: throughput {ours['throughput'] / base['throughput']:.2f}x, median latency "
-              f"{medians[-1]:.2f}x, p99 latency {ratios[-1]:.2f}x"
+              f"{medians[-1]:.2f}x, p99 latency {ratios[-1]:.2f}x, CPU per message {cpus[-1]:.2f}x"
               + (f" (without gc.freeze {unfrozen[-1]:.2f}x)" if unfrozen else "") + f"   [{_uptime()}]")  # fmt: skip
     p99_ratio = statistics.median(ratios)
     print(f"ratio socialbot/baseline, median of {len(ratios)} pairs: median latency {statistics.median(medians):.2f}x, "
-          f"p99 latency {p99_ratio:.2f}x (pairs: {', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+          f"p99 latency {p99_ratio:.2f}x (pairs: {', '.join(f'{r:.2f}' for r in ratios)}), "
+          f"CPU per message {statistics.median(cpus):.2f}x")  # fmt: skip
     if unfrozen:
         print(f"  without gc.freeze: p99 latency {statistics.median(unfrozen):.2f}x "
               f"(pairs: {', '.join(f'{r:.2f}' for r in unfrozen)})")  # fmt: skip

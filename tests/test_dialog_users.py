@@ -77,3 +77,108 @@ def test_cancelling_in_words_naming_the_time_of_one_of_several_goes_to_that_one(
     assert state(testbot).flow == "cancel.confirm" and "11:15" in testbot.text, testbot.text
     testbot.send(yes)
     assert upcoming(testbot) == [first.removeprefix("slot:")]
+
+
+# --- 2. a wish to meet written as a sentence with a time -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("said", "thursday"), [("kan vi ses på torsdag efter lunch", "tors 26 nov."),
+                                                ("can we meet on Thursday afternoon", "Thu, Nov 26")])  # fmt: skip
+def test_a_wish_to_meet_at_a_time_as_the_first_message_books_at_that_time(testbot: TestBot, said: str,
+                                                                         thursday: str) -> None:  # fmt: skip
+    testbot.send(said)
+    assert state(testbot).flow == "choose_region", testbot.text  # asked where first, never a did-you-mean
+    testbot.press_data("region:sundsvall")
+    times = [c.label for c in testbot.slot_choices()]
+    assert times and all(t.startswith(thursday) and t[-5:] >= "13:00" for t in times), testbot.text
+
+
+@pytest.mark.parametrize(("lang", "said", "thursday"), [("sv", "kan vi ses pa torsdag", "tors 26 nov."),
+                                                        ("sv", "kan vi ses på torsdag efter lunch", "tors 26 nov."),
+                                                        ("en", "can we meet on thursday", "Thu, Nov 26")])  # fmt: skip
+def test_a_wish_to_meet_naming_a_day_offers_that_days_times(testbot: TestBot, lang: str, said: str,
+                                                            thursday: str) -> None:  # fmt: skip
+    testbot.onboard(lang)
+    testbot.send(said)
+    times = [c.label for c in testbot.slot_choices()]
+    assert state(testbot).flow == "booking.slot" and times, testbot.text
+    assert all(t.startswith(thursday) for t in times), testbot.text
+
+
+@pytest.mark.parametrize(("lang", "said", "honest"), [("sv", "kan vi ses på fredag", "inga lediga tider på fredag"),
+                                                      ("en", "can we meet on friday", "no free times on Friday")])  # fmt: skip
+def test_a_wish_to_meet_on_a_day_without_times_says_so_and_offers_the_nearest(testbot: TestBot, lang: str,
+                                                                              said: str, honest: str) -> None:  # fmt: skip
+    testbot.onboard(lang)
+    testbot.send(said)
+    assert honest in testbot.text and testbot.slot_choices(), testbot.text
+
+
+def test_a_wish_to_meet_with_one_free_time_goes_on_to_the_name(testbot: TestBot) -> None:
+    testbot.onboard("en")
+    testbot.send("can we meet on thursday at 13")
+    assert state(testbot).flow == "booking.name" and state(testbot).data.get("slot") == "20261126T1200Z"
+
+
+# --- 3. a first question before the region, answered as asked and in its own language ------------------------
+
+TIGRINYA_FIND_WORK = "ሰላም። ኣብ ሱንድስቫል እየ ዝቕመጥ። ስራ ክረክብ ደልየ ኣለኹ።"  # "Hello. I live in Sundsvall. I want to find work."
+
+
+def test_a_first_question_in_tigrinya_is_answered_with_its_own_topic_once_the_region_is_chosen(
+    testbot: TestBot,
+) -> None:
+    testbot.send(TIGRINYA_FIND_WORK)
+    assert state(testbot).flow == "choose_region", testbot.text
+    testbot.press_data("region:sundsvall")
+    assert state(testbot).last_topic == "find-work", testbot.text
+    assert testbot.replies[-1].lang == "ti"
+
+
+@pytest.mark.parametrize(("chat", "asked", "said"), [("sv", "en", "how can I find a job here"),
+                                                     ("en", "sv", "hur kan jag hitta ett jobb här")])  # fmt: skip
+def test_a_question_in_another_language_before_the_region_is_answered_in_that_language(
+    testbot: TestBot, chat: str, asked: str, said: str
+) -> None:
+    testbot.send("/start")
+    testbot.press_data(f"lang:{chat}")
+    testbot.send(said)
+    testbot.press_data("region:vastervik")
+    assert state(testbot).last_topic == "find-work", testbot.text
+    assert testbot.replies[-1].lang == asked, testbot.text
+    assert f"lang:{asked}" in {c.data for c in testbot.choices}  # the switch is offered with the answer
+
+
+# --- 4. a flow started in another of our languages runs in that language -------------------------------------
+
+
+def test_a_booking_started_in_arabic_in_an_english_chat_runs_in_arabic(testbot: TestBot) -> None:
+    testbot.onboard("en", "vastervik")
+    testbot.send("أريد أن أحجز موعدا يوم الخميس")  # "I want to book a meeting on Thursday"
+    assert "lang:en" in {c.data for c in testbot.choices}, testbot.text  # the way back, one button
+    assert {r.lang for r in testbot.replies} == {"ar"}, testbot.text
+    testbot.press_data(testbot.slot_choices()[0].data)
+    assert {r.lang for r in testbot.replies} == {"ar"}
+    testbot.send("فاطمة")
+    testbot.send("+46 73 123 45 67")
+    assert state(testbot).flow == "booking.confirm" and {r.lang for r in testbot.replies} == {"ar"}, testbot.text
+    testbot.press_data("confirm")
+    assert {r.lang for r in testbot.replies} == {"ar"}
+
+
+def test_a_booking_started_in_english_in_a_swedish_chat_runs_in_english(testbot: TestBot) -> None:
+    testbot.onboard("sv")
+    testbot.send("I would like to book a meeting please")
+    assert state(testbot).lang == "en" and "lang:sv" in {c.data for c in testbot.choices}, testbot.text
+    testbot.press_data(testbot.slot_choices()[0].data)
+    assert "What is your first name?" in testbot.text
+
+
+def test_a_booking_asked_in_two_arabic_words_offers_arabic_and_then_runs_in_it(testbot: TestBot) -> None:
+    testbot.onboard("en", "vastervik")
+    testbot.send("أريد موعد")  # two words in a script Persian shares: not sure enough to switch by itself
+    assert "lang:ar" in {c.data for c in testbot.choices}, testbot.text
+    testbot.press_data("lang:ar")
+    assert state(testbot).flow == "booking.slot" and testbot.replies[-1].lang == "ar", testbot.text
+    testbot.press_data(testbot.slot_choices()[0].data)
+    assert testbot.replies[-1].lang == "ar"

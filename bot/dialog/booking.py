@@ -50,11 +50,12 @@ _TRAILING = re.compile(r"[\s,.!]+(?:tack|thanks|thank you|thx)?[\s,.!]*$", re.IG
 # --- starting, and the pages of free times -------------------------------------------------------------
 
 
-def start(turn: Turn) -> None:
+def start(turn: Turn, wish: str | None = None) -> None:
+    """The booking's intro and its times: those fitting `wish` ("torsdag efter lunch") if one was written."""
     if turn.refuse_personal():
         return
     if turn.state.region is None:
-        onboarding.ask_region(turn, pending="book")
+        onboarding.ask_region(turn, pending="book", wish=wish, pending_lang=turn.speaking)
         return
     if len(turn.ctx.view.my_bookings) >= MAX_UPCOMING_BOOKINGS:
         turn.leave_flow()
@@ -76,7 +77,11 @@ def start(turn: Turn) -> None:
         intro += "\n\n" + turn.t("book_intro_unconfirmed", contact_name=region.contact.name)
     turn.say(intro)
     turn.go("booking.slot", FlowData())
-    first_page(turn)
+    if wish and names_a_time(wish):
+        turn.update(slots=[])
+        text_slot(turn, wish, fold(wish))
+    else:
+        first_page(turn)
 
 
 def free_slots(turn: Turn, after: datetime | None = None, limit: int = SLOTS_PER_PAGE) -> list[datetime]:

@@ -17,6 +17,7 @@ forged, stale or replayed press changes nothing and gets a polite "no longer ope
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -61,6 +62,7 @@ CRISIS_OVERLAP = 200  # characters the crisis check's windows over a long messag
 MIN_REST = 3  # words besides a crisis signal that can make a question of their own
 FEEDBACK = "helpful:"  # button data of 👍 / 👎 under an answer: helpful:yes:<topic> or helpful:no:<topic>
 WISH_WORDS = 8  # a short message without "?" naming an action is a wish ("jag vill avboka tisdag"), not a question
+SENTENCE_END = re.compile(r"[.!?؟።፧;\n]+")  # Latin, Arabic and Ge'ez sentence ends
 LONG_ANSWER = 400  # characters: an answer this long is not sent again right after itself
 
 MENUS: dict[str, tuple[str, ...]] = {
@@ -196,9 +198,9 @@ class Dialog(Turn):
         choices.append(Choice(self.t("button_menu"), "menu"))
         self.say(self.t("submenu"), choices)
 
-    def resume(self, pending: str) -> None:
+    def resume(self, pending: str, wish: str | None = None) -> None:
         if pending == "book":
-            booking.start(self)
+            self.start_booking(wish)
         elif pending == "meeting":
             self.no_booking_to_manage()
         elif pending.startswith("topic:") and pending[6:] in self.ctx.content.topics:
@@ -208,9 +210,29 @@ class Dialog(Turn):
 
     # --- actions that leave the open flow (and say so) -------------------------------------------
 
-    def start_booking(self) -> None:
+    def start_booking(self, wish: str | None = None, asked_in: str | None = None) -> None:
+        """A booking, with the time wished for if one was written; started by a message in another of our
+        languages, it runs in that language (or, where one or two words do not say which, offers it)."""
         self.abandon()
-        booking.start(self)
+        self.follow_language(asked_in)
+        booking.start(self, wish)
+
+    def follow_language(self, asked_in: str | None) -> None:
+        """A flow started by a message in another content language runs in that language: the chat switches,
+        says so, and offers the way back with one button. Where the language is not sure (one or two words in
+        a shared script), the switch is offered instead, so a flow never changes language half-way."""
+        content = self.ctx.content
+        before = self.state.lang
+        if before is None:
+            return
+        if self.speaking and not same_language(self.speaking, before):
+            self.set(lang=self.speaking)
+            self.speaking = None
+            self.say(self.t("language_followed"), [Choice(content.language(before).name, f"lang:{before}")])
+        elif asked_in in content.languages and not same_language(asked_in, before):
+            name = content.language(asked_in).name
+            self.say(content.text("other_language_hint", asked_in, language=f"“{name}”"),
+                     [Choice(name, f"lang:{asked_in}")], lang=asked_in)  # fmt: skip
 
     def my_bookings(self) -> None:
         self.abandon()
@@ -475,6 +497,8 @@ class Dialog(Turn):
 
     def question(self, text: str, folded: str) -> None:
         match = self.ctx.matcher.match(text)
+        if match.topic is None:
+            match = self.clear_sentence(text) or match
         content = self.ctx.content
         asked = match.lang
         if asked and asked not in content.languages and asked in content.notices and self.sure_of_language(text):
@@ -498,6 +522,9 @@ class Dialog(Turn):
         self.effects.append(Record("question", topic=match.topic, band=match.band, lang=self.speaking))
         if keep_text is not None:
             self.set(asked=scrub(keep_text, [r.contact.name for r in self.ctx.content.regions.values()]))
+        meeting = match.did_you_mean[:1] == ("book-meeting",) and booking.names_a_time(text)
+        if (match.topic == "book-meeting" or meeting) and self.wants_meeting(text, match):
+            return  # "kan vi ses på torsdag efter lunch": a booking, at the time wished for
         if match.did_you_mean:
             topics = self.ctx.content.topics
             choices = [Choice(topics[t].title[self.lang], f"topic:{t}") for t in match.did_you_mean]
@@ -507,10 +534,6 @@ class Dialog(Turn):
         topic = self.ctx.content.topics[match.topic]
         if topic.id == "cancel-booking" and not self.in_flow and manage.by_words(self, text, folded):
             return
-        if topic.id == "book-meeting" and self.state.flow == "choose_region":
-            self.update(pending="book")  # "boka möte" when asked for the municipality: booked once it is chosen
-            onboarding.prompt_region(self)
-            return
         if topic.id == "cancel-booking" and self.state.flow.startswith("booking."):
             self.cancel_flow()  # "avboka mötet" while booking: stop this booking (nothing is booked yet)
             return
@@ -518,6 +541,35 @@ class Dialog(Turn):
             self.say(self.t("already_in_flow"))
             return
         self.show_topic(topic, match)
+
+    def clear_sentence(self, text: str) -> Match | None:
+        """The one sentence of a longer message that asks something clearly ("Hello. I live in Sundsvall. I want
+        to find work." in Tigrinya, where the greeting and the place drown the wish): the last such sentence,
+        as a question usually comes last. Greetings and sentences naming the municipality are passed over."""
+        sentences = [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
+        if len(sentences) < 2:
+            return None
+        for sentence in reversed(sentences):
+            folded = fold(sentence)
+            if not folded or small_talk(sentence, folded) or onboarding.region_named(self, folded):
+                continue
+            match = self.ctx.matcher.match(sentence)
+            if match.topic is not None and not match.did_you_mean:
+                return match
+        return None
+
+    def wants_meeting(self, text: str, match: Match) -> bool:
+        """A wish to meet, perhaps with a time ("kan vi ses på torsdag efter lunch", "can we meet on Thursday
+        afternoon"): the booking starts and goes straight to the times that fit, asking the region first if
+        needed (the wish is kept until then). False where a booking cannot start from here."""
+        wish = text if booking.names_a_time(text) else None
+        if self.state.flow == "choose_region":  # booked once the municipality is chosen (asked again by aside())
+            self.update(pending="book", wish=wish, pending_lang=self.speaking)
+            return True
+        if self.in_flow:
+            return False
+        self.start_booking(wish, asked_in=match.lang)
+        return True
 
     def introduced(self, text: str) -> bool:
         """"jag heter Amina och vill boka": a name with a wish. The wish is answered (a booking starts with the
@@ -649,14 +701,14 @@ class Dialog(Turn):
         region_specific = any(region is not None or PLACEHOLDER.search(text) for (region, _), text in topic.answers.items())
         if self.state.region is None and region_specific:
             if self.state.flow == "choose_region":
-                self.update(pending=f"topic:{topic.id}")  # answered once the region is chosen
+                self.update(pending=f"topic:{topic.id}", pending_lang=self.speaking)  # answered once it is chosen
                 if not self.replies:
                     onboarding.prompt_region(self)
                 return
             if self.in_flow:
                 self.say(self.t("choose_region_first"))
                 return
-            onboarding.ask_region(self, pending=f"topic:{topic.id}")
+            onboarding.ask_region(self, pending=f"topic:{topic.id}", pending_lang=self.speaking)
             return
         answer = topic.answer(self.region, self.lang)
         written_in = topic.answer_lang(self.region, self.lang)

@@ -198,6 +198,8 @@ class FlowData(TypedDict, total=False):
     """A flow's own values (stored as JSON with the state); every key belongs to some flow."""
 
     pending: str  # onboarding: what the person wanted before we had to ask for the region
+    wish: str | None  # onboarding: the time a pending booking was wished for ("torsdag efter lunch")
+    pending_lang: str | None  # onboarding: the language the pending question was written in, if not the chat's
     slots: list[str]  # slot keys offered on the page shown now
     after: str  # the last slot key shown: the next page starts after it
     pages: list[str]  # the first key of each page shown before, for "earlier times"

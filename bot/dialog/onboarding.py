@@ -33,21 +33,24 @@ def ask_language(turn: Turn) -> None:
     turn.say("Välj språk / Choose language", turn.language_choices(), lang="sv")
 
 
-def ask_region(turn: Turn, pending: str | None = None) -> None:
-    turn.go("choose_region", FlowData(pending=pending) if pending else FlowData())
+def ask_region(turn: Turn, pending: str | None = None, wish: str | None = None, pending_lang: str | None = None) -> None:
+    """The municipality; `pending` is what the person wanted meanwhile ("book", "topic:<id>"), with the time
+    wished for and the language it was asked in: carried out as asked once the municipality is chosen."""
+    kept = {"pending": pending, "wish": wish, "pending_lang": pending_lang}
+    turn.go("choose_region", FlowData(**{k: v for k, v in kept.items() if v and pending}))  # type: ignore[typeddict-item]
     choices = [Choice(r.name[turn.lang], f"region:{r.id}") for r in turn.ctx.content.regions.values()]
     turn.say(turn.t("choose_region"), choices)
 
 
 def prompt_region(turn: Turn) -> None:
-    ask_region(turn, turn.data.get("pending"))
+    ask_region(turn, turn.data.get("pending"), turn.data.get("wish"), turn.data.get("pending_lang"))
 
 
 def choose_language(turn: Turn, lang: str) -> None:
     first_time = turn.state.lang is None
     turn.set(lang=lang)
     if turn.state.region is None:
-        ask_region(turn, turn.data.get("pending"))
+        prompt_region(turn)
     elif not first_time:
         turn.say(turn.t("language_set"), turn.menu_choices())
     else:
@@ -56,14 +59,16 @@ def choose_language(turn: Turn, lang: str) -> None:
 
 def choose_region(turn: Turn, region_id: str) -> None:
     asked = turn.state.flow == "choose_region"
-    pending = turn.data.get("pending") if asked else None
+    kept = turn.data if asked else FlowData()
+    pending = kept.get("pending")
     turn.set(region=region_id)
     if asked:
         turn.leave_flow()
     name = turn.region.name[turn.lang]
     if pending:
         turn.say(turn.t("region_set", region=name))
-        turn.resume(pending)
+        turn.speaking = kept.get("pending_lang") or turn.speaking  # answered in the language it was asked in
+        turn.resume(pending, kept.get("wish"))
     else:
         turn.say(turn.t("region_set", region=name), turn.menu_choices())
 

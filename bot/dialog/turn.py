@@ -166,7 +166,7 @@ class Turn:
     def main_menu(self) -> None:
         raise NotImplementedError
 
-    def resume(self, pending: str) -> None:
+    def resume(self, pending: str, wish: str | None = None) -> None:
         """Carry on with what the person wanted before we had to ask for the region."""
         raise NotImplementedError
 

@@ -64,6 +64,17 @@ def transports_from_env(env: Mapping[str, str] | None = None, *, telegram_bot: o
     return transports
 
 
+CONTENT_PROBLEMS_SHOWN = 10  # a Telegram message holds 4096 characters; `socialbot validate` lists them all
+
+
+def content_problems_text(problems: list[str]) -> str:
+    """What the admins are told when changed content cannot be used (the cause is listed first)."""
+    shown = problems[:CONTENT_PROBLEMS_SHOWN]
+    more = len(problems) - len(shown)
+    tail = [f"… och {more} till (`socialbot validate` visar alla)."] if more > 0 else []
+    return "\n".join(["Innehållet har fel; boten fortsätter med det förra:", *shown, *tail])
+
+
 def due_reminder(booking: Booking, now: datetime) -> str | None:
     """Which reminder is due for the booking now, if one is and it has not been sent."""
     start = parse_slot_key(booking.slot)
@@ -260,7 +271,17 @@ class Runtime:
         problems = await asyncio.to_thread(self.reload)
         if not problems:
             return "Innehållet är omladdat."
-        return "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems)
+        return content_problems_text(problems)
+
+    def content_changed(self) -> list[str]:
+        """The content files changed: load them, or keep the last good content and tell the admins why not."""
+        problems = self.reload()
+        if problems:
+            log.warning("content change rejected: %d problem(s)", len(problems))
+            self.tell_admins(content_problems_text(problems))
+        else:
+            log.info("content reloaded")
+        return problems
 
     def _watch_content(self) -> None:
         """Reload when content files change: a valid change takes effect within seconds."""
@@ -269,14 +290,7 @@ class Runtime:
         try:
             for _changes in watch(self.config.content_dir, debounce=400, step=100, recursive=True,
                                   stop_event=self._watch_stop, rust_timeout=500, yield_on_timeout=False):  # fmt: skip
-                problems = self.reload()
-                if problems:
-                    log.warning("content change rejected: %d problem(s)", len(problems))
-                    self.tell_admins(
-                        "Innehållet har fel; boten fortsätter med det förra:\n" + "\n".join(problems)
-                    )
-                else:
-                    log.info("content reloaded")
+                self.content_changed()
         except Exception:
             log.exception("content watcher stopped")
 
@@ -302,13 +316,18 @@ class Runtime:
             log.warning("no admin chat or e-mail configured for: %s", text.splitlines()[0])
 
     def tell_admins(self, text: str) -> None:
-        """A message to the admin chats, through the outbox (so the process with Telegram sends it)."""
+        """A message to the admin chats, through the outbox (so the process with Telegram sends it), and to the admin
+        e-mails where this process mails."""
         now = datetime.now(UTC)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         items = [OutboxItem(f"admin:{chat}:{digest}:{now:%Y%m%dT%H%M%S}", "admin", "telegram", str(chat),
                             {"text": text}) for chat in sorted(self.config.admin_chats)]  # fmt: skip
+        if "email" in self.transports:
+            items += [OutboxItem(f"admin:{address}:{digest}:{now:%Y%m%dT%H%M%S}", "admin", "email", address,
+                                 {"subject": "socialbot: " + text.splitlines()[0].rstrip(":"), "body": text})
+                      for address in self.config.admin_emails]  # fmt: skip
         if not items:
-            log.warning("no admin chat configured for: %s", text.splitlines()[0])
+            log.warning("no admin chat or e-mail configured for: %s", text.splitlines()[0])
             return
         self.engine.store.enqueue(items, now)
         self.delivery.wake()

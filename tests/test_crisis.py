@@ -130,7 +130,7 @@ def test_missing_crisis_file_or_english_answer_is_a_clear_problem(tmp_path: Path
     (target / "crisis.yaml").unlink()
     with pytest.raises(ContentError) as missing:
         load_content(target)
-    assert "crisis.yaml:0: the crisis file is missing" in str(missing.value)
+    assert "crisis.yaml: the crisis file is missing" in str(missing.value)
     (target / "crisis.yaml").write_text(text.replace("\n  en: |\n    What you write", "\n  xx: |\n    What you write"),
                                         encoding="utf-8")  # fmt: skip
     with pytest.raises(ContentError) as no_english:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,15 +64,16 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
     )
     # A file that failed to parse still names a topic (or region): do not also report it as unknown everywhere.
     present = {path.stem for path in (directory / "topics").glob("*.y*ml")}
-    unread = (present - set(topics)) | ({path.stem for path in (directory / "regions").glob("*.y*ml")} - set(regions))
+    present_regions = {path.stem for path in (directory / "regions").glob("*.y*ml")}
+    unread = (present - set(topics)) | (present_regions - set(regions))
     problems += merge_languages(language_files, languages, topics, regions, dialog_texts, topic_files,
                                 region_files, texts, out_of_scope_examples, words, unread=unread)  # fmt: skip
     if words_file:
         problems += _word_conflicts(*words_file)
-    problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today(), present)
+    problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today(), present, present_regions)
     errors = [problem for problem in problems if not problem.warning]
     if errors:
-        raise ContentError(errors)
+        raise ContentError(_missing_files_at_their_references(errors))
     return Content(
         topics=dict(sorted(topics.items())),
         regions={r: regions[r] for r in sorted(regions, key=_region_order)},
@@ -91,6 +93,26 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
             for code, n in (notices[1].root.items() if notices else [])
         },
     )
+
+
+def _missing_files_at_their_references(problems: list[Problem]) -> list[Problem]:
+    """A required file that is missing (line 0: it has no lines) is the cause of every "unknown ..." reference to
+    it. Staff are told at the first reference, a real line, that the file is missing; the other references follow
+    it (ContentError lists causes first)."""
+    result = list(problems)
+    for missing in [p for p in problems if p.line == 0 and p.unreadable]:
+        references = sorted((p for p in problems if p.about == missing.file),
+                            key=lambda p: (not p.file.startswith("topics/"), p.file, p.line))  # fmt: skip
+        if not references:
+            continue
+        first, more = references[0], len(references) - 1
+        also = f"; {more} other line{'s' if more > 1 else ''} refer to it too (listed below)" if more else ""
+        result.remove(missing)
+        result.remove(first)
+        result.append(Problem(first.file, first.line, f"{missing.file} is missing ({missing.message}), and this "
+                              f"line refers to it{also}. Put the file back (or undo its rename)",
+                              unreadable=True))  # fmt: skip
+    return result
 
 
 def _languages(directory: Path, problems: list[Problem]) -> dict[str, Language]:
@@ -170,8 +192,9 @@ def _parse(path: Path, name: str, model: type[M], problems: list[Problem]) -> tu
         problems.append(Problem(name, 0, f"cannot read the file: {exc.strerror}"))
         return None
     problems += duplicates
-    if not isinstance(file.data, list if issubclass(model, RootModel) and _is_list(model) else dict):
-        problems.append(Problem(name, 1, "the file is empty or is not a list of 'field: value' lines"))
+    expected = list if issubclass(model, RootModel) and _is_list(model) else dict
+    if not isinstance(file.data, expected):
+        problems.append(Problem(name, file.line_of(()), _wrong_shape(file.data, expected)))
         return None
     try:
         parsed = model.model_validate(file.data)
@@ -186,6 +209,16 @@ def _parse(path: Path, name: str, model: type[M], problems: list[Problem]) -> tu
         )
         return None
     return file, parsed
+
+
+def _wrong_shape(data: object, expected: type) -> str:
+    """Why a file's top level cannot be read, for a file that is empty or not written as 'field: value' lines."""
+    want = "a list of '- ' lines" if expected is list else "'field: value' lines"
+    if data is None:
+        return f"the file is empty (nothing but comments or blank lines): it must have {want}; put its content back"
+    found = "a list ('- ' lines)" if isinstance(data, list) else "'field: value' lines" if isinstance(data, dict) \
+        else "a single text"
+    return f"the file must be {want}, but it is {found}"
 
 
 def _is_list(model: type[BaseModel]) -> bool:
@@ -349,27 +382,31 @@ def _cross_checks(
     out_of_scope: tuple[YamlFile, schema.OutOfScopeFile] | None,
     today: date,
     present: set[str],
+    present_regions: set[str],
 ) -> list[Problem]:
+    """`present`, `present_regions`: the topic and region files that exist, read or not (one that could not be read
+    is reported already: it is neither missing nor unknown)."""
     from bot.matching.normalize import fold  # the matcher's own notion of "the same sentence"
 
     problems: list[Problem] = []
     topic_ids = {model.id for _, model in topic_files} | present
     regions = {model.id: model for _, model in region_files}
-    for missing in sorted(set(REGIONS) - set(regions)):
-        problems.append(Problem(f"regions/{missing}.yaml", 0, f"the region '{missing}' has no file"))
+    for missing in sorted(set(REGIONS) - set(regions) - present_regions):
+        problems.append(Problem(f"regions/{missing}.yaml", 0, f"the region '{missing}' has no file",
+                                unreadable=True))  # fmt: skip
     for missing in [t for t in REQUIRED_TOPICS if t not in topic_ids]:
-        problems.append(Problem(f"topics/{missing}.yaml", 0, f"the required topic '{missing}' has no file"))
+        problems.append(Problem(f"topics/{missing}.yaml", 0, f"the required topic '{missing}' has no file",
+                                unreadable=True))  # fmt: skip
 
     seen_examples: dict[str, tuple[str, str, str]] = {}  # folded text -> (topic, file:line, lang)
     for file, topic in topic_files:
         if topic.id in ACTION_TOPICS and topic.kind != "action":
             problems.append(file.problem(("kind",), f"'{topic.id}' starts a flow: write 'kind: action'"))
         for region in topic.regions:
-            if region not in regions:
+            if region not in regions and region not in present_regions:
                 known = ", ".join(sorted(regions))
-                problems.append(
-                    file.problem(("regions", region), f"unknown region '{region}' (known: {known})")
-                )
+                problem = file.problem(("regions", region), f"unknown region '{region}' (known: {known})")
+                problems.append(replace(problem, about=f"regions/{region}.yaml"))
         if topic.answer is None:
             for region in sorted(set(regions) - set(topic.regions)):
                 problems.append(
@@ -382,7 +419,8 @@ def _cross_checks(
                 problems.append(file.problem(("related", index), "a topic cannot be related to itself"))
             elif related not in topic_ids:
                 hint = did_you_mean(related, sorted(topic_ids))
-                problems.append(file.problem(("related", index), f"unknown related topic '{related}'{hint}"))
+                problem = file.problem(("related", index), f"unknown related topic '{related}'{hint}")
+                problems.append(replace(problem, about=f"topics/{related}.yaml"))
         if topic.reviewed > today:
             problems.append(
                 file.problem(("reviewed",), f"the reviewed date {topic.reviewed} is in the future")

@@ -15,9 +15,14 @@ class Problem:
     warning: bool = False  # shown, but the content can still be used (e.g. a draft translation's gap)
     # The file could not be read at all (YAML syntax, not UTF-8): listed first, as other problems may follow from it.
     unreadable: bool = field(default=False, compare=False)
+    # For an "unknown ..." reference: the file that would define what it names ("topics/x.yaml"). When that file is
+    # missing, the first reference to it is where staff are told so (a missing file has no line of its own).
+    about: str = field(default="", compare=False)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
+        # Line 0: a file or folder that does not exist (it has no line to show)
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

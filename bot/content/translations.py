@@ -8,6 +8,7 @@ to English or Swedish meanwhile); in a reviewed language it is an error.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 
 from bot.content import schema
 from bot.content.languages import Language, Localized, base_language
@@ -66,8 +67,8 @@ class _Merge:
         self.problems: list[Problem] = []
         self.seen: dict[str, tuple[str, int]] = {}  # folded topic example -> (topic, line)
 
-    def error(self, path: tuple[str | int, ...], message: str) -> None:
-        self.problems.append(self.file.problem(path, message))
+    def error(self, path: tuple[str | int, ...], message: str, about: str = "") -> None:
+        self.problems.append(replace(self.file.problem(path, message), about=about))
 
     def missing(self, path: tuple[str | int, ...], message: str) -> None:
         """Something not translated yet: a warning in a draft language (it falls back), else an error."""
@@ -119,7 +120,8 @@ class _Merge:
             if region is None:
                 if region_id in self.unread:
                     continue
-                self.error(("regions", region_id), f"unknown region '{region_id}' (known: {', '.join(regions)})")
+                self.error(("regions", region_id), f"unknown region '{region_id}' (known: {', '.join(regions)})",
+                           f"regions/{region_id}.yaml")
                 continue
             if translated.name:
                 region.name[self.code] = translated.name  # type: ignore[index]
@@ -185,7 +187,7 @@ class _Merge:
                 if topic_id in self.unread:
                     continue
                 hint = did_you_mean(topic_id, topics)
-                self.error(("topics", topic_id), f"unknown topic '{topic_id}'{hint}")
+                self.error(("topics", topic_id), f"unknown topic '{topic_id}'{hint}", f"topics/{topic_id}.yaml")
                 continue
             self.topic(topic, translated, swedish[topic_id], seen)
         absent = [topic_id for topic_id in topics if topic_id not in self.model.topics]

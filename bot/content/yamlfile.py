@@ -50,12 +50,8 @@ class YamlSyntaxError(Exception):
 
 def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
     """Parse `path`; syntax errors raise `YamlSyntaxError`, duplicate keys come back as problems."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(
-            Problem(name, 1, f"the file is not UTF-8 text ({exc.reason})", unreadable=True)
-        ) from exc
+    raw = path.read_bytes()
+    text = _decode(raw, name)
     loader = _LOADER(text)
     try:
         node = loader.get_single_node()
@@ -63,10 +59,13 @@ def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        what = exc.problem or "cannot be read"
-        raise YamlSyntaxError(
-            Problem(name, line, f"YAML syntax error: {what}{_hint(exc)}", unreadable=True)
-        ) from exc
+        raise YamlSyntaxError(Problem(name, line, _syntax_message(exc, text), unreadable=True)) from exc
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
+        # (libyaml's position counts bytes, PyYAML's characters: find the character itself instead)
+        line, column = _position(text, max(text.find(chr(exc.character)), 0))
+        raise YamlSyntaxError(Problem(name, line, f"column {column} has the control character U+{exc.character:04X}"
+                                      ", which is not allowed in a content file: delete it (it is often "
+                                      "invisible; retype the line)", unreadable=True)) from exc  # fmt: skip
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {exc}", unreadable=True)) from exc
     finally:
@@ -78,24 +77,55 @@ def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
     return file, problems
 
 
-def _hint(exc: yaml.MarkedYAMLError) -> str:
-    problem = exc.problem or ""
+def _decode(raw: bytes, name: str) -> str:
+    """The file's text; a file that is not UTF-8 raises `YamlSyntaxError` at the line and column of its first bad
+    byte. A UTF-8 byte order mark and Windows line endings are fine (the YAML reader takes both)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise YamlSyntaxError(Problem(name, 1, "the file is saved as UTF-16 (\"Unicode\"), not UTF-8: save it "
+                                      "again with the encoding UTF-8", unreadable=True))  # fmt: skip
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = len(raw[start : exc.start].decode("utf-8", errors="replace")) + 1
+        latin = raw[exc.start : exc.start + 1].decode("latin-1")
+        guess = f" (perhaps '{latin}' saved in another encoding)" if latin.isalpha() else ""
+        raise YamlSyntaxError(Problem(name, line, f"the file is not UTF-8 text: column {column} has the byte "
+                                      f"0x{raw[exc.start]:02X}{guess}. Save the file with the encoding UTF-8, "
+                                      "or retype the characters there", unreadable=True)) from exc  # fmt: skip
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # Windows (and old Mac) line endings read as any
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of the character at `index`."""
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """What is wrong, in words staff can act on. libyaml does not name a tab, so the line itself is looked at."""
+    problem = exc.problem or "cannot be read"
+    mark = exc.problem_mark
+    if mark is not None:
+        line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        if "\t" in line:
+            return (f"a tab at column {line.index(chr(9)) + 1}: indent with spaces, never tabs "
+                    f"(YAML syntax error: {problem})")  # fmt: skip
     if "mapping values are not allowed" in problem:
-        return " (a text with ': ' in it must be put in quotes, or written as a block with '|')"
-    if "found character '\\t'" in problem:
-        return " (use spaces, not tabs, to indent)"
-    return ""
+        problem += " (a text with ': ' in it must be put in quotes, or written as a block with '|')"
+    return f"YAML syntax error: {problem}"
 
 
 def _map_lines(node: yaml.Node, path: PathKey, file: YamlFile, problems: list[Problem]) -> None:
     file.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key = str(key_node.value)
+            key, line = str(key_node.value), key_node.start_mark.line + 1
             if key in seen:
-                problems.append(Problem(file.name, key_node.start_mark.line + 1, f"'{key}' is written twice"))
-            seen.add(key)
+                problems.append(Problem(file.name, line, f"'{key}' is written twice (also at line {seen[key]}): "
+                                        "keep one of them"))  # fmt: skip
+            seen.setdefault(key, line)
             _map_lines(value_node, (*path, key), file, problems)
             file.lines[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):

@@ -1,0 +1,220 @@
+"""A content file broken the ways staff break them (removed, saved in the wrong encoding, a tab, an empty file, a key
+twice) gets one clear message at its real FILE:LINE, with the cause first: never a line 0, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config
+from bot.content import ContentError, load_content
+from bot.engine import Engine
+from bot.knowledge import Knowledge
+from bot.notify.smtp import EmailTransport
+from bot.runtime import Runtime
+from bot.storage import open_store
+from tests.conftest import CONTENT
+from tests.test_outbox import MailServer, free_port, settings_for, wait_for
+from tests.test_telegram import ADMIN, live_bot, onboard, text_of
+from tests.transcript import Clock
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target
+
+
+def _problems(directory: Path) -> list[str]:
+    with pytest.raises(ContentError) as raised:
+        load_content(directory)
+    return [str(p) for p in raised.value.problems]
+
+
+def _where(problem: str) -> tuple[str, int]:
+    file, line, _ = problem.split(":", 2)
+    return file, int(line)
+
+
+def _line_with(directory: Path, name: str, needle: str, start: int = 1) -> list[int]:
+    lines = (directory / name).read_text(encoding="utf-8").splitlines()
+    return [n for n, text in enumerate(lines, 1) if needle in text and n >= start]
+
+
+def test_a_removed_topic_file_is_the_first_problem_at_a_line_that_refers_to_it(content_copy: Path,
+                                                                                tmp_path: Path) -> None:  # fmt: skip
+    """The outside tester's #6a: the cause was 7th of 9, at line 0."""
+    (content_copy / "topics" / "arbetsformedlingen.yaml").rename(tmp_path / "arbetsformedlingen.yaml")
+    problems = _problems(content_copy)
+    first = problems[0]
+    assert "topics/arbetsformedlingen.yaml is missing" in first, problems
+    file, line = _where(first)
+    assert file.startswith("topics/"), "a topic's own reference is where staff look first"
+    assert line in _line_with(content_copy, file, "arbetsformedlingen"), (first, "is not a line naming it")
+    references = [p for p in problems[1:] if "'arbetsformedlingen'" in p]
+    assert references and f"{len(references)} other lines refer to it" in first
+    assert all(_where(p)[1] > 0 for p in problems), "no line 0"
+    with pytest.raises(ContentError) as raised:
+        load_content(content_copy)
+    assert str(raised.value).splitlines()[0] == first, "the admins' message starts with the cause too"
+
+
+def test_a_removed_region_file_is_the_first_problem_at_a_line_that_refers_to_it(content_copy: Path,
+                                                                                 tmp_path: Path) -> None:  # fmt: skip
+    (content_copy / "regions" / "vastervik.yaml").rename(tmp_path / "vastervik.yaml")
+    problems = _problems(content_copy)
+    assert "regions/vastervik.yaml is missing" in problems[0], problems[:3]
+    file, line = _where(problems[0])
+    assert line in _line_with(content_copy, file, "vastervik")
+    assert all(_where(p)[1] > 0 for p in problems)
+
+
+def test_a_missing_file_nothing_refers_to_is_named_without_a_line_0(content_copy: Path) -> None:
+    (content_copy / "crisis.yaml").unlink()
+    problems = _problems(content_copy)
+    assert problems[0].startswith("crisis.yaml: the crisis file is missing"), problems
+
+
+@pytest.mark.parametrize("where", ["end", "middle"])
+def test_invalid_utf8_is_reported_at_the_line_and_column_of_the_first_bad_byte(content_copy: Path,
+                                                                                where: str) -> None:  # fmt: skip
+    """The outside tester's #6b: bytes appended at the end of a 167-line file were reported at line 1."""
+    path = content_copy / "topics" / "arbetsformedlingen.yaml"
+    raw = path.read_bytes()
+    if where == "end":
+        path.write_bytes(raw + b"\xff\xfe bad bytes\n")
+        line, column = raw.count(b"\n") + 1, 1
+    else:  # an 'ä' saved as Latin-1 on line 10, as an old editor does
+        lines = raw.split(b"\n")
+        text = lines[9].decode("utf-8")
+        column = len(text) + 1
+        lines[9] += "ä".encode("latin-1")
+        path.write_bytes(b"\n".join(lines))
+        line = 10
+    problems = _problems(content_copy)
+    assert problems[0].startswith(f"topics/arbetsformedlingen.yaml:{line}: the file is not UTF-8 text: "
+                                  f"column {column} has the byte"), problems[0]  # fmt: skip
+    assert "UTF-8" in problems[0] and "Save the file" in problems[0]
+    if where == "middle":
+        assert "perhaps 'ä'" in problems[0]
+    assert not [p for p in problems if "unknown topic 'arbetsformedlingen'" in p], "its consequences are not listed"
+
+
+def test_a_file_saved_as_utf16_says_so(content_copy: Path) -> None:
+    path = content_copy / "topics" / "coompanion.yaml"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    problems = _problems(content_copy)
+    assert problems[0].startswith("topics/coompanion.yaml:1: the file is saved as UTF-16"), problems[0]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_an_empty_file_says_it_is_empty(content_copy: Path, text: str) -> None:
+    (content_copy / "topics" / "coompanion.yaml").write_text(text, encoding="utf-8")
+    problems = _problems(content_copy)
+    assert problems[0].startswith("topics/coompanion.yaml:1: the file is empty"), problems[0]
+
+
+def test_a_file_that_is_a_list_says_what_it_should_be(content_copy: Path) -> None:
+    (content_copy / "topics" / "coompanion.yaml").write_text("# a comment\n- one\n- two\n", encoding="utf-8")
+    problems = _problems(content_copy)
+    assert problems[0] == ("topics/coompanion.yaml:2: the file must be 'field: value' lines, "
+                           "but it is a list ('- ' lines)"), problems[0]  # fmt: skip
+
+
+@pytest.mark.parametrize("indent", ["\t", "  \t", "    -\t"])
+def test_a_tab_is_named_at_its_line_and_column(content_copy: Path, indent: str) -> None:
+    path = content_copy / "topics" / "coompanion.yaml"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    number = _line_with(content_copy, "topics/coompanion.yaml", "    - ")[0]
+    lines[number - 1] = indent + lines[number - 1].lstrip(" -" if indent.endswith("-\t") else " ")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    problems = _problems(content_copy)
+    assert problems[0].startswith(f"topics/coompanion.yaml:{number}: a tab at column {indent.index(chr(9)) + 1}: "
+                                  "indent with spaces, never tabs"), problems[0]  # fmt: skip
+
+
+def test_a_key_written_twice_names_both_lines(content_copy: Path) -> None:
+    path = content_copy / "topics" / "coompanion.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = _line_with(content_copy, "topics/coompanion.yaml", "kind:")[0]
+    path.write_text(text + "kind: answer\n", encoding="utf-8")
+    second = text.count("\n") + 1
+    assert f"topics/coompanion.yaml:{second}: 'kind' is written twice (also at line {first}): keep one of them" in (
+        _problems(content_copy))
+
+
+def test_a_control_character_is_named_at_its_line_and_column(content_copy: Path) -> None:
+    path = content_copy / "topics" / "coompanion.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "# ok\nrelated: [x\x01]\n", encoding="utf-8")
+    line = text.count("\n") + 2
+    problems = _problems(content_copy)
+    assert problems[0].startswith(f"topics/coompanion.yaml:{line}: column 12 has the control character U+0001"), (
+        problems[0])
+
+
+@pytest.mark.parametrize("bom, newline", [(b"\xef\xbb\xbf", b"\n"), (b"", b"\r\n"), (b"\xef\xbb\xbf", b"\r\n")])
+def test_a_bom_and_windows_line_endings_load_and_keep_the_line_numbers(content_copy: Path, bom: bytes,
+                                                                        newline: bytes) -> None:  # fmt: skip
+    """Notepad's "UTF-8 with BOM" and CRLF endings are fine; a mistake in such a file is at its real line."""
+    path = content_copy / "topics" / "coompanion.yaml"
+    raw = path.read_bytes()
+    path.write_bytes(bom + raw.replace(b"\n", newline))
+    assert "coompanion" in load_content(content_copy).topics
+    line = _line_with(content_copy, "topics/coompanion.yaml", "related:")[0]
+    path.write_bytes(bom + raw.replace(b"\nrelated:", b"\nrelatd:").replace(b"\n", newline))
+    assert f"topics/coompanion.yaml:{line}: unknown field 'relatd' (did you mean 'related'?)" in (
+        _problems(content_copy))
+
+
+# --- the running bot: the last good content stays, the admins are told the cause first -----------------------------
+
+
+async def test_telegram_bot_keeps_the_last_good_content_and_tells_the_admins_the_cause_first(
+    tmp_path: Path, clock: Clock
+) -> None:
+    async with live_bot(tmp_path, clock) as live:
+        await onboard(live)
+        path = live.content_dir / "topics" / "arbetsformedlingen.yaml"
+        path.rename(tmp_path / "away.yaml")
+        warning = await live.api.wait_for_sent(lambda r: r.chat_id == ADMIN, timeout=60)
+        lines = warning.text.splitlines()
+        assert lines[0] == "Innehållet har fel; boten fortsätter med det förra:"
+        assert "topics/arbetsformedlingen.yaml is missing" in lines[1], lines
+        file, line = _where(lines[1])
+        assert line in _line_with(live.content_dir, file, "arbetsformedlingen")
+        answer = await live.say("vad gör arbetsförmedlingen")
+        assert "arbetsförmedlingen" in text_of(answer).lower(), "the last good content keeps answering"
+        before = live.engine.knowledge
+        (tmp_path / "away.yaml").rename(path)
+        await wait_for(lambda: live.engine.knowledge is not before, timeout=120)  # reloaded once it is back
+
+
+async def test_web_process_mails_the_admins_when_changed_content_cannot_be_used(
+    tmp_path: Path, knowledge: Knowledge
+) -> None:
+    """`socialbot web` without Telegram: the admins' e-mail is told (it was told nobody)."""
+    mail_port = free_port()
+    server = MailServer(mail_port)
+    server.start()
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    config = Config(content_dir=content, state_dir=tmp_path / "state", admin_emails=("admin@example.se",))
+    engine = Engine(knowledge, open_store(config.state_dir), channel="web")
+    runtime = Runtime(engine, config, {"email": EmailTransport(settings_for(mail_port))})
+    try:
+        await runtime.start()
+        path = content / "topics" / "coompanion.yaml"
+        path.write_bytes(path.read_bytes() + b"\xff\n")
+        await wait_for(lambda: len(server.inbox.messages) >= 1, timeout=120)
+        body = server.inbox.messages[0].get_content()
+        line = path.read_bytes().count(b"\n")
+        assert f"topics/coompanion.yaml:{line}: the file is not UTF-8 text" in body, body
+        assert engine.knowledge is knowledge, "the last good content stays"
+    finally:
+        await runtime.stop()
+        engine.store.close()
+        server.stop()

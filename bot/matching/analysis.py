@@ -21,7 +21,7 @@ from bot.matching.normalize import STOPWORDS, fold, script, stems
 WORD_SHARE = 0.6  # share of the word view in a vector; the rest is character n-grams
 NGRAMS = (4,)  # character n-gram sizes in the word view (the char view has 2-5)
 CHAR_SIZES = (2, 3, 4, 5)  # character n-gram sizes of the second view (for the logistic regression)
-MAX_CORRECTIONS = 50_000  # the spelling cache is bounded: garbage input must not grow memory forever
+MAX_CORRECTIONS = 10_000  # the spelling cache is bounded: garbage input must not grow memory forever
 
 
 class Analyzer:
@@ -41,7 +41,7 @@ class Analyzer:
             self._known_prefixes = frozenset(tables["known_prefixes"])
             self._known_stems = frozenset(tables["known_stems"])
             self._known = frozenset(self._words)
-            self._idf, self._char_idf = dict(tables["word"]), dict(tables["char"])
+            self._idf, self._char_idf = tables["word"], tables["char"]  # read only: shared, not copied
             return
         self._vocabulary = {"sv": Counter(), "en": Counter()}
         words: set[str] = set()
@@ -202,18 +202,19 @@ def _idf(doc_freq: Counter[str], documents: int) -> dict[str, float]:
     return {f: math.log((1 + documents) / (1 + df)) + 1.0 for f, df in doc_freq.items()}
 
 
-@lru_cache(maxsize=16384)
-def char_grams(text: str) -> Counter[str]:
-    """Character n-grams inside word boundaries: " asf ", " as", "asf", ... for every size in CHAR_SIZES.
-
-    Cached (do not change the result): training, `validate` and a repeated question read the same texts.
-    """
+def count_char_grams(text: str) -> Counter[str]:
+    """Character n-grams inside word boundaries: " asf ", " as", "asf", ... for every size in CHAR_SIZES."""
     grams: list[str] = []
     for word in fold(text).split():
         padded = f" {word} "
         for size in CHAR_SIZES:
             grams += [padded[i : i + size] for i in range(len(padded) - size + 1)]
     return Counter(grams)
+
+
+# Cached (do not change the result): training and `validate` read the same texts again. A person's question is
+# counted with `count_char_grams`: some 10 KB a question, a cache of every question asked grew the process.
+char_grams = lru_cache(maxsize=16384)(count_char_grams)
 
 
 def _compile_synonyms(synonyms: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, ...]]:

@@ -107,7 +107,8 @@ class LinearModel:
             names: list[str] = data["features"].tolist()
             return cls(
                 classes=tuple(str(c) for c in data["classes"]),
-                features={name: i for i, name in enumerate(names)},
+                # interned: the same names are the analyzer's idf tables' keys (bot/matching/matcher.py)
+                features={sys.intern(name): i for i, name in enumerate(names)},
                 weights=data["weights"],
                 bias=data["bias"],
             )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +26,7 @@ import numpy as np
 from bot.cachefile import save_arrays
 from bot.content.model import Content
 from bot.language import LanguageDetector
-from bot.matching.analysis import Analyzer, char_grams
+from bot.matching.analysis import Analyzer, count_char_grams
 from bot.matching.linear import LinearModel, training_key
 
 OUT_OF_SCOPE = "__out_of_scope__"
@@ -133,7 +134,7 @@ class TopicMatcher:
 
     def _char(self, text: str) -> np.ndarray:
         """The character view's probabilities (as `char_model.probabilities(analyzer.char_vector(text))`)."""
-        return self.char_model.probabilities_of_counts(char_grams(text), self.char_idf)
+        return self.char_model.probabilities_of_counts(count_char_grams(text), self.char_idf)
 
     def _combined(self, text: str, vector: dict[str, float]) -> np.ndarray:
         values = self.model.scores(vector)
@@ -223,9 +224,9 @@ def _load_tables(cache_dir: Path | None, key: str) -> dict[str, Any] | None:
         with np.load(cache_dir / f"analyzer-{key}.npz", allow_pickle=False) as data:
             tables: dict[str, Any] = {name: data[name].tolist() for name in _LISTS}
             for name in _MAPS:
-                tables[name] = dict(
-                    zip(data[f"{name}.keys"].tolist(), data[f"{name}.values"].tolist(), strict=True)
-                )
+                # interned: the idf tables' n-grams are the models' feature names, held once
+                keys = map(sys.intern, data[f"{name}.keys"].tolist())
+                tables[name] = dict(zip(keys, data[f"{name}.values"].tolist(), strict=True))
     except (OSError, ValueError, KeyError):
         return None
     tables["vocabulary"] = {lang: tables.pop(f"vocabulary.{lang}") for lang in ("sv", "en")}

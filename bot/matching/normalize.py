@@ -174,7 +174,7 @@ _SCRIPT_STEMMERS = {
 }
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # the content's vocabulary and the words people use most; some 200 bytes a word
 def stems(word: str) -> tuple[str, ...]:
     """The stems of a folded word in the languages written in its script (one when they agree).
 

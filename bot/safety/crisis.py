@@ -40,7 +40,7 @@ MAX_GAP = 2  # words allowed between two words of a signal
 ORDINARY_RATE = 0.005  # share of the content's ordinary sentences the example threshold may catch
 MIN_THRESHOLD = 0.35  # never closer than this counts as "close", whatever the content says
 GRAMS = (3, 4, 5)
-MAX_SEEN_WORDS = 50_000  # words whose signal words are remembered
+MAX_SEEN_WORDS = 10_000  # words whose signal words are remembered (a few MB: people reuse their words)
 MIN_WORDS_FOR_EXAMPLES = 3  # "hjälp" alone is a request for the help text, not a sentence like an example
 
 _SPECIAL = str.maketrans({
@@ -80,7 +80,7 @@ _SPOKEN = {
 }  # fmt: skip
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)  # bounded by memory: some 200 bytes a word
 def _stems(word: str) -> frozenset[str]:
     """Swedish and English stems of a (Latin) word, for word forms: sparkade ~ sparkar, abused ~ abuses."""
     if len(word) < 4 or not word.isascii():
@@ -112,7 +112,7 @@ class Signal:
         return self.words[0][:2] if self.words else ""
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)  # bounded by memory: some 200 bytes a pair; `_SignalIndex` keeps each word's matches
 def _word_matches(wanted: str, word: str, in_phrase: bool = False) -> bool:
     """The same word, another form of it (by stem), a longer form of a long word, or one typo away
     (two for long words; four-letter words only inside a phrase and with the same first letter)."""

@@ -27,7 +27,7 @@ from bot.content import load_content  # noqa: E402
 from bot.matching import TopicMatcher  # noqa: E402
 from bot.matching.evaluation import load_questions  # noqa: E402
 from bot.safety import crisis  # noqa: E402
-from bot.safety.crisis import CrisisDetector, Signal, _in_order, _squeeze, normalise  # noqa: E402
+from bot.safety.crisis import CrisisDetector, Signal, _in_order, _squeeze, normalise, word_starts  # noqa: E402
 
 
 def plain_scan(detector: CrisisDetector) -> Callable[[str], Signal | None]:
@@ -40,7 +40,7 @@ def plain_scan(detector: CrisisDetector) -> Callable[[str], Signal | None]:
         openings = {w[:2] for w in words}
         for signal in detector.signals:
             if not signal.words:
-                if signal.squashed and signal.squashed in squashed:
+                if signal.in_squashed(squashed, word_starts(norm)):
                     return signal
             elif signal.opening in openings and _in_order(signal.words, words):
                 return signal

@@ -95,8 +95,44 @@ def test_misspelled_indirect_and_other_languages_are_caught(knowledge: Knowledge
 
 def test_normalise_keeps_every_script() -> None:
     assert normalise("Jag ÄR rädd!!") == "jag ar radd"
-    assert normalise("می‌خواهم") == normalise("میخواهم")
-    assert normalise("б'є мене") == "бє мене"
+    assert normalise("می‌خواهم") == normalise("میخواهم") == normalise("مي خواهم").replace(" ", "")
+    assert normalise("б'є мене") == normalise("бє мене") == normalise("бьє мене")
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("أُرِيدُ أَنْ أَمُوتَ", "اريد ان اموت"),  # tashkeel, hamza on alef
+        ("حياة", "حياه"),  # teh marbuta
+        ("إلى", "الي"),  # alef maksura, Arabic and Persian yeh
+        ("كشتن", "کشتن"),  # Arabic and Persian kaf
+        ("٣ حبوب", "3 حبوب"),  # Arabic-Indic digits
+        ("زندگی‌ام", "زندگيام"),  # zero-width non-joiner
+        ("зґвалтував", "згвалтував"),  # Ukrainian ґ typed as г
+        ("вбити", "вбiти"),  # a Latin i inside a Cyrillic word
+        ("суїцид", "суицид"),  # Ukrainian and Russian letters
+        ("ሠ", "ሰ"),  # Ge'ez letters Tigrinya writers use for one sound
+        ("ዓመጽ", "ኣመጽ"),
+    ],
+)
+def test_normalise_makes_spellings_of_one_word_one(one: str, other: str) -> None:
+    assert normalise(one) == normalise(other)
+
+
+def test_a_non_latin_signal_takes_words_between_and_prefixes_but_not_any_letters() -> None:
+    from bot.safety.crisis import Signal, word_starts
+
+    def found(signal: str, lang: str, message: str) -> bool:
+        norm = normalise(message)
+        return Signal.of(signal, lang).in_squashed(norm.replace(" ", ""), word_starts(norm))
+
+    assert found("اريد ان اموت", "ar", "انا اريد حقا ان اموت")  # a word between
+    assert found("يضربني", "ar", "وبيضربني كل يوم")  # "and" + the present prefix
+    assert found("ما اقدر اتنفس", "ar", "صدري يوجعني وما اقدر اتنفس")  # "and" on a short word
+    assert found("می خواهم بمیرم", "fa", "میخواهم بمیرم")  # split or joined
+    assert found("не хочу жити", "uk", "я не хочу більше жити")
+    assert not found("бє мене", "uk", "що ви зберігаєте про мене")  # inside another word
+    assert not found("اريد ان اموت", "ar", "اريد ان اعرف كيف احصل على عمل حتى لا اموت من الجوع")  # too far apart
 
 
 def test_threshold_comes_from_the_content_and_is_reported(knowledge: Knowledge) -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from bot.knowledge import Knowledge
 from bot.safety import crisis
-from bot.safety.crisis import Signal, _in_order, _squeeze, detector_for, normalise, ordinary_sentences
+from bot.safety.crisis import (
+    Signal,
+    _in_order,
+    _squeeze,
+    detector_for,
+    normalise,
+    ordinary_sentences,
+    word_starts,
+)
 
 MESSAGES = [
     "jag vill inte leva längre",
@@ -66,7 +74,7 @@ def test_the_signal_index_finds_what_checking_every_signal_finds(knowledge: Know
         words = tuple(_squeeze(w) for w in norm.split())
         openings = {w[:2] for w in words}
         for signal in detector.signals:
-            if not signal.words and signal.squashed in norm.replace(" ", ""):
+            if not signal.words and signal.in_squashed(norm.replace(" ", ""), word_starts(norm)):
                 return signal
             if signal.words and signal.opening in openings and _in_order(signal.words, words):
                 return signal

@@ -7,7 +7,8 @@ in, both written by staff in content/crisis.yaml:
 - signals: short phrases. A message holding a signal's words in order (a word or two in between, small
   typos, longer word forms) is a crisis. Phrases in scripts without a case-insensitive Latin spelling
   (Arabic, Persian, Tigrinya, Cyrillic) are found as text, ignoring spaces, since those spellings vary in
-  where words are split (Persian "می‌خواهم" / "میخواهم" / "می خواهم").
+  where words are split (Persian "می‌خواهم" / "میخواهم" / "می خواهم") and words take prefixes and endings
+  (Arabic و/ف/ب/ال, "يضربني" in "وبيضربني"); their words in order, a word or two between them.
 - examples: whole sentences. A message whose character n-grams are close enough to an example is a
   crisis. "Close enough" is a threshold chosen by cross-validation over the content alone: each example
   left out in turn against the others, every topic example, out-of-scope example and look-alike
@@ -22,7 +23,7 @@ import contextlib
 import hashlib
 import math
 import re
-import unicodedata
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass
@@ -34,32 +35,43 @@ import numpy as np
 from bot.cachefile import save_arrays
 from bot.content.model import Content, Crisis
 from bot.content.problems import Problem
-from bot.matching.normalize import stems
+from bot.matching.normalize import fold, script, stems
 
 MAX_GAP = 2  # words allowed between two words of a signal
+MAX_GAP_CHARS = 12  # letters allowed between two words of a non-Latin signal (about two words)
 ORDINARY_RATE = 0.005  # share of the content's ordinary sentences the example threshold may catch
 MIN_THRESHOLD = 0.35  # never closer than this counts as "close", whatever the content says
 GRAMS = (3, 4, 5)
 MAX_SEEN_WORDS = 10_000  # words whose signal words are remembered (a few MB: people reuse their words)
 MIN_WORDS_FOR_EXAMPLES = 3  # "hjälp" alone is a request for the help text, not a sentence like an example
 
-_SPECIAL = str.maketrans({
-    "æ": "ae", "ø": "o", "ß": "ss", "ð": "d", "þ": "th", "ł": "l", "œ": "oe",
-    # Arabic and Persian letters written in more than one way
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ي": "ی", "ك": "ک", "ؤ": "و", "ئ": "ی",
-    "ـ": None, "\u200c": None, "\u200d": None,  # tatweel, zero-width (non-)joiner
-    "'": None, "’": None, "ʼ": None, "`": None,  # apostrophes inside words: б'є, don't
+# What the matcher's fold (bot/matching/normalize.py: accents and marks, Arabic tashkeel and hamza seats,
+# Persian yeh/kaf, Arabic-Indic digits, Ge'ez letter series) keeps apart but people in a hurry do not:
+# before folding, apostrophes inside words go (б'є, don't: one word) and Arabic teh marbuta, alef wasla and
+# Persian heh forms become heh, Ukrainian ґ becomes г ...
+_BEFORE = str.maketrans({
+    "'": None, "’": None, "ʼ": None, "`": None, "‘": None, "ʻ": None,
+    "ة": "ه", "ٱ": "ا", "ۀ": "ه", "ە": "ه", "ۃ": "ه", "ґ": "г", "Ґ": "г",
 })  # fmt: skip
-_NOT_WORD = re.compile(r"[\W_]+")
+# ... and after folding, the Cyrillic letters Ukrainian and Russian keyboards spell differently become one
+# (і/ї/ы -> и, є/э -> е, soft and hard signs dropped: "б'є" = "бье" = "бе", "жити" ~ "жить"), and in Tigrinya
+# ሀ/ሐ and ዐ/አ/ኣ, which writers confuse.
+_AFTER = str.maketrans({
+    "і": "и", "ы": "и", "є": "е", "э": "е", "ь": None, "ъ": None,
+    **{chr(0x1200 + order): chr(0x1210 + order) for order in range(8)},
+    **{chr(0x12D0 + order): chr(0x12A0 + order) for order in range(8)},
+    "አ": "ኣ", "ዐ": "ኣ", "ዓ": "ኣ",  # a, ʿa and ʾa: one letter here
+})  # fmt: skip
+_LATIN_I = re.compile(r"(?<=[\u0430-\u045f])i|i(?=[\u0430-\u045f])")  # a Latin i typed inside a Cyrillic word
 _LATIN = re.compile(r"^[a-z0-9 ]*$")
 
 
 def normalise(text: str) -> str:
     """Lower case, no accents or marks, words of any script separated by single spaces."""
-    text = unicodedata.normalize("NFKD", text.casefold()).translate(_SPECIAL)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFC", text).translate(_SPECIAL)
-    return _NOT_WORD.sub(" ", text).strip()
+    folded = fold(text.translate(_BEFORE))
+    if folded.isascii():
+        return folded
+    return " ".join(_LATIN_I.sub("и", folded.translate(_AFTER)).split())
 
 
 _HELD = re.compile(r"(.)\1{2,}")
@@ -91,6 +103,33 @@ def _stems(word: str) -> frozenset[str]:
 # --- signals -------------------------------------------------------------------------------------
 
 
+# Letters a word of a non-Latin signal may begin inside a message word: Arabic and Persian attach
+# particles and articles in front (و ف ب ل ال, می), Tigrinya and Ukrainian prefixes are shorter. A short
+# word may begin less far in: "бє" never inside "зберігаєте", but Arabic "ما" in "وما" ("and not").
+_PREFIX = {"arabic": 3, "ethiopic": 2, "cyrillic": 2}
+
+
+def _inside(part: str) -> int:
+    """How many letters into a message word a (normalised) word of a non-Latin signal may begin."""
+    kind = script(part)
+    shortest = 1 if kind == "arabic" else 0
+    return min(_PREFIX.get(kind, 2), max(shortest, len(part) - 2))
+
+
+def _begins_word(position: int, starts: tuple[int, ...], inside: int) -> bool:
+    """Whether `position` in a squashed message is at most `inside` letters into a word."""
+    return position - starts[bisect_right(starts, position) - 1] <= inside
+
+
+def word_starts(norm: str) -> tuple[int, ...]:
+    """Where each word of a normalised message begins once its spaces are taken out."""
+    starts, position = [], 0
+    for word in norm.split(" "):
+        starts.append(position)
+        position += len(word)
+    return tuple(starts)
+
+
 @dataclass(frozen=True)
 class Signal:
     text: str  # as written in content
@@ -98,13 +137,42 @@ class Signal:
     words: tuple[str, ...]  # normalised; empty for a non-Latin signal
     squashed: str  # normalised without spaces, for non-Latin signals
     line: int = 0
+    parts: tuple[str, ...] = ()  # a non-Latin signal's words, normalised
+    inside: tuple[int, ...] = ()  # for each part: how many letters into a message word it may begin
 
     @classmethod
     def of(cls, text: str, lang: str, line: int = 0) -> Signal:
         norm = normalise(text)
         if _LATIN.match(norm):
             return cls(text, lang, tuple(_squeeze(w) for w in norm.split()), "", line)
-        return cls(text, lang, (), norm.replace(" ", ""), line)
+        parts = tuple(norm.split())
+        inside = tuple(_inside(part) for part in parts)
+        return cls(text, lang, (), norm.replace(" ", ""), line, parts, inside)
+
+    def in_squashed(self, squashed: str, starts: tuple[int, ...]) -> bool:
+        """A non-Latin signal's words in order in the message without spaces (`starts`: where its words
+        begin), at most MAX_GAP_CHARS letters between two of them: "اريد ان اموت" in "انا اريد فعلا ان اموت",
+        "не хочу жити" in "не хочу більше жити". Each word begins a message word or, if it is long enough, a
+        few letters into one (Arabic و/ب/ال, "يضربني" in "وبيضربني"; Persian "خواهم" in "میخواهم")."""
+        parts, inside = self.parts, self.inside
+        if not parts:
+            return False
+        start = squashed.find(parts[0])
+        while start >= 0:
+            if _begins_word(start, starts, inside[0]):
+                end = start + len(parts[0])
+                for part, allowed in zip(parts[1:], inside[1:], strict=True):
+                    limit = end + MAX_GAP_CHARS + len(part)
+                    found = squashed.find(part, end, limit)
+                    while found >= 0 and not _begins_word(found, starts, allowed):
+                        found = squashed.find(part, found + 1, limit)
+                    if found < 0:
+                        break
+                    end = found + len(part)
+                else:
+                    return True
+            start = squashed.find(parts[0], start + 1)
+        return False
 
     @property
     def opening(self) -> str:
@@ -199,7 +267,12 @@ class _SignalIndex:
         for index, signal in enumerate(signals):
             for w in set(signal.words):
                 self.by_word[w].append(index)
-        self.squashed = [i for i, signal in enumerate(signals) if not signal.words and signal.squashed]
+        # Non-Latin signals by the first two letters of their longest word: a message without those two
+        # letters side by side cannot hold the signal (and a message in Latin letters holds none of them).
+        self.squashed_by_pair: dict[str, list[int]] = defaultdict(list)
+        for index, signal in enumerate(signals):
+            if not signal.words and signal.parts:
+                self.squashed_by_pair[max(signal.parts, key=len)[:2]].append(index)
         self._seen: dict[str, frozenset[str]] = {}  # word -> its signal words: people reuse their words
 
     def candidates(self, word: str) -> frozenset[str]:
@@ -220,19 +293,25 @@ class _SignalIndex:
             found |= self.by_delete.get(variant, set())
         return frozenset(w for w in found if _word_matches(w, word, True))
 
-    def first(self, words: tuple[str, ...], squashed: str) -> Signal | None:
-        """The first signal (in content order) in the message: its words in order (`_in_order`), or the text of
-        a non-Latin one anywhere in the squashed message."""
+    def first(self, words: tuple[str, ...], norm: str) -> Signal | None:
+        """The first signal (in content order) in the normalised message `norm` (`words`: its words, squeezed):
+        its words in order (`_in_order`), or a non-Latin one in the message without spaces (`in_squashed`)."""
+        squashed = norm.replace(" ", "")
+        starts = word_starts(norm) if not squashed.isascii() else ()
         matches = [self.candidates(word) for word in words]
         present: set[str] = set().union(*matches)
         openings = {w[:2] for w in words}
-        possible = set(self.squashed)
+        possible: set[int] = set()
+        if not squashed.isascii():
+            pairs = {squashed[i : i + 2] for i in range(len(squashed) - 1)} | set(squashed)
+            for pair in pairs & self.squashed_by_pair.keys():
+                possible.update(self.squashed_by_pair[pair])
         for w in present:
             possible.update(self.by_word[w])
         for index in sorted(possible):
             signal = self.signals[index]
             if not signal.words:
-                if signal.squashed in squashed:
+                if signal.in_squashed(squashed, starts):
                     return signal
             elif (
                 signal.opening in openings and set(signal.words) <= present and _in_order(signal.words, words)
@@ -448,7 +527,7 @@ class CrisisDetector:
         return " ".join(words)
 
     def _signal_in(self, norm: str) -> Signal | None:
-        return self.signal_index.first(tuple(_squeeze(w) for w in norm.split()), norm.replace(" ", ""))
+        return self.signal_index.first(tuple(_squeeze(w) for w in norm.split()), norm)
 
 
 def ordinary_sentences(content: Content) -> Iterator[tuple[str, str, int, str]]:

@@ -8,14 +8,20 @@ measured on a fresh detector, so that no word is remembered from the other's run
 (signals + the nearest crisis example) and the matcher for scale.
 
     python bench/crisis.py [--rounds 3]
+    python bench/crisis.py --against main   # this tree's full check beside main's, message by message
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
 import os
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -73,10 +79,57 @@ def fresh_detector(content_dir: Path, cache: Path) -> CrisisDetector:
     return detector
 
 
+def reference_check(ref: str, workdir: Path) -> Callable[[str], object]:
+    """The full check of another commit (its bot/safety/crisis.py and content/), beside this tree's code."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "content", "bot/safety/crisis.py",
+                              "bot/matching/normalize.py"],
+                             check=True, capture_output=True).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(workdir, filter="data")
+    spec = importlib.util.spec_from_file_location("crisis_reference", workdir / "bot/safety/crisis.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    detector = module.detector_for(load_content(workdir / "content"), workdir)
+    assert detector is not None
+    return detector.check  # type: ignore[no-any-return]
+
+
+def paired(ref: str, texts: dict[str, list[str]]) -> None:
+    """This tree's full check against `ref`'s, message by message, which goes first alternating: the ratio
+    holds on a loaded machine (both pay the same load at the same moment)."""
+    with tempfile.TemporaryDirectory() as workdir:
+        theirs = reference_check(ref, Path(workdir))
+        ours = fresh_detector(ROOT / "content", ROOT / "state" / "cache").check
+        for name, batch in texts.items():
+            mine: list[float] = []
+            other: list[float] = []
+            for i, text in enumerate(batch):
+                first, second = (ours, theirs) if i % 2 else (theirs, ours)
+                a, b = timings(first, [text])[0], timings(second, [text])[0]
+                mine.append(a if first is ours else b)
+                other.append(b if first is ours else a)
+            print(f"{name:<28} {ref}: {summary(other)}")
+            print(f"{'':<28} this tree: {summary(mine)}  ratio this/{ref}: "
+                  f"{statistics.mean(mine) / statistics.mean(other):.2f} (means), "
+                  f"{statistics.median(mine) / statistics.median(other):.2f} (medians)")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--against", metavar="REF", help="compare the full check with a commit's (e.g. main)")
     args = parser.parse_args()
+    if args.against:
+        print(f"uptime: load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        sets = {"questions + fresh (sv, en)": ("questions", "fresh")}
+        sets |= {f"languages/{path.stem}": (f"languages/{path.stem}",)
+                 for path in sorted((ROOT / "tests/eval/languages").glob("*.yaml"))}  # fmt: skip
+        batches = {name: [q.text for n in files for q in load_questions(ROOT / f"tests/eval/{n}.yaml")] * args.rounds
+                   for name, files in sets.items()}  # fmt: skip
+        paired(args.against, batches)
+        return 0
     content_dir, cache = ROOT / "content", ROOT / "state" / "cache"
     texts = [
         q.text for name in ("questions", "fresh") for q in load_questions(ROOT / f"tests/eval/{name}.yaml")

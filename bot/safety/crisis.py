@@ -24,7 +24,7 @@ import hashlib
 import math
 import re
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass
 from functools import lru_cache
@@ -245,6 +245,12 @@ def _deletes(word: str, depth: int) -> set[str]:
     return found
 
 
+def _keys(parts: tuple[str, ...]) -> set[str]:
+    """Three letters side by side in a word of a non-Latin signal (its whole longest word if all are shorter)."""
+    found = {part[i : i + 3] for part in parts for i in range(len(part) - 2)}
+    return found or {max(parts, key=len)}
+
+
 class _SignalIndex:
     """Which signal words each word of a message can be, found without comparing it to every signal word:
     exact words, longer forms (by prefix), stems and typos (by a deletion index) give the candidates, and
@@ -267,12 +273,14 @@ class _SignalIndex:
         for index, signal in enumerate(signals):
             for w in set(signal.words):
                 self.by_word[w].append(index)
-        # Non-Latin signals by the first two letters of their longest word: a message without those two
-        # letters side by side cannot hold the signal (and a message in Latin letters holds none of them).
-        self.squashed_by_pair: dict[str, list[int]] = defaultdict(list)
-        for index, signal in enumerate(signals):
-            if not signal.words and signal.parts:
-                self.squashed_by_pair[max(signal.parts, key=len)[:2]].append(index)
+        # Non-Latin signals by three letters side by side in one of their words, the three fewest signals
+        # share: a message without them cannot hold the signal (and a message in Latin letters holds none).
+        self.squashed_by_key: dict[str, list[int]] = defaultdict(list)
+        keys = {index: _keys(signal.parts) for index, signal in enumerate(signals) if signal.parts}
+        sharing = Counter(key for found in keys.values() for key in found)
+        for index, found in keys.items():
+            self.squashed_by_key[min(found, key=lambda key: (sharing[key], key))].append(index)
+        self.key_lengths = sorted({len(key) for key in self.squashed_by_key})
         self._seen: dict[str, frozenset[str]] = {}  # word -> its signal words: people reuse their words
 
     def candidates(self, word: str) -> frozenset[str]:
@@ -303,9 +311,9 @@ class _SignalIndex:
         openings = {w[:2] for w in words}
         possible: set[int] = set()
         if not squashed.isascii():
-            pairs = {squashed[i : i + 2] for i in range(len(squashed) - 1)} | set(squashed)
-            for pair in pairs & self.squashed_by_pair.keys():
-                possible.update(self.squashed_by_pair[pair])
+            keys = {squashed[i : i + n] for n in self.key_lengths for i in range(len(squashed) - n + 1)}
+            for key in keys & self.squashed_by_key.keys():
+                possible.update(self.squashed_by_key[key])
         for w in present:
             possible.update(self.by_word[w])
         for index in sorted(possible):

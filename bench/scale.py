@@ -36,6 +36,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.http_client import Client  # noqa: E402
 from tests.pgcluster import _free_port, start, stop  # noqa: E402
 
 QUESTIONS = [
@@ -57,6 +58,12 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
     return total / TICKS
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores, everyone's processes), from /proc/stat."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / TICKS  # user..steal, less idle and iowait
 
 
 def postgres_pids() -> list[int]:
@@ -130,51 +137,65 @@ async def wait_healthy(bases: list[str], timeout: float = 120) -> None:
                 await asyncio.sleep(0.2)
 
 
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+TEXT_FIELDS = [b',"text":' + _json(question) + b"}" for question in QUESTIONS]  # request bodies, pre-encoded
+
+
 async def drive(bases: list[str], seconds: float, clients: int, sticky: bool = False) -> dict[str, float]:
     """Many people at once for `seconds`; returns throughput and latency. Each request goes to the next
-    worker in turn, or with `sticky` each person stays with one worker (as behind a sticky proxy)."""
-    turn = itertools.cycle(bases)
+    worker in turn, or with `sticky` each person stays with one worker (as behind a sticky proxy). The client is
+    bench/http_client.py: kept-alive connections and pre-built requests, so that it takes little of the CPU."""
+    turn = itertools.cycle(range(len(bases)))
     latencies: list[float] = []
     failures = 0
     people = itertools.count()
     stop_at = time.monotonic() + seconds
+    opened: list[Client] = []
 
-    async def person(session: aiohttp.ClientSession) -> None:
+    async def person() -> None:
         nonlocal failures
         rng = random.Random()
+        connections = [Client(base) for base in bases]  # this person's kept-alive connection to each worker
+        opened.extend(connections)
         while time.monotonic() < stop_at:
             who = next(people)
-            headers = {"X-Forwarded-For": f"10.{who // 65536 % 256}.{who // 256 % 256}.{who % 256}"}
-            conversation = None
+            headers = f"X-Forwarded-For: 10.{who // 65536 % 256}.{who // 256 % 256}.{who % 256}\r\n".encode()
+            conversation = b"null"
             buttons: list[str] = []
             mine = next(turn)
             for _ in range(PER_CONVERSATION):
-                if conversation and buttons and rng.random() < 0.3:
-                    body = {"conversation": conversation, "button": rng.choice(buttons)}
+                if buttons and rng.random() < 0.3:
+                    body = b'{"conversation":' + conversation + b',"button":' + _json(rng.choice(buttons)) + b"}"
                 else:
-                    body = {"conversation": conversation, "text": rng.choice(QUESTIONS)}
+                    body = b'{"conversation":' + conversation + rng.choice(TEXT_FIELDS)
+                client = connections[mine if sticky else next(turn)]
                 began = time.perf_counter()
-                base = mine if sticky else next(turn)
-                async with session.post(base + "/api/messages", json=body, headers=headers) as response:
-                    answer = await response.json()
+                status, raw = await client.send(client.post_json("/api/messages", body, headers))
                 latencies.append(time.perf_counter() - began)
-                if response.status != 200:
+                if status != 200:
                     failures += 1
                     break
-                conversation = answer["conversation"]
-                buttons = [b["data"] for r in answer["replies"] for b in r.get("buttons", [])][:4]
-                if conversation is None:
+                answer = json.loads(raw)
+                if answer["conversation"] is None:
                     break
+                conversation = _json(answer["conversation"])
+                buttons = [b["data"] for r in answer["replies"] for b in r.get("buttons", [])][:4]
 
-    connector = aiohttp.TCPConnector(limit=clients * 2)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        began = time.perf_counter()
-        await asyncio.gather(*(person(session) for _ in range(clients)))
-        elapsed = time.perf_counter() - began
+    began = time.perf_counter()
+    try:
+        await asyncio.gather(*(person() for _ in range(clients)))
+    finally:
+        for client in opened:
+            client.close()
+    elapsed = time.perf_counter() - began
     latencies.sort()
     return {
         "requests": len(latencies),
         "failures": failures,
+        "seconds": elapsed,
         "per_second": len(latencies) / elapsed,
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
@@ -229,12 +250,22 @@ def main() -> None:
                 # CPU per request of each part: on 2 cores, two workers gain only as far as the workers' share
                 # of all the CPU a request costs (the database and this client share the same cores).
                 database = postgres_pids() if name.startswith("postgresql") else []
-                parts = ("worker_ms", "database_ms", "client_ms")
-                before = (cpu_seconds(pids), cpu_seconds(database), time.process_time())
+                processes = [[pid] for pid in pids] + [database]
+                before = [cpu_seconds(group) for group in processes] + [time.process_time(), machine_busy()]
                 result = asyncio.run(drive(bases, args.seconds, args.clients, args.sticky))
-                after = (cpu_seconds(pids), cpu_seconds(database), time.process_time())
-                for part, began, ended in zip(parts, before, after, strict=True):
-                    result[part] = 1000 * (ended - began) / max(result["requests"], 1)
+                after = [cpu_seconds(group) for group in processes] + [time.process_time(), machine_busy()]
+                used = [ended - began for began, ended in zip(before, after, strict=True)]
+                *workers, database_s, client_s, machine_s = used
+                requests, seconds = max(result["requests"], 1), result["seconds"]
+                result["worker_ms"] = 1000 * sum(workers) / requests
+                result["database_ms"] = 1000 * database_s / requests
+                result["client_ms"] = 1000 * client_s / requests
+                # Cores each process kept busy during the slice, and what everyone else on the machine took meanwhile.
+                for index, worker_s in enumerate(workers, 1):
+                    result[f"worker{index}_cores"] = worker_s / seconds
+                result["database_cores"] = database_s / seconds
+                result["client_cores"] = client_s / seconds
+                result["others_cores"] = max(0.0, machine_s - sum(workers) - database_s - client_s) / seconds
                 results.setdefault(name, []).append(result)
         print(f"after:  {uptime()}")
     shutil.rmtree(cache, ignore_errors=True)
@@ -245,23 +276,35 @@ def main() -> None:
     for name, r in summary.items():
         print(f"{name:<14} {r['per_second']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['requests']:>9.0f} "
               f"{r['failures']:>7.0f}   {'':>19} {r['worker_ms']:>7.2f} {r['database_ms']:>8.2f} {r['client_ms']:>6.2f}")  # fmt: skip
+    print("cores kept busy during a slice (medians; 2 cores in all, shared with everyone on the machine):")
+    for name, r in summary.items():
+        workers = " + ".join(f"{r[key]:.2f}" for key in sorted(r) if key.startswith("worker") and key.endswith("_cores"))
+        print(f"  {name:<14} workers {workers:<12} database {r['database_cores']:.2f}  client {r['client_cores']:.2f}"
+              f"  everyone else {r['others_cores']:.2f}")  # fmt: skip
+
     def paired(a: str, b: str) -> float:
         """The median of the ratios of slices taken one right after the other."""
         return statistics.median(x["per_second"] / y["per_second"] for x, y in zip(results[a], results[b], strict=True))
 
-    two_vs_one = paired("postgresql-2", "postgresql-1")
-    pg_vs_sqlite = paired("postgresql-1", "sqlite-1")
-    print(f"two PostgreSQL workers / one: {two_vs_one:.2f}x (goal >= 1.5x on 2 cores)")
-    print(f"one PostgreSQL worker / one SQLite worker: {pg_vs_sqlite:.2f}x")
-    one = summary.get("postgresql-1")
-    if one and one["database_ms"] > 0:
-        # The ceiling from CPU alone, whatever the neighbours: one worker fills one core at most (the GIL), two
-        # workers share the 2 cores with the database (and with this client, unless the people are elsewhere).
-        worker, database, client = one["worker_ms"], one["database_ms"], one["client_ms"]
+    ratios = {}
+    if {"postgresql-1", "postgresql-2"} <= results.keys():
+        ratios["two_vs_one"] = paired("postgresql-2", "postgresql-1")
+        print(f"two PostgreSQL workers / one: {ratios['two_vs_one']:.2f}x (goal >= 1.5x on 2 cores)")
+    if {"postgresql-1", "sqlite-1"} <= results.keys():
+        ratios["pg_vs_sqlite"] = paired("postgresql-1", "sqlite-1")
+        print(f"one PostgreSQL worker / one SQLite worker: {ratios['pg_vs_sqlite']:.2f}x")
+    one, two = summary.get("postgresql-1"), summary.get("postgresql-2")
+    if one and two and one["database_ms"] > 0:
+        # The ceiling from CPU alone, whatever the neighbours: one worker does at most one core's worth (the GIL); two
+        # workers at most what the 2 cores give at the CPU a request costs all parts together (the database's and
+        # this client's too, unless the people are elsewhere).
+        worker = one["worker_ms"]
+        with_client = two["worker_ms"] + two["database_ms"] + two["client_ms"]
+        without = two["worker_ms"] + two["database_ms"]
         print(f"CPU ceiling on 2 free cores, one worker filling its core: two workers / one at most "
-              f"{2 * worker / (worker + database + client):.2f}x with this client on the same cores, "
-              f"{2 * worker / (worker + database):.2f}x with the people elsewhere")  # fmt: skip
-    print(json.dumps({"summary": summary, "two_vs_one": two_vs_one, "pg_vs_sqlite": pg_vs_sqlite}))
+              f"{2 * worker / with_client:.2f}x with this client on the same cores, "
+              f"{2 * worker / without:.2f}x with the people elsewhere")  # fmt: skip
+    print(json.dumps({"summary": summary, **ratios}))
 
 
 if __name__ == "__main__":

@@ -184,9 +184,9 @@ class Engine:
         `acknowledge=False`: the channel calls `replied(conversation)` once the replies are out; until then a booking
         just made counts as not told, and is told on the next message if the process dies first."""
         try:
-            with self.store.conversation_lock(conversation):  # its next message waits, in every worker
-                return self._handle(conversation, event, capabilities or self.capabilities, person or conversation,
-                                    acknowledge)  # fmt: skip
+            with self.store.locked_state(conversation) as state:  # its next message waits, in every worker
+                return self._handle(conversation, state, event, capabilities or self.capabilities,
+                                    person or conversation, acknowledge)  # fmt: skip
         except self.store.errors as exc:
             # Locked by another process beyond the wait, disk full, I/O error: the transaction was rolled
             # back, so nothing is half written; the person is asked to try again.
@@ -195,10 +195,9 @@ class Engine:
                 self.fatal = exc  # the channel stops the process: nothing is written into a lost database
             return [Reply(texts.text("technical_error", "sv") + "\n\n" + texts.text("technical_error", "en"))]
 
-    def _handle(self, conversation: str, event: Event, capabilities: Capabilities, person: str,
+    def _handle(self, conversation: str, state: State | None, event: Event, capabilities: Capabilities, person: str,
                 acknowledge: bool) -> list[Reply]:  # fmt: skip
         now = self.clock()
-        state = self.store.load_state(conversation)
         kind = EVENT_KINDS.get(type(event), "other")
         lead: list[Reply] = []
         if state is not None and state.confirming:
@@ -269,8 +268,7 @@ class Engine:
             return  # nearly every message: nothing to write
         self._awaiting.discard(conversation)
         try:
-            with self.store.conversation_lock(conversation), self.store.transaction():
-                state = self.store.load_state(conversation)
+            with self.store.locked_state(conversation) as state, self.store.transaction():
                 mark = state.confirming if state is not None else None
                 if state is not None and mark and "booking" in mark and not mark.get("told"):
                     self.store.save_state(conversation, state.with_(confirming={**mark, "told": True}), self.clock())

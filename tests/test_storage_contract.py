@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -208,6 +209,47 @@ def test_one_conversation_at_a_time_across_workers(open_worker: Callable[[], Sto
         pass  # another conversation does not wait
 
 
+def test_each_message_sees_the_last_ones_state_across_workers(open_worker: Callable[[], Store]) -> None:
+    """`locked_state` takes the lock and reads the state (PostgreSQL: in one round trip): the read must come after the
+    lock is granted, or two workers would both start from the same state and one message would be lost."""
+    first = open_worker()
+    second = open_worker() if first.backend == "postgresql" else first
+    per_worker = 15
+
+    def handle(index: int) -> None:
+        store = (first, second)[index]
+        for _ in range(per_worker):
+            with store.locked_state("web:count") as state, store.transaction():
+                seen = list((state or State()).open)
+                store.save_state("web:count", State(open=(*seen, f"{index}")), NOW)
+
+    in_threads(2, handle)
+    final = first.load_state("web:count")
+    assert final is not None and sorted(final.open) == ["0"] * per_worker + ["1"] * per_worker
+
+
+def test_a_failed_write_undoes_the_whole_message_and_frees_the_conversation(
+    open_worker: Callable[[], Store],
+) -> None:
+    """A statement whose result nobody reads may be sent late (PostgreSQL: with the COMMIT); its error still rolls back
+    everything the message wrote, and the connection and the lock are clean for the next message."""
+    store = open_worker()
+    store.save_state("web:w", State(flow="idle"), NOW)
+    with pytest.raises(store.errors), store.locked_state("web:w") as state, store.transaction():
+        assert state is not None and state.flow == "idle"
+        store.save_state("web:w", State(flow="booking.name"), NOW)
+        store.record_event(conversation_hash="h", now=NOW, region=None, lang="sv", channel="web",
+                           action="question")  # fmt: skip
+        store.write("INSERT INTO leases (name, holder, expires) VALUES (?, NULL, ?)", ["x", "never"])
+    assert store.load_state("web:w") == State(flow="idle")
+    assert store.query("SELECT COUNT(*) FROM events") == [(0,)]
+    other = open_worker() if store.backend == "postgresql" else store
+    with other.locked_state("web:w") as state, other.transaction():  # not left locked, nor half in a transaction
+        other.save_state("web:w", State(flow="booking.name"), NOW)
+        assert other.load_state("web:w") == State(flow="booking.name"), "a message reads its own writes"
+    assert store.load_state("web:w") == State(flow="booking.name")
+
+
 def test_a_lease_is_held_by_exactly_one_worker(open_worker: Callable[[], Store]) -> None:
     workers = [open_worker() for _ in range(4)]
     ttl = timedelta(seconds=30)
@@ -327,16 +369,15 @@ def test_a_lost_database_connection_costs_one_apology_not_a_crash(
     gets an apology and changes nothing, and the next one works on a fresh connection."""
     import psycopg
 
-    from bot.storage.postgres import APPLICATION_NAME
-
-    bot = TestBot(knowledge, tmp_path, clock, url=postgres_url)
+    # Its own connections' name: other tests on the same server (xdist) keep theirs.
+    name = f"socialbot_cut_{uuid.uuid4().hex[:8]}"
+    bot = TestBot(knowledge, tmp_path, clock, url=f"{postgres_url}&application_name={name}")
     try:
         bot.onboard()
         bot.to_confirm(name="Anna", phone="070-123 45 67")
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             cut = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
-                [APPLICATION_NAME],
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", [name]
             ).fetchone()
         assert cut and cut[0] >= 1
         bot.press_data("confirm")

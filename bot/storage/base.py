@@ -17,7 +17,7 @@ import json
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -135,6 +135,12 @@ class Store(ABC):
     def conversation_lock(self, conversation: str) -> AbstractContextManager[None]:
         """Hold while handling one message: the conversation's next message waits for this one."""
 
+    @contextmanager
+    def locked_state(self, conversation: str) -> Iterator[State | None]:
+        """`conversation_lock` and `load_state` in one, for handling a message: a backend may send both at once."""
+        with self.conversation_lock(conversation):
+            yield self.load_state(conversation)
+
     @abstractmethod
     def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
         """Run one statement (`?` for parameters) inside the current transaction, or on its own."""
@@ -154,14 +160,22 @@ class Store(ABC):
         """Rows of a read-only query, for reports and tests."""
         return self.execute(sql, params).fetchall()
 
-    def _insert(self, table: str, row: dict[str, object], replace_on: str | None = None) -> None:
-        """INSERT, or upsert on `replace_on`, with plain SQL that both backends understand."""
+    def write(self, sql: str, params: Sequence[object] = ()) -> None:
+        """Run a statement whose result nobody reads. A backend may send it later, with the next statement whose result
+        is read or with the COMMIT (PostgreSQL, in a conversation's pipeline); its error then comes from there, so a
+        statement whose error the caller handles (a unique violation) goes through `execute`."""
+        self.execute(sql, params)
+
+    def _insert(self, table: str, row: dict[str, object], replace_on: str | None = None, *,
+                deferred: bool = False) -> None:  # fmt: skip
+        """INSERT, or upsert on `replace_on`, with plain SQL that both backends understand. `deferred`: through
+        `write`, for rows whose insert cannot fail on a constraint the caller handles."""
         columns = tuple(row)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         if replace_on:
             updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != replace_on)
             sql += f" ON CONFLICT ({replace_on}) DO UPDATE SET {updates}"
-        self.execute(sql, list(row.values()))
+        (self.write if deferred else self.execute)(sql, list(row.values()))
 
     # --- conversations --------------------------------------------------------------------------
 
@@ -185,6 +199,7 @@ class Store(ABC):
                     "updated": now.isoformat(),
                 },
                 replace_on="key",
+                deferred=True,
             )
 
     def delete_conversation(self, conversation: str, now: datetime) -> list[Booking]:
@@ -381,6 +396,7 @@ class Store(ABC):
                     "topic": topic,
                     "band": band,
                 },
+                deferred=True,
             )
 
     def record_unanswered(self, *, now: datetime, region: str | None, lang: str | None, text: str,
@@ -388,7 +404,8 @@ class Store(ABC):
         day = now.astimezone(UTC).strftime("%Y-%m-%d")
         with self.transaction():
             self._insert(
-                "unanswered", {"day": day, "region": region, "lang": lang, "text": text, "reason": reason}
+                "unanswered", {"day": day, "region": region, "lang": lang, "text": text, "reason": reason},
+                deferred=True,
             )
 
     def unanswered_questions(self) -> list[Unanswered]:

@@ -5,30 +5,44 @@ transaction or a conversation lock lasts; while a thread holds one, every statem
 on it, so a message's reads and writes see one another. Conversation locks are session advisory locks
 (`pg_advisory_lock`): held by the database, released by it if a worker dies, and waited for by every
 other worker that gets the same conversation's next message.
+
+While a conversation lock is held its connection is in psycopg's pipeline mode, so that a message costs about
+three round trips to the server, not one per statement: the lock goes together with the first read (loading the
+state), a transaction's BEGIN, its writes whose results nobody reads (`write`) and its COMMIT go together, and the
+unlock goes alone (`locked_state` takes the lock and reads the state; `conversation_lock` alone waits for the
+lock before it returns). A statement whose result is read (`execute`) sends what is queued and waits, so reads and
+errors come in the order the code expects. The server runs pipelined statements one after another in order; the
+state is read by its own statement after the lock is granted, so it sees the last holder's commit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
+from bot.dialog.model import State
 from bot.privacy.keys import MonthlyKey
 from bot.storage.base import Result, Store
 from bot.storage.migrations import migrate_postgresql
 
+log = logging.getLogger(__name__)
 LOCK_TIMEOUT = "10s"  # a conversation or row locked longer than this is an error and an apology, not a hang
 APPLICATION_NAME = "socialbot"  # how the workers' connections show in pg_stat_activity
 CONVERSATION_LOCKS = 0x50C1  # the first key of two-key advisory locks: this bot's conversations
 BOOKING_LOCKS = 0x50C2  # the first key of the locks that serialise booking limits (Store.serialize)
+UNFINISHED = (TransactionStatus.INTRANS, TransactionStatus.INERROR)  # a transaction left open, failed or not
 
 
 @lru_cache(maxsize=512)
@@ -58,7 +72,9 @@ class PostgresStore(Store):
             url,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"autocommit": True, "application_name": APPLICATION_NAME},
+            # The URL may name the connections itself (?application_name=...: one bot's among several on a server).
+            kwargs={"autocommit": True, "application_name": conninfo_to_dict(url).get("application_name",
+                                                                                    APPLICATION_NAME)},
             configure=_configure,
             open=False,
             name="socialbot",
@@ -89,27 +105,56 @@ class PostgresStore(Store):
     def transaction(self) -> Iterator[None]:
         with self._connection() as conn:
             depth = getattr(self._local, "depth", 0)
+            pipeline: psycopg.Pipeline | None = getattr(self._local, "pipeline", None)
             self._local.depth = depth + 1
             try:
                 if depth:
                     yield
-                else:
+                elif pipeline is None:
                     with conn.transaction():
                         yield
+                else:
+                    # psycopg's own transaction() waits for the BEGIN and again before the COMMIT in pipeline mode;
+                    # here BEGIN, the writes and COMMIT go in one exchange, and any error still ends in a rollback.
+                    conn.execute("BEGIN")
+                    try:
+                        yield
+                        conn.execute("COMMIT")
+                        pipeline.sync()
+                    except BaseException:
+                        _roll_back(conn, pipeline)
+                        raise
             finally:
                 self._local.depth = depth
 
     @contextmanager
     def conversation_lock(self, conversation: str) -> Iterator[None]:
-        with self._connection() as conn:
+        with self._conversation_pipeline(conversation) as pipeline:
+            pipeline.sync()  # held from here
+            yield
+
+    @contextmanager
+    def locked_state(self, conversation: str) -> Iterator[State | None]:
+        with self._conversation_pipeline(conversation):
+            yield self.load_state(conversation)  # the lock and the read go in one round trip
+
+    @contextmanager
+    def _conversation_pipeline(self, conversation: str) -> Iterator[psycopg.Pipeline]:
+        """The conversation's advisory lock, queued, on this thread's connection in pipeline mode until it is released."""
+        with self._connection() as conn, conn.pipeline() as pipeline:
+            outer = getattr(self._local, "pipeline", None)
+            self._local.pipeline = pipeline
             key = [CONVERSATION_LOCKS, conversation_key(conversation)]
-            conn.execute("SELECT pg_advisory_lock(%s, %s)", key)
             try:
-                yield
+                conn.execute("SELECT pg_advisory_lock(%s, %s)", key)
+                yield pipeline
             finally:
-                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    conn.rollback()  # never leave a half transaction behind on a pooled connection
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+                self._local.pipeline = outer
+                # A broken connection's session ended on the server, and its locks with it; the pool drops it.
+                if not conn.broken:
+                    if not getattr(self._local, "depth", 0) and conn.info.transaction_status in UNFINISHED:
+                        _roll_back(conn, pipeline)  # never leave a half transaction behind on a pooled connection
+                    conn.execute("SELECT pg_advisory_unlock(%s, %s)", key)  # the pipeline's end sends it and waits
 
     def serialize(self, *names: str) -> None:
         """Transaction advisory locks, taken in one order (so two bookings never wait on each other in a circle) and
@@ -121,8 +166,20 @@ class PostgresStore(Store):
     def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
         with self._connection() as conn:
             cursor = conn.execute(_placeholders(sql), list(params))
+            pipeline: psycopg.Pipeline | None = getattr(self._local, "pipeline", None)
+            if pipeline is not None:
+                pipeline.sync()  # send what is queued and wait: the result is read now
             rows = cursor.fetchall() if cursor.description is not None else []
             return Result(rows, cursor.rowcount)
+
+    def write(self, sql: str, params: Sequence[object] = ()) -> None:
+        """In a conversation's pipeline the statement is only queued: it goes with the next read or the COMMIT, and
+        an error in it rolls the transaction back there."""
+        if getattr(self._local, "pipeline", None) is None:
+            self.execute(sql, params)
+            return
+        with self._connection() as conn:
+            conn.execute(_placeholders(sql), list(params))
 
     def tables(self) -> list[str]:
         rows = self.query(
@@ -162,3 +219,16 @@ class PostgresStore(Store):
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self.execute(sql, params).fetchall()
+
+
+def _roll_back(conn: psycopg.Connection, pipeline: psycopg.Pipeline) -> None:
+    """After a failure inside a pipelined transaction: send what is still queued (its errors belong to the failure
+    already being raised), then roll back whatever transaction is left open, aborted or not."""
+    with suppress(psycopg.Error):
+        pipeline.sync()
+    if conn.info.transaction_status in UNFINISHED:
+        try:
+            conn.execute("ROLLBACK")
+            pipeline.sync()
+        except psycopg.Error as exc:  # a broken connection: the pool throws it away
+            log.warning("rollback failed: %s", type(exc).__name__)

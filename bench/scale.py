@@ -84,6 +84,12 @@ def uptime() -> str:
 def postgres_server() -> Iterator[str]:
     url = os.environ.get("SOCIALBOT_TEST_DATABASE_URL", "").strip()
     if url:
+        import psycopg
+
+        with psycopg.connect(url) as conn:  # a server on this machine: its postmaster is a backend's parent
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        with contextlib.suppress(OSError):
+            POSTMASTER.append(int(Path(f"/proc/{row[0] if row else 0}/stat").read_text().rsplit(")", 1)[1].split()[1]))
         yield url
         return
     directory = Path(tempfile.mkdtemp(prefix="scale-pg-"))

@@ -105,13 +105,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("review", help="turn the questions the bot could not answer into content")
     action = p.add_mutually_exclusive_group()
     action.add_argument(
-        "--list", action="store_true", help="print the groups: N<TAB>asked K times<TAB>example"
+        "--list", action="store_true", help="print the groups, newest first: ID<TAB>asked K times<TAB>example"
     )
-    action.add_argument("--assign", nargs=2, metavar=("N", "TOPIC"), help="add group N's example to TOPIC")
+    action.add_argument("--assign", nargs=2, metavar=("ID", "TOPIC"),
+                        help="add the group's example to TOPIC (ID as --list shows it, e.g. q17)")  # fmt: skip
     action.add_argument(
-        "--out-of-scope", type=int, metavar="N", help="add group N's example to the out-of-scope ones"
+        "--out-of-scope", metavar="ID", help="add the group's example to the out-of-scope ones"
     )
-    action.add_argument("--dismiss", type=int, metavar="N", help="drop group N from the list")
+    action.add_argument("--dismiss", metavar="ID", help="drop the group from the list")
     p.add_argument("--json", action="store_true", help="with --list: one JSON document")
     p.add_argument("--lang", help="the example's language (default: as its words say, else the chat's)")
     p.set_defaults(func=cmd_review)
@@ -351,7 +352,7 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
                 print(json.dumps([g.to_dict() for g in groups], ensure_ascii=False, indent=1))
             else:
                 for g in groups:
-                    print(f"{g.number}\tasked {g.asked} times\t{g.example}")
+                    print(f"{g.ref}\tasked {g.asked} times\t{g.example}")
                 if not groups:
                     print("No unanswered questions to review.", file=sys.stderr)
             return 0
@@ -361,25 +362,15 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
                 return 1
             return review.walk(store, config.content_dir, config.state_dir, knowledge.matcher, knowledge.content,
                                sys.stdin, sys.stdout, now)  # fmt: skip
-        number = (
-            args.assign[0] if args.assign else args.out_of_scope if args.dismiss is None else args.dismiss
-        )
-        if not str(number).isdigit():
-            print(
-                f"socialbot: N must be a group number from `socialbot review --list`, not '{number}'",
-                file=sys.stderr,
-            )
-            return 2
-        group = review.find_group(store, config.state_dir, int(number), now)
-        if group is None:
-            print(
-                f"socialbot: there is no group {number} (any more): see `socialbot review --list`",
-                file=sys.stderr,
-            )
+        key = args.assign[0] if args.assign else args.out_of_scope if args.dismiss is None else args.dismiss
+        try:
+            group = review.find_group(store, config.state_dir, key, now)
+        except review.ReviewError as exc:
+            print(f"socialbot: {exc}", file=sys.stderr)
             return 2
         if args.dismiss is not None:
             store.delete_unanswered(group.ids)
-            print(f"dismissed group {group.number}: '{group.example}'")
+            print(f"dismissed group {group.ref}: '{group.example}'")
             return 0
         lang = args.lang
         if lang is None:  # as the words say: that takes the matcher's language detection

@@ -4,20 +4,26 @@ The kept (scrubbed) questions the bot could not answer are grouped as in the sta
 group first. Staff add a group's example to a topic (in the example's language) or to the out-of-scope
 examples, or dismiss it; either way the group leaves the list.
 
+Each group has a stable id, `q` and the number of its oldest question (`q17`): shown by `--list`, the walk and
+the admins' /review card, taken by `--assign`/`--out-of-scope`/`--dismiss`, and carried by the card's buttons.
+A new question moves the list numbers (newest first), never an id.
+
 A write goes through ruamel.yaml's round trip, so every comment, the key order and the quoting of the file
 stay as they were: the file only gains a line. Then the content is checked exactly as `socialbot validate`
 does (loading, and every example routed through a freshly trained matcher); if anything fails, the file gets
-its old bytes back and staff read why. The numbers that `--list` printed are kept for a while under the state
-directory, so `--assign 3 ...` means the group shown as 3 even if new questions arrived or another group was
-handled in between.
+its old bytes back and staff read why. What `--list` showed is kept under the state directory (question ids and a
+digest of each example, never a text): a group whose example changed since is refused until it is listed again. A
+list number is refused (with the id it had in the last list): the list moves when questions come in.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -56,9 +62,19 @@ class Group:
     ids: tuple[int, ...]
     unhelpful: int = 0  # of them answered, but the person said (👎) the answer did not help
 
+    @property
+    def ref(self) -> str:
+        """The group's stable id: its oldest question's (a new question moves the numbers, never this)."""
+        return f"q{min(self.ids)}"
+
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "asked": self.asked, "example": self.example, "last": self.last,
-                "lang": self.lang, "unhelpful": self.unhelpful}  # fmt: skip
+        return {"number": self.number, "id": self.ref, "asked": self.asked, "example": self.example,
+                "last": self.last, "lang": self.lang, "unhelpful": self.unhelpful}  # fmt: skip
+
+
+def digest(example: str) -> str:
+    """A short fingerprint of a group's example: whether it is still the one that was shown, without keeping it."""
+    return hashlib.sha256(example.encode("utf-8")).hexdigest()[:8]
 
 
 def group_questions(questions: Sequence[Unanswered]) -> list[Group]:
@@ -88,35 +104,66 @@ def current_groups(store: Store) -> list[Group]:
 
 
 def save_listing(state_dir: Path, groups: Sequence[Group], now: datetime) -> None:
-    """Remember which questions each number stood for, so that the next command means the same group."""
+    """Remember what was shown: each number's questions and each id's example digest (never a text)."""
     listing = {
         "made": now.astimezone(UTC).isoformat(),
         "groups": {str(g.number): list(g.ids) for g in groups},
+        "digests": {g.ref: digest(g.example) for g in groups},
     }
     state_dir.mkdir(parents=True, exist_ok=True)
     _replace(state_dir / LISTING_FILE, json.dumps(listing).encode())
 
 
-def find_group(store: Store, state_dir: Path, number: int, now: datetime) -> Group | None:
-    """Group `number` as last listed (within `LISTING_TTL`), or else as numbered now. None: no such group,
-    or all its questions were dealt with since."""
-    questions = store.unanswered_questions()
+REF = re.compile(r"[qQ](\d+)")
+
+
+def find_group(store: Store, state_dir: Path, key: str, now: datetime) -> Group:
+    """The group staff mean by `key`, an id from `--list` (`q17`). Raises ReviewError saying what to do when there
+    is no such group, when its example changed since it was listed, or for a list number."""
+    key = key.strip().lstrip("#")
+    groups = group_questions(store.unanswered_questions())
+    listing = _listing(state_dir, now)
+    by_ref = {g.ref: g for g in groups}
+    ref = REF.fullmatch(key)
+    if ref:
+        group = by_ref.get(f"q{ref.group(1)}")
+        if group is None:
+            holder = next((g for g in groups if int(ref.group(1)) in g.ids), None)
+            if holder is not None:
+                raise ReviewError(f"the question {key} is now part of the group {holder.ref} ('{holder.example}'): "
+                                  "see `socialbot review --list`")  # fmt: skip
+            raise ReviewError(f"there is no group {key} (any more): it was handled, dismissed or deleted. "
+                              "See `socialbot review --list`")  # fmt: skip
+        shown = (listing or {}).get("digests", {}).get(group.ref)
+        if shown is not None and shown != digest(group.example):
+            raise ReviewError(f"the group {group.ref} has changed since it was listed: its example is now "
+                              f"'{group.example}'. List it again (`socialbot review --list`) and check")  # fmt: skip
+        return group
+    if not key.isdigit():
+        raise ReviewError(f"'{key}' is not a group id: give the id that `socialbot review --list` shows first on "
+                          "the line, such as q17")  # fmt: skip
+    # A list number is never taken: the list moves whenever a question comes in, and the last list shown may
+    # have been someone else's, so no number can be known to mean the group its writer saw.
+    listed = (listing or {}).get("groups", {}).get(key)
+    hint = ""
+    if listed:
+        was = f"q{min(listed)}"
+        hint = f" In the list shown last, {key} was {was}" + (f" ('{by_ref[was].example}')" if was in by_ref else
+                                                              " (handled since)") + "."  # fmt: skip
+    raise ReviewError(f"'{key}' is a list number, and list numbers move when questions come in: give the group's "
+                      f"id instead, which `socialbot review --list` shows first on the line (such as q17).{hint}")
+
+
+def _listing(state_dir: Path, now: datetime) -> dict[str, Any] | None:
+    """What `--list` showed last, if it was within `LISTING_TTL`."""
     try:
         listing = json.loads((state_dir / LISTING_FILE).read_text(encoding="utf-8"))
         made = datetime.fromisoformat(listing["made"])
-        listed = listing["groups"]
-    except (OSError, ValueError, KeyError, TypeError):
-        listing = None
-    if listing is None or now - made > LISTING_TTL:
-        return next((g for g in group_questions(questions) if g.number == number), None)
-    ids = set(listed.get(str(number), ()))
-    members = [q for q in questions if q.id in ids]
-    if not members:
+        if not isinstance(listing.get("groups"), dict) or not isinstance(listing.get("digests"), dict):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    found = group_questions(members)
-    merged = found[0]  # the listed questions may regroup a little once some are gone: keep them as one
-    return Group(number, merged.example, len(members), max(q.day for q in members), merged.lang,
-                 tuple(q.id for q in members), sum(q.reason == "unhelpful" for q in members))  # fmt: skip
+    return listing if now - made <= LISTING_TTL else None
 
 
 # --- writing into the content --------------------------------------------------------------------------
@@ -352,7 +399,7 @@ def _show(group: Group, total: int, matcher: TopicMatcher, content: Content, ran
           stdout: TextIO) -> None:  # fmt: skip
     match = matcher.match(group.example)
     times = "once" if group.asked == 1 else f"{group.asked} times"
-    print(f"\n[{group.number}/{total}] asked {times}, last {group.last}"
+    print(f"\n[{group.number}/{total}] {group.ref}, asked {times}, last {group.last}"
           f"{f' (chat in {group.lang})' if group.lang else ''}", file=stdout)  # fmt: skip
     print(f"  “{group.example}”", file=stdout)
     if group.unhelpful:
@@ -371,9 +418,9 @@ def _show(group: Group, total: int, matcher: TopicMatcher, content: Content, ran
 
 # --- /review in the admins' Telegram chats ------------------------------------------------------------
 
-ADMIN_PREFIX = (
-    "rv:"  # button data of the admin review; the number after the action is a question id of the group
-)
+# Button data of the admin review: rv:<action>:<group id number>.<example digest>[:<topic>]. The id is stable; the
+# digest makes a press on a group whose example changed since its card was shown show the card again instead.
+ADMIN_PREFIX = "rv:"
 
 
 @dataclass(frozen=True)
@@ -395,13 +442,13 @@ def admin_card(
         return Card(prefix + ("Inga fler obesvarade frågor att gå igenom." if groups else
                               "Inga obesvarade frågor att gå igenom."))  # fmt: skip
     group = groups[position]
-    ref = min(group.ids)
+    ref = f"{min(group.ids)}.{digest(group.example)}"
     match = matcher.match(group.example)
     times = "en gång" if group.asked == 1 else f"{group.asked} gånger"
     now = f"Boten svarar nu med ”{match.topic}”." if match.topic else "Boten har inget svar."
     if group.unhelpful:
         now += f" {group.unhelpful} av dem tyckte att svaret inte hjälpte (👎)."
-    text = (f"{prefix}Fråga {position + 1} av {len(groups)}, ställd {times}, senast {group.last}:\n"
+    text = (f"{prefix}Fråga {position + 1} av {len(groups)} ({group.ref}), ställd {times}, senast {group.last}:\n"
             f"”{group.example}”\n{now}\nVilket ämne hör den till?")  # fmt: skip
     choices = [
         Choice(f"+ {content.topics[topic].title.get('sv', topic)}"[:60], f"{ADMIN_PREFIX}a:{ref}:{topic}")
@@ -428,11 +475,19 @@ def admin_press(
     """Do what an admin's button says, then show the next group. Blocking (a write trains a matcher)."""
     action, _, rest = data.removeprefix(ADMIN_PREFIX).partition(":")
     ref, _, topic = rest.partition(":")
+    number, _, shown = ref.partition(".")  # a button from before the digest carries the number alone
     groups = current_groups(store)
-    position = next((i for i, g in enumerate(groups) if ref.isdigit() and int(ref) in g.ids), None)
+    position = next((i for i, g in enumerate(groups) if g.ref == f"q{number}"), None)
     if position is None:
-        return AdminResult(admin_card(store, matcher, content, 0, "Den frågan är redan hanterad."))
+        holder = next((i for i, g in enumerate(groups) if number.isdigit() and int(number) in g.ids), None)
+        if holder is None:
+            return AdminResult(admin_card(store, matcher, content, 0, "Den frågan är redan hanterad."))
+        return AdminResult(admin_card(store, matcher, content, holder,
+                                      "Frågan hör nu till en annan grupp; så här ser den ut nu."))  # fmt: skip
     group = groups[position]
+    if shown and shown != digest(group.example) and action != "s":
+        return AdminResult(admin_card(store, matcher, content, position,
+                                      "Frågan har ändrats sedan den visades; så här ser den ut nu."))  # fmt: skip
     if action == "s":
         return AdminResult(admin_card(store, matcher, content, position + 1))
     if action == "d":

@@ -69,11 +69,11 @@ def test_a_fallback_in_a_conversation_reaches_the_review_list(knowledge: Knowled
     listed = socialbot(CONTENT, state, "review", "--list")
     assert listed.returncode == 0, listed.stderr
     lines = [line.split("\t") for line in listed.stdout.splitlines()]
-    assert lines[0] == ["1", "asked 1 times", "vad kostar busskortet"]  # newest first
-    assert lines[1][:2] == ["2", "asked 2 times"] and "väder" in lines[1][2]
+    assert lines[0] == ["q3", "asked 1 times", "vad kostar busskortet"]  # newest first, by its stable id
+    assert lines[1][:2] == ["q1", "asked 2 times"] and "väder" in lines[1][2]
     assert "Anna" not in listed.stdout and "Svensson" not in listed.stdout  # scrubbed, as the engine keeps it
     as_json = json.loads(socialbot(CONTENT, state, "review", "--list", "--json").stdout)
-    assert [(g["number"], g["asked"], g["lang"]) for g in as_json] == [(1, 1, "sv"), (2, 2, "sv")]
+    assert [(g["id"], g["asked"], g["lang"]) for g in as_json] == [("q3", 1, "sv"), ("q1", 2, "sv")]
     assert as_json[0]["example"] == "vad kostar busskortet"
 
 
@@ -83,10 +83,10 @@ def test_assign_adds_exactly_one_line_in_the_examples_language(content: Path, tm
            ("vad blir det för väder", "sv"))  # fmt: skip
     before = files(content)
     listed = socialbot(content, state, "review", "--list").stdout.splitlines()
-    assert listed[1] == f"2\tasked 2 times\t{CARPENTER}"
+    assert listed[1] == f"q1\tasked 2 times\t{CARPENTER}"
     record(state, ("en helt ny fråga om glass", "sv"), start=datetime(2026, 11, 24, 9, tzinfo=UTC))
 
-    result = socialbot(content, state, "review", "--assign", "2", "work-training")
+    result = socialbot(content, state, "review", "--assign", "q1", "work-training")
 
     assert result.returncode == 0, result.stderr
     assert "the bot now answers it with the topic 'work-training'" in result.stdout
@@ -104,9 +104,50 @@ def test_assign_adds_exactly_one_line_in_the_examples_language(content: Path, tm
     assert next(line for line in reversed(old[:added]) if not line.startswith("    ")) == "  en:\n"
     assert f"topics/work-training.yaml:{added + 1};" in result.stdout
 
-    # the numbers still mean what --list showed, although a new question arrived since
+    # the id still means what --list showed, although a new question arrived since
     remaining = socialbot(content, state, "review", "--list").stdout
     assert CARPENTER not in remaining and "tandläkare" in remaining and "glass" in remaining
+
+
+def test_a_list_number_is_refused_with_its_id_and_the_id_still_means_the_group_listed(content: Path,
+                                                                                        tmp_path: Path) -> None:  # fmt: skip
+    """The outside tester's P7-a: a question came in between `--list` and `--assign 1`, someone listed again, and the
+    number then meant the new question, whose text (with an address) went into the content."""
+    state = tmp_path / "state"
+    record(state, (CARPENTER, "sv"), ("vad blir det för väder", "sv"))
+    before = files(content)
+    assert socialbot(content, state, "review", "--list").stdout.splitlines()[1] == f"q1\tasked 1 times\t{CARPENTER}"
+    record(state, ("jag bor på Storgatan 12, hur får jag bostadsbidrag", "sv"),
+           start=datetime(2026, 11, 24, 9, tzinfo=UTC))  # fmt: skip
+    listed_again = socialbot(content, state, "review", "--list").stdout.splitlines()  # by a colleague
+    assert [line.split("\t")[0] for line in listed_again] == ["q3", "q2", "q1"]  # ids stay; numbers moved
+
+    by_number = socialbot(content, state, "review", "--assign", "2", "work-training")
+
+    assert by_number.returncode == 2 and files(content) == before
+    assert "list number" in by_number.stderr and "In the list shown last, 2 was q2 ('vad blir det för väder')" in (
+        by_number.stderr)
+    assert len(socialbot(content, state, "review", "--list").stdout.splitlines()) == 3, "nothing was dropped"
+    by_id = socialbot(content, state, "review", "--assign", "q1", "work-training")
+    assert by_id.returncode == 0, by_id.stderr
+    changed = [name for name in before if before[name] != files(content)[name]]
+    assert changed == ["topics/work-training.yaml"] and CARPENTER in files(content)[changed[0]].decode()
+    assert "Storgatan" not in files(content)[changed[0]].decode()
+
+
+def test_a_group_whose_example_changed_since_it_was_listed_is_refused_until_listed_again(content: Path,
+                                                                                          tmp_path: Path) -> None:  # fmt: skip
+    state = tmp_path / "state"
+    record(state, ("kan jag ta med min hund", "sv"))
+    socialbot(content, state, "review", "--list")
+    record(state, ("kan jag ta med min hund?", "sv"), ("kan jag ta med min hund?", "sv"),
+           start=datetime(2026, 11, 24, 9, tzinfo=UTC))  # the same question: its most common wording changes
+    refused = socialbot(content, state, "review", "--dismiss", "q1")
+    assert refused.returncode == 2 and "has changed since it was listed" in refused.stderr
+    assert "'kan jag ta med min hund?'" in refused.stderr
+    assert socialbot(content, state, "review", "--list").stdout == "q1\tasked 3 times\tkan jag ta med min hund?\n"
+    dismissed = socialbot(content, state, "review", "--dismiss", "q1")
+    assert dismissed.returncode == 0 and socialbot(content, state, "review", "--list").stdout == ""
 
 
 def test_a_failing_write_leaves_the_file_untouched(content: Path, tmp_path: Path) -> None:
@@ -115,7 +156,7 @@ def test_a_failing_write_leaves_the_file_untouched(content: Path, tmp_path: Path
     record(state, ("kommer det regna i helgen", "sv"))
     before = files(content)
 
-    result = socialbot(content, state, "review", "--assign", "1", "funding", "--lang", "sv")
+    result = socialbot(content, state, "review", "--assign", "q1", "funding", "--lang", "sv")
 
     assert result.returncode == 1
     assert "topics/funding.yaml:" in result.stderr and "would" in result.stderr  # FILE:LINE: why
@@ -144,9 +185,9 @@ def test_unknown_topic_duplicate_and_unknown_group_are_clear_messages(content: P
         review.add_example(content, "work-training", "Praktik ?", "sv")
     state = tmp_path / "state"
     record(state, ("praktik?", "sv"))
-    missing = socialbot(content, state, "review", "--dismiss", "7")
-    assert missing.returncode == 2 and "no group 7" in missing.stderr
-    dismissed = socialbot(content, state, "review", "--dismiss", "1")
+    missing = socialbot(content, state, "review", "--dismiss", "q7")
+    assert missing.returncode == 2 and "there is no group q7" in missing.stderr
+    dismissed = socialbot(content, state, "review", "--dismiss", "q1")
     assert dismissed.returncode == 0 and "praktik?" in dismissed.stdout
     assert socialbot(content, state, "review", "--list").stdout == ""
     assert files(content) == before
@@ -233,5 +274,28 @@ def test_a_thumbs_down_question_is_reviewed_but_not_counted_as_unanswered(tmp_pa
         assert [row.label for row in report.unanswered] == [
             "vad blir det för väder"
         ]  # the bot's fallbacks only
+    finally:
+        store.close()
+
+
+def test_an_admin_button_for_a_group_whose_example_changed_shows_the_card_again(knowledge: Knowledge,
+                                                                                tmp_path: Path) -> None:  # fmt: skip
+    """/review in an admin chat: the buttons carry the group's id and its example's digest."""
+    state = tmp_path / "state"
+    record(state, ("kan jag ta med min hund", "sv"))
+    store = open_store(state)
+    try:
+        card = review.admin_card(store, knowledge.matcher, knowledge.content)
+        assert "(q1)" in card.text
+        dismiss = next(c.data for c in card.choices if c.data.startswith("rv:d:1."))
+        for _ in range(2):  # the same question twice more: the group's most common wording changes
+            store.record_unanswered(now=datetime(2026, 11, 24, 9, tzinfo=UTC), region="sundsvall", lang="sv",
+                                    text="kan jag ta med min hund?")  # fmt: skip
+        again = review.admin_press(store, CONTENT, dismiss, knowledge.matcher, knowledge.content).card
+        assert "har ändrats sedan den visades" in again.text and "kan jag ta med min hund?" in again.text
+        assert len(store.unanswered_questions()) == 3, "nothing was dropped"
+        fresh = next(c.data for c in again.choices if c.data.startswith("rv:d:1."))
+        done = review.admin_press(store, CONTENT, fresh, knowledge.matcher, knowledge.content).card
+        assert "Borttagen" in done.text and store.unanswered_questions() == []
     finally:
         store.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dialog.model import State
+from bot.knowledge import Knowledge
 from tests.transcript import TestBot
 
 
@@ -182,3 +183,111 @@ def test_a_booking_asked_in_two_arabic_words_offers_arabic_and_then_runs_in_it(t
     assert state(testbot).flow == "booking.slot" and testbot.replies[-1].lang == "ar", testbot.text
     testbot.press_data(testbot.slot_choices()[0].data)
     assert testbot.replies[-1].lang == "ar"
+
+
+# --- 5. a button's label typed as text is that button, in every content language ------------------------------
+
+LANGS = ("sv", "en", "sv-x-easy", "ar", "fa", "so", "ti", "uk")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_typed_menu_and_step_labels_work_as_the_buttons(knowledge: Knowledge, testbot: TestBot, lang: str) -> None:
+    content = knowledge.content
+
+    def label(key: str) -> str:  # the content's own words, as the buttons show them
+        return content.text(key, lang)
+
+    testbot.onboard(lang)
+    testbot.send(label("button_menu"))
+    testbot.send(label("menu_jobseeker"))
+    assert "topic:find-work" in {c.data for c in testbot.choices}, testbot.text
+    testbot.send("/book")
+    testbot.send(testbot.slot_choices()[1].label)  # the second time, as its button says it
+    assert state(testbot).flow == "booking.name" and state(testbot).data.get("slot") == "20261124T1015Z"
+    testbot.send(label("button_skip"))
+    assert state(testbot).flow == "booking.contact" and state(testbot).data.get("name") is None, testbot.text
+    testbot.send(label("button_back"))
+    assert state(testbot).flow == "booking.name", testbot.text
+    testbot.send(label("button_skip"))
+    testbot.send(label("button_contact_chat"))
+    assert state(testbot).flow == "booking.confirm", testbot.text
+    testbot.send(label("button_change"))
+    assert "fix:time" in {c.data for c in testbot.choices}, testbot.text
+    testbot.send(label("button_change_time"))
+    assert state(testbot).flow == "booking.slot", testbot.text
+    testbot.send(label("button_cancel"))
+    assert state(testbot).flow == "idle" and testbot.store.upcoming(testbot.clock()) == []
+    assert content.text("cancelled_booking", lang) in testbot.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_typed_region_name_as_its_button_says_it_chooses_the_region(knowledge: Knowledge, testbot: TestBot,
+                                                                      lang: str) -> None:  # fmt: skip
+    testbot.send("/start")
+    testbot.press_data(f"lang:{lang}")
+    shown = knowledge.content.regions["vastervik"].name[lang]  # "Вестервік (Västervik)", "Västervik"
+    testbot.send(shown.split(" (")[0])
+    assert state(testbot).region == "vastervik", testbot.text
+
+
+def test_a_label_typed_in_another_of_our_languages_works_too(testbot: TestBot) -> None:
+    testbot.onboard("sv")
+    testbot.to_confirm(name="Anna", phone="070 123 45 67")
+    testbot.send("Change")  # the English label of "Ändra"
+    assert "fix:time" in {c.data for c in testbot.choices}, testbot.text
+    testbot.send("Avbryt")
+    assert state(testbot).flow == "idle" and "Inget är bokat" in testbot.text
+
+
+@pytest.mark.parametrize(("lang", "word"), [("sv", "fortsätt"), ("sv", "Avbryt"), ("en", "Menu"), ("uk", "Продовжити"),
+                                           ("ar", "متابعة")])  # fmt: skip
+def test_a_buttons_word_at_the_name_step_is_never_kept_as_the_name(testbot: TestBot, lang: str, word: str) -> None:
+    testbot.onboard(lang)
+    testbot.send("/book")
+    testbot.press_data(testbot.slot_choices()[0].data)
+    testbot.send(word)
+    assert "name" not in state(testbot).data, testbot.text
+
+
+# --- 6. from closing.md: corrections, days without times, early names, the region first ----------------------
+
+
+@pytest.mark.parametrize(("lang", "said", "honest"),
+                         [("sv", "nej vänta, kan vi ta fredag istället", "inga lediga tider på fredag"),
+                          ("en", "no wait, can we do friday instead", "no free times on Friday")])  # fmt: skip
+def test_a_new_day_at_the_confirmation_changes_the_time_without_pressing_change(testbot: TestBot, lang: str,
+                                                                                said: str, honest: str) -> None:  # fmt: skip
+    testbot.onboard(lang)
+    testbot.to_confirm(name="Anna", phone="070 123 45 67")
+    testbot.send(said)
+    assert honest in testbot.text and state(testbot).flow == "booking.slot", testbot.text
+    testbot.press_data(testbot.slot_choices()[0].data)
+    assert state(testbot).flow == "booking.confirm" and "Anna" in testbot.text  # the rest was kept
+
+
+@pytest.mark.parametrize(("lang", "name", "kept"), [("sv", "Lars Nilsson", "först behöver vi en tid"),
+                                                    ("en", "my name is Lars", "first we need a time"),
+                                                    ("en", "Lars", "first we need a time"),
+                                                    ("ar", "فاطمة", None)])  # fmt: skip
+def test_a_name_typed_at_the_times_is_kept_never_the_fallback(knowledge: Knowledge, testbot: TestBot, lang: str,
+                                                              name: str, kept: str | None) -> None:  # fmt: skip
+    testbot.onboard(lang)
+    testbot.send("/book")
+    testbot.send(name)
+    assert (kept or knowledge.content.text("kept_choose_time_first", lang)) in testbot.text, testbot.text
+    assert knowledge.content.text("fallback", lang).split(".")[0] not in testbot.text
+    testbot.press_data(testbot.slot_choices()[0].data)
+    assert state(testbot).flow == "booking.contact" and state(testbot).data.get("name") in name, testbot.text
+
+
+@pytest.mark.parametrize(("said", "lang"), [("hur far jag jobb", "sv"), ("how do I find a job", "en"),
+                                            ("як знайти роботу", "uk")])  # fmt: skip
+def test_a_first_question_that_differs_by_region_asks_the_region_first(knowledge: Knowledge, testbot: TestBot,
+                                                                       said: str, lang: str) -> None:  # fmt: skip
+    regions = knowledge.content.regions
+    testbot.send(said)
+    assert state(testbot).flow == "choose_region", testbot.text
+    assert not any(r.contact.name in testbot.text for r in regions.values()), testbot.text
+    testbot.press_data("region:vastervik")
+    assert regions["vastervik"].contact.name in testbot.text and regions["sundsvall"].contact.name not in testbot.text
+    assert testbot.replies[-1].lang == lang

@@ -19,7 +19,7 @@ from bot.booking.slots import parse_slot_key, slot_key, upcoming_slots
 from bot.content import Region
 from bot.dialog import onboarding, texts
 from bot.dialog.flow import Step
-from bot.dialog.formatting import ZONE, format_day, format_list, meeting_place, parse_key
+from bot.dialog.formatting import ZONE, format_day, format_list, meeting_place, parse_key, small_talk
 from bot.dialog.model import Attachment, Choice, CreateBooking, FlowData, FlowName, Record
 from bot.dialog.turn import Turn
 from bot.dialog.when import TimeWish, matching, read_wish
@@ -307,12 +307,27 @@ def early_details(turn: Turn, text: str) -> bool:
         prompt_slot(turn)
         return True
     introduced = introduction(text, turn.ctx.content.keywords)
-    if introduced is not None:
-        turn.update(name=introduced[0])
+    name = introduced[0] if introduced is not None else bare_name(turn, text)
+    if name is not None:
+        turn.update(name=name)
         turn.say(turn.t("kept_choose_time_first"))
         prompt_slot(turn)
         return True
     return False
+
+
+def bare_name(turn: Turn, text: str) -> str | None:
+    """"Lars Nilsson", "فاطمة" typed while the times are shown: a name written as names are (each word with a
+    capital, or in a script without capitals), that is no greeting, button word or question the content answers."""
+    kind, name = read_name(text, turn.ctx.content.keywords)
+    if kind != "name" or not name or _NAME_INTRO.match(text):
+        return None
+    if not all(word[0].isupper() or word[0].lower() == word[0].upper() for word in name.split()):
+        return None
+    folded = fold(text)
+    if small_talk(text, folded) or folded in texts.label_forms(turn.ctx.content):
+        return None
+    return name if turn.ctx.matcher.match(text).topic is None else None
 
 
 def names_a_time(text: str) -> bool:
@@ -373,6 +388,8 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
 
 def text_name(turn: Turn, text: str, folded: str) -> bool:
     kind, name = read_name(text, turn.ctx.content.keywords)
+    if kind == "name" and fold(text) in texts.label_forms(turn.ctx.content):
+        return False  # "fortsätt", "Avbryt", "Meny": a button's word, never kept as a name
     if kind == "skip":
         skip_name(turn, "")
     elif kind == "stop":

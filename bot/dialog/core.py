@@ -35,6 +35,7 @@ from bot.dialog.formatting import (
     small_talk,
 )
 from bot.dialog.model import (
+    OPEN_PRIVATE_CHAT,
     ButtonPress,
     Choice,
     CommandMessage,
@@ -100,7 +101,8 @@ class Dialog(Turn):
             self.main_menu()
         if self.forget:
             return Outcome(None, tuple(self.replies), tuple(self.effects))
-        self.set(updated=self.now.isoformat())
+        shown = tuple((c.label, c.data) for r in self.replies for c in r.choices if c.data != OPEN_PRIVATE_CHAT)
+        self.set(updated=self.now.isoformat(), shown=shown)
         return Outcome(self.state, tuple(self.replies), tuple(self.effects))
 
     def dispatch(self, event: Event) -> None:
@@ -412,12 +414,15 @@ class Dialog(Turn):
         self.aside(lambda: self.question(text, folded))
 
     def typed_button(self, folded: str) -> bool:
-        """A button's label or number typed rather than pressed, where the channel cannot tell: "fortsätt"
-        under the crisis answer mid-flow is Continue (never a name), and "1" under a crisis answer given
-        before a language was chosen is its first button, "talk to a person" (never the welcome again)."""
-        if self.in_flow and folded in {fold(texts.text("button_continue", code)) for code in self.ctx.content.languages}:
-            self.reprompt()
-            return True
+        """A button's label or number typed rather than pressed, where the channel cannot tell: the label of a
+        button just shown, in any of our languages ("Avbryt", "Ändra", "Cancel", "Västervik", "ሱንድስቫል",
+        "fortsätt" under the crisis answer mid-flow: never a name), is that button, and "1" under a crisis answer
+        given before a language was chosen is its first button, "talk to a person" (never the welcome again)."""
+        forms = texts.label_forms(self.ctx.content)
+        for label, data in self.state.shown:
+            if folded == fold(label) or folded in forms.get(fold(label), ()):
+                self.button(data)  # checked as a press is: a closed or forged choice changes nothing
+                return True
         if self.state.lang is None and folded.isdigit() and "topic:contact" in self.state.open:
             shown = ["topic:contact", *(c.data for c in self.language_choices())]
             if 1 <= int(folded) <= len(shown):

@@ -228,6 +228,9 @@ class State:
     # ({"booking": id, "slot": key, "told": bool}), so that a press lost in a crash is told on the next message and a
     # second press of the same confirm gives the same booking.
     confirming: dict[str, Any] | None = None
+    # The buttons of the last replies, (label, data): a label typed instead of pressed is that button (the web and
+    # Telegram send only the text), checked as a press would be.
+    shown: tuple[tuple[str, str], ...] = ()
 
     def with_(self, **changes: Any) -> State:
         return replace(self, **changes)
@@ -243,6 +246,7 @@ class State:
             "last_topic": self.last_topic,
             "asked": self.asked,
             "confirming": self.confirming,
+            "shown": [list(pair) for pair in self.shown],
         }
 
     @classmethod
@@ -257,6 +261,7 @@ class State:
         last_topic = value.get("last_topic")
         asked = value.get("asked")
         confirming = value.get("confirming")
+        shown = value.get("shown")
         return cls(
             lang=lang if isinstance(lang, str) else None,
             region=region if isinstance(region, str) else None,
@@ -267,6 +272,8 @@ class State:
             last_topic=last_topic if isinstance(last_topic, str) else None,
             asked=asked if isinstance(asked, str) else None,
             confirming=confirming if isinstance(confirming, dict) else None,
+            shown=tuple((p[0], p[1]) for p in (shown if isinstance(shown, list) else ())
+                        if isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)),
         )
 
 

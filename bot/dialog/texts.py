@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.content import Content
 from bot.content.languages import Localized, fallbacks
 from bot.content.model import PLACEHOLDER
 
@@ -66,6 +67,36 @@ def text(key: str, lang: str, **values: object) -> str:
     """
     table = _installed.get(key) or _default_texts()[key]
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), table[lang])
+
+
+def label_forms(content: Content) -> Mapping[str, frozenset[str]]:
+    """Every folded button label of the content -> the same label in each of its languages: the dialog's button
+    texts (content/texts.yaml button_*, menu_* and the languages' `texts:`), region names (and each part of
+    "ሱንድስቫል (Sundsvall)"), topic titles and language names. Made once per loaded content."""
+    from bot.matching.normalize import fold
+
+    cached = _LABEL_FORMS.get(id(content))
+    if cached is not None and cached[0] is content:
+        return cached[1]
+    groups: list[set[str]] = []
+    for key, by_lang in content.texts.items():
+        if key.startswith(("button_", "menu_")) and not any(PLACEHOLDER.search(v) for v in by_lang.values()):
+            groups.append({fold(v) for v in by_lang.values()})
+    for region in content.regions.values():
+        groups.append({fold(region.id)} | {fold(p) for n in region.name.values() for p in (n, *n.strip(")").split("("))})
+    groups += [{fold(t) for t in topic.title.values()} for topic in content.topics.values()]
+    groups += [{fold(content.language(code).name)} for code in content.languages]
+    forms: dict[str, frozenset[str]] = {}
+    for group in groups:
+        group.discard("")
+        for form in group:
+            forms[form] = forms.get(form, frozenset()) | group
+    _LABEL_FORMS.clear()  # one content at a time (a reload replaces it)
+    _LABEL_FORMS[id(content)] = (content, forms)
+    return forms
+
+
+_LABEL_FORMS: dict[int, tuple[Content, Mapping[str, frozenset[str]]]] = {}
 
 
 _installed: Mapping[str, Localized] = {}

@@ -979,7 +979,7 @@ class FakeBotAPI:
         self,
         predicate: Callable[[SentRecord], bool] | None = None,
         *,
-        timeout: float = 5.0,
+        timeout: float = 60.0,
         after: int = 0,
     ) -> SentRecord:
         """Return the first record in ``sent[after:]`` matching ``predicate`` (any if None).
@@ -995,7 +995,7 @@ class FakeBotAPI:
         return await self._wait_until(check, timeout, f"a sent record matching {name}")
 
     async def wait_for_messages(
-        self, chat_id: int | str, count: int = 1, *, timeout: float = 5.0
+        self, chat_id: int | str, count: int = 1, *, timeout: float = 60.0
     ) -> list[SentRecord]:
         """Wait until the bot sent at least ``count`` messages to ``chat_id``; return all of them.
 
@@ -1008,7 +1008,7 @@ class FakeBotAPI:
 
         return await self._wait_until(check, timeout, f"{count} message(s) to chat {chat_id}")
 
-    async def wait_for_call(self, method: str, *, count: int = 1, timeout: float = 5.0) -> list[JSONDict]:
+    async def wait_for_call(self, method: str, *, count: int = 1, timeout: float = 60.0) -> list[JSONDict]:
         """Wait until ``method`` was called at least ``count`` times; return all their params."""
 
         def check() -> list[JSONDict] | None:

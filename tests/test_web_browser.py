@@ -86,6 +86,7 @@ def municipality(server: WebServer) -> Iterator[str]:
 def page(browser: Browser) -> Iterator[Page]:
     # bypass_csp only so that the test can inject axe-core; the chat itself runs under its own CSP.
     context = browser.new_context(viewport={"width": 800, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(60_000)  # a loaded CI machine: waits end on their condition, not on the clock
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
@@ -115,7 +116,7 @@ def tab_to(page: Page, wanted: Any, *, backwards: bool = False, limit: int = 80)
     raise AssertionError(f"could not reach the element with Tab; last focus {active(page)}")
 
 
-def wait_for_reply(page: Page, words: str, timeout: float = 20_000) -> None:
+def wait_for_reply(page: Page, words: str, timeout: float = 60_000) -> None:
     """Wait until the chat has answered, then find the words in what it said since the person last wrote.
 
     Waiting for any bot message with the words raced on a slow machine: the menu's button "Starta ett
@@ -137,7 +138,7 @@ def converse_and_book(page: Page, question: str, answer_words: str) -> None:
     wait_for_reply(page, answer_words)
     page.keyboard.type("boka möte")
     page.keyboard.press("Enter")
-    page.locator("button[data-button^='slot:']").first.wait_for(timeout=20_000)
+    page.locator("button[data-button^='slot:']").first.wait_for(timeout=60_000)
     slot = tab_to(page, lambda f: f["button"].startswith("slot:"), backwards=True)
     page.keyboard.press("Enter")
     wait_for_reply(page, "förnamn")
@@ -147,10 +148,10 @@ def converse_and_book(page: Page, question: str, answer_words: str) -> None:
     wait_for_reply(page, "Skriv ditt telefonnummer")  # not the booking intro, which names the number too
     page.keyboard.type("070-123 45 67")
     page.keyboard.press("Enter")
-    page.locator("button[data-button='confirm']").last.wait_for(timeout=20_000)
+    page.locator("button[data-button='confirm']").last.wait_for(timeout=60_000)
     tab_to(page, lambda f: f["button"] == "confirm", backwards=True)
     page.keyboard.press("Enter")
-    page.locator("a.sb-file").last.wait_for(timeout=20_000)
+    page.locator("a.sb-file").last.wait_for(timeout=60_000)
     assert page.locator("a.sb-file").last.get_attribute("download") == "meeting.ics"
     assert slot["button"]
 
@@ -210,18 +211,18 @@ QUESTIONS = {"sv": "lönebidrag", "en": "wage subsidy", "ar": "ما هو lönebi
 def test_axe_finds_nothing_on_the_page_and_the_open_widget(page: Page, server: WebServer, municipality: str,
                                                            lang: str) -> None:  # fmt: skip
     page.goto(f"{server.base}/?region=sundsvall&lang={lang}")
-    page.locator(".sb-msg-bot").first.wait_for(timeout=20_000)
+    page.locator(".sb-msg-bot").first.wait_for(timeout=60_000)
     assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
         lang, "rtl" if lang == "ar" else "ltr"]
     send = LABELS[lang]["send"]
     assert page.locator("button.sb-send").text_content() == send, "the chat's own words in the page's language"
     page.keyboard.type(QUESTIONS[lang])
     page.keyboard.press("Enter")
-    page.locator(".sb-msg-bot").nth(1).wait_for(timeout=20_000)
+    page.locator(".sb-msg-bot").nth(1).wait_for(timeout=60_000)
     assert axe(page) == []
     page.goto(f"{municipality}/{lang}")
     page.locator(".sb-launcher").click()
-    page.locator(".sb-msg-bot").first.wait_for(timeout=20_000)
+    page.locator(".sb-msg-bot").first.wait_for(timeout=60_000)
     assert page.locator(".sb-panel").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
     assert page.locator("button.sb-send").text_content() == send
     assert axe(page, "#socialbot-widget") == []
@@ -234,14 +235,15 @@ def test_axe_finds_nothing_on_the_page_and_the_open_widget(page: Page, server: W
 
 def test_320_px_wide_nothing_scrolls_sideways(browser: Browser, server: WebServer, municipality: str) -> None:
     context = browser.new_context(viewport={"width": 320, "height": 640})
+    context.set_default_timeout(60_000)
     narrow = context.new_page()
     narrow.goto(server.base + "/?region=vastervik&lang=sv")
-    narrow.locator(".sb-msg-bot").first.wait_for(timeout=20_000)
+    narrow.locator(".sb-msg-bot").first.wait_for(timeout=60_000)
     assert narrow.evaluate("document.scrollingElement.scrollWidth") <= 320
     narrow.screenshot(path=str(OUT / "web-page-320px.png"))
     narrow.goto(municipality + "/sv")
     narrow.locator(".sb-launcher").click()
-    narrow.locator(".sb-msg-bot").first.wait_for(timeout=20_000)
+    narrow.locator(".sb-msg-bot").first.wait_for(timeout=60_000)
     box = narrow.locator(".sb-panel").bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 320
     narrow.screenshot(path=str(OUT / "web-widget-320px.png"))

@@ -77,6 +77,7 @@ def normalise(text: str) -> str:
 _HELD = re.compile(r"(.)\1{2,}")
 
 
+@lru_cache(maxsize=1 << 13)  # every word of a message, twice (signals, n-grams): people reuse their words
 def _squeeze(word: str) -> str:
     """'jaaaag' -> 'jaag': a letter held down is still the same word; chat spellings -> the usual word."""
     word = _HELD.sub(r"\1\1", word)
@@ -153,7 +154,8 @@ class Signal:
         """A non-Latin signal's words in order in the message without spaces (`starts`: where its words
         begin), at most MAX_GAP_CHARS letters between two of them: "اريد ان اموت" in "انا اريد فعلا ان اموت",
         "не хочу жити" in "не хочу більше жити". Each word begins a message word or, if it is long enough, a
-        few letters into one (Arabic و/ب/ال, "يضربني" in "وبيضربني"; Persian "خواهم" in "میخواهم")."""
+        few letters into one (Arabic و/ب/ال, "يضربني" in "وبيضربني"; Persian "خواهم" in "میخواهم"), or right
+        after the one before it, written as one word ("كل شي" in "كلشي")."""
         parts, inside = self.parts, self.inside
         if not parts:
             return False
@@ -164,7 +166,7 @@ class Signal:
                 for part, allowed in zip(parts[1:], inside[1:], strict=True):
                     limit = end + MAX_GAP_CHARS + len(part)
                     found = squashed.find(part, end, limit)
-                    while found >= 0 and not _begins_word(found, starts, allowed):
+                    while found > end and not _begins_word(found, starts, allowed):  # right after: "كلشي"
                         found = squashed.find(part, found + 1, limit)
                     if found < 0:
                         break
@@ -333,13 +335,11 @@ class _SignalIndex:
 
 def _grams(norm: str) -> dict[str, float]:
     """Character n-grams of each word (with its edges), counted sublinearly."""
-    counts: dict[str, int] = defaultdict(int)
+    grams: list[str] = []
     for word in norm.split():
         padded = f" {_squeeze(word)} "
-        for n in GRAMS:
-            for i in range(len(padded) - n + 1):
-                counts[padded[i : i + n]] += 1
-    return {g: 1.0 + math.log(c) for g, c in counts.items()}
+        grams += [padded[i : i + n] for n in GRAMS for i in range(len(padded) - n + 1)]
+    return {g: 1.0 + math.log(c) if c > 1 else 1.0 for g, c in Counter(grams).items()}  # counted in C
 
 
 Query = tuple[np.ndarray, np.ndarray]  # a unit vector: n-gram columns and their weights

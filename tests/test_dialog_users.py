@@ -60,8 +60,8 @@ def test_cancelling_in_words_with_several_bookings_asks_which_and_confirms(
     assert which in testbot.text, testbot.text
     cancels = [c.data for c in testbot.choices if c.data.startswith("cancelbooking:")]
     assert len(cancels) == 2 and not any(c.data.startswith("move:") for c in testbot.choices)
-    testbot.send(yes)  # a yes before saying which cancels nothing
-    assert len(upcoming(testbot)) == 2
+    testbot.send(yes)  # a yes before saying which cancels nothing, and asks again
+    assert len(upcoming(testbot)) == 2 and which in testbot.text, testbot.text
     testbot.send(said)
     testbot.press_data(cancels[1])
     testbot.send(yes)
@@ -94,16 +94,19 @@ def test_a_wish_to_meet_at_a_time_as_the_first_message_books_at_that_time(testbo
     assert times and all(t.startswith(thursday) and t[-5:] >= "13:00" for t in times), testbot.text
 
 
-@pytest.mark.parametrize(("lang", "said", "thursday"), [("sv", "kan vi ses pa torsdag", "tors 26 nov."),
-                                                        ("sv", "kan vi ses på torsdag efter lunch", "tors 26 nov."),
-                                                        ("en", "can we meet on thursday", "Thu, Nov 26")])  # fmt: skip
+@pytest.mark.parametrize(("lang", "said", "day"), [("sv", "kan vi ses pa torsdag", "tors 26 nov."),
+                                                   ("sv", "kan vi ses på torsdag efter lunch", "tors 26 nov."),
+                                                   ("sv", "jag vill prata med någon på torsdag", "tors 26 nov."),
+                                                   ("sv", "kan jag få en tid på onsdag förmiddag", "ons 25 nov."),
+                                                   ("en", "can we meet on thursday", "Thu, Nov 26"),
+                                                   ("en", "can I come by on tuesday morning", "Tue, Nov 24")])  # fmt: skip
 def test_a_wish_to_meet_naming_a_day_offers_that_days_times(testbot: TestBot, lang: str, said: str,
-                                                            thursday: str) -> None:  # fmt: skip
+                                                            day: str) -> None:  # fmt: skip
     testbot.onboard(lang)
     testbot.send(said)
     times = [c.label for c in testbot.slot_choices()]
     assert state(testbot).flow == "booking.slot" and times, testbot.text
-    assert all(t.startswith(thursday) for t in times), testbot.text
+    assert all(t.startswith(day) for t in times), testbot.text
 
 
 @pytest.mark.parametrize(("lang", "said", "honest"), [("sv", "kan vi ses på fredag", "inga lediga tider på fredag"),
@@ -115,10 +118,13 @@ def test_a_wish_to_meet_on_a_day_without_times_says_so_and_offers_the_nearest(te
     assert honest in testbot.text and testbot.slot_choices(), testbot.text
 
 
-def test_a_wish_to_meet_with_one_free_time_goes_on_to_the_name(testbot: TestBot) -> None:
-    testbot.onboard("en")
-    testbot.send("can we meet on thursday at 13")
-    assert state(testbot).flow == "booking.name" and state(testbot).data.get("slot") == "20261126T1200Z"
+@pytest.mark.parametrize(("said", "slot"), [("can we meet on thursday at 13", "20261126T1200Z"),
+                                           ("I'd like an appointment next monday at 13", "20261130T1200Z"),
+                                           ("kan vi ses tisdag kl 13", "20261124T1200Z")])  # fmt: skip
+def test_a_wish_to_meet_with_one_free_time_goes_on_to_the_name(testbot: TestBot, said: str, slot: str) -> None:
+    testbot.onboard("sv" if said.startswith("kan") else "en")
+    testbot.send(said)
+    assert state(testbot).flow == "booking.name" and state(testbot).data.get("slot") == slot, testbot.text
 
 
 # --- 3. a first question before the region, answered as asked and in its own language ------------------------
@@ -291,3 +297,13 @@ def test_a_first_question_that_differs_by_region_asks_the_region_first(knowledge
     testbot.press_data("region:vastervik")
     assert regions["vastervik"].contact.name in testbot.text and regions["sundsvall"].contact.name not in testbot.text
     assert testbot.replies[-1].lang == lang
+
+
+def test_the_book_button_under_an_arabic_answer_in_an_english_chat_books_in_arabic(testbot: TestBot) -> None:
+    testbot.onboard("en", "vastervik")
+    testbot.send("كيف أحصل على عمل في شركة اجتماعية")  # "how do I get work in a social enterprise", answered in Arabic
+    assert testbot.replies[-1].lang == "ar", testbot.text
+    book = next(c for c in testbot.choices if c.data in ("book", "topic:book-meeting"))
+    testbot.press_data(book.data)
+    assert state(testbot).lang == "ar" and state(testbot).flow == "booking.slot", testbot.text
+    assert {r.lang for r in testbot.replies} == {"ar"}

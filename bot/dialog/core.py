@@ -308,6 +308,8 @@ class Dialog(Turn):
         kind, _, value = data.partition(":")
         content = self.ctx.content
         current = STEPS.get(self.state.flow)
+        if data in ("book", "topic:book-meeting"):
+            self.speaking = self.pressed_in(data)  # "احجز موعداً" under an Arabic answer: the booking in Arabic
         if kind == "lang" and value in content.languages:
             self.aside(lambda: onboarding.choose_language(self, value))
         elif kind == "region" and value in content.regions and self.state.flow in ("idle", "choose_region"):
@@ -354,6 +356,22 @@ class Dialog(Turn):
         else:
             self.say(self.t("choice_closed"))
             self.reprompt_or_menu()
+
+    def pressed_in(self, data: str) -> str | None:
+        """The language of the pressed button's label, as it was shown (the buttons under an answer given in the
+        question's language are in that language), or None when it was not shown or is no text of ours."""
+        label = next((shown for shown, pressed in self.state.shown if pressed == data), None)
+        content = self.ctx.content
+        kind, _, value = data.partition(":")
+        for code in content.languages if label is not None else ():
+            written: str | None
+            if kind == "topic" and value in content.topics:
+                written = content.topics[value].title[code]
+            else:
+                written = content.text(f"button_{data}", code) if f"button_{data}" in content.texts else None
+            if written == label:
+                return code
+        return None
 
     def reprompt_or_menu(self) -> None:
         if self.in_flow:
@@ -519,6 +537,9 @@ class Dialog(Turn):
         if match.topic is None and not self.can.private_chat and booking.names_a_time(text):
             self.refuse_personal()  # "torsdag kl 13" in a group: a time to book, which happens in private
             return
+        if match.topic is None and self.meeting_wished(text, match) and self.wants_meeting(text, match):
+            self.effects.append(Record("question", topic="book-meeting", band=match.band, lang=self.speaking))
+            return  # "I'd like an appointment next Monday at 10", just under the matcher's bar
         if match.topic is None:
             self.effects.append(Record("fallback", band=match.band, unanswered=keep_text, lang=self.speaking))
             self.fallback()
@@ -527,8 +548,7 @@ class Dialog(Turn):
         self.effects.append(Record("question", topic=match.topic, band=match.band, lang=self.speaking))
         if keep_text is not None:
             self.set(asked=scrub(keep_text, [r.contact.name for r in self.ctx.content.regions.values()]))
-        meeting = match.did_you_mean[:1] == ("book-meeting",) and booking.names_a_time(text)
-        if (match.topic == "book-meeting" or meeting) and self.wants_meeting(text, match):
+        if self.meeting_wished(text, match) and self.wants_meeting(text, match):
             return  # "kan vi ses på torsdag efter lunch": a booking, at the time wished for
         if match.did_you_mean:
             topics = self.ctx.content.topics
@@ -562,6 +582,17 @@ class Dialog(Turn):
             if match.topic is not None and not match.did_you_mean:
                 return match
         return None
+
+    def meeting_wished(self, text: str, match: Match) -> bool:
+        """A meeting asked for: the booking topic, or a day or time named where the matcher leans to meeting
+        someone ("kan jag få en tid på onsdag förmiddag", "can I come by on Tuesday morning" by someone with no
+        booking to move, "jag vill prata med någon på torsdag")."""
+        if match.topic == "book-meeting":
+            return True
+        if not booking.names_a_time(text):
+            return False
+        leaning = {match.topic, *match.did_you_mean} if match.topic else set(dict(match.ranking[:1]))
+        return "book-meeting" in leaning or ("cancel-booking" in leaning and not self.ctx.view.my_bookings)
 
     def wants_meeting(self, text: str, match: Match) -> bool:
         """A wish to meet, perhaps with a time ("kan vi ses på torsdag efter lunch", "can we meet on Thursday

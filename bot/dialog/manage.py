@@ -56,6 +56,8 @@ def by_words(turn: Turn, text: str, folded: str) -> bool:
         kind = "cancel"
     elif any(f" {phrase} " in said for phrase in texts.word_set("move_booking")):
         kind = "move"
+    elif listed and yes_no(folded) and not any(data.startswith("move:") for data in turn.state.open):
+        kind = "cancel"  # "ja" under "which meeting do you want to cancel?": which one is still to say
     else:
         return False
     chosen = list(bookings)

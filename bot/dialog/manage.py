@@ -45,8 +45,7 @@ def by_words(turn: Turn, text: str, folded: str) -> bool:
     tisdag"; content/words.yaml cancel_booking and move_booking, every language), as the buttons do: with one
     booking, or a day or time that names one of several, straight to its confirmation; with several, which one.
     Right under the list of bookings, a word for leaving ("avbryt", "скасувати") also means cancelling one."""
-    bookings = turn.ctx.view.my_bookings
-    if not bookings or not turn.can.private_chat:
+    if not turn.can.private_chat:
         return False
     said = f" {folded} "
     listed = any(data.startswith("cancelbooking:") for data in turn.state.open)
@@ -59,6 +58,9 @@ def by_words(turn: Turn, text: str, folded: str) -> bool:
     elif listed and yes_no(folded) and not any(data.startswith("move:") for data in turn.state.open):
         kind = "cancel"  # "ja" under "which meeting do you want to cancel?": which one is still to say
     else:
+        return False
+    bookings = turn.ctx.view.my_bookings  # read only now: the words come first, and most messages have none of them
+    if not bookings:
         return False
     chosen = list(bookings)
     if len(chosen) > 1 and booking.names_a_time(text):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
 
@@ -45,6 +46,7 @@ def use(dialog_texts: Mapping[str, Localized], words: Mapping[str, Mapping[str, 
     if words:
         _installed_words = words
         _word_sets.cache_clear()
+        _command_phrases.cache_clear()
 
 
 def word_set(kind: str, *, split: bool = False) -> frozenset[str]:
@@ -53,10 +55,16 @@ def word_set(kind: str, *, split: bool = False) -> frozenset[str]:
     return _word_sets(kind, split, id(_installed_words))
 
 
-def command_phrases() -> dict[str, str]:
+def command_phrases() -> Mapping[str, str]:
     """Folded words for a command, in every language -> the command's name ("mina bokningar" -> "mybookings")."""
-    return {phrase: kind.removeprefix("command_") for kind in _words() if kind.startswith("command_")
-            for phrase in word_set(kind)}  # fmt: skip
+    return _command_phrases(id(_installed_words))
+
+
+@lru_cache(maxsize=4)
+def _command_phrases(_version: int) -> Mapping[str, str]:
+    # read on every message: built once per content's words (a read-only view, so nobody changes the shared one)
+    return MappingProxyType({phrase: kind.removeprefix("command_") for kind in _words() if kind.startswith("command_")
+                             for phrase in word_set(kind)})  # fmt: skip
 
 
 def text(key: str, lang: str, **values: object) -> str:

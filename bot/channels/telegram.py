@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import gc
 import html
 import logging
@@ -95,6 +96,11 @@ def valid_token(token: str | None) -> bool:
 def keyboard(choices: Sequence[Choice], private_url: str | None = None) -> InlineKeyboardMarkup | None:
     """Short labels two to a row, long ones alone: readable on a phone. The dialog's "go on in a private
     chat" button is a link to `private_url` (https://t.me/<bot>), or left out when the bot's name is unknown."""
+    return _keyboard(tuple(choices), private_url)
+
+
+@functools.lru_cache(maxsize=256)  # the same menus and answers' buttons again and again; PTB's objects are frozen
+def _keyboard(choices: tuple[Choice, ...], private_url: str | None) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     for choice in choices:
         if choice.data == OPEN_PRIVATE_CHAT:

@@ -21,8 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import logging
 import math
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -37,6 +43,7 @@ from bot.content.model import Content, Crisis
 from bot.content.problems import Problem
 from bot.matching.normalize import fold, script, stems
 
+log = logging.getLogger(__name__)
 MAX_GAP = 2  # words allowed between two words of a signal
 MAX_GAP_CHARS = 12  # letters allowed between two words of a non-Latin signal (about two words)
 ORDINARY_RATE = 0.005  # share of the content's ordinary sentences the example threshold may catch
@@ -569,8 +576,30 @@ def detector_for(content: Content, cache_dir: Path | None = None) -> CrisisDetec
     if key not in _DETECTORS:
         if len(_DETECTORS) >= 4:
             _DETECTORS.pop(next(iter(_DETECTORS)))
-        _DETECTORS[key] = CrisisDetector(crisis, ordinary, cache_dir, key)
+        if cache_dir is not None and not (cache_dir / f"crisis-{key}.npz").exists():
+            _calibrate_in_child(crisis, ordinary, cache_dir, key)
+        _DETECTORS[key] = CrisisDetector(crisis, ordinary, cache_dir, key)  # from the cache, or calibrated here
     return _DETECTORS[key]
+
+
+def _calibrate_in_child(crisis: Crisis, ordinary: list[str], cache_dir: Path, key: str) -> None:
+    """Calibrating takes some 100 MB that a long-running process keeps after it (freed, but fragmented): on the
+    first start and after every content change `socialbot web` stayed 100 MB larger. So a child process calibrates
+    into the cache, as the matcher is trained (bot/matching/linear.py), and this one loads the file; if that fails,
+    the detector calibrates here as before."""
+    job = {"signals": {lang: list(items) for lang, items in crisis.signals.items()},
+           "examples": {lang: list(items) for lang, items in crisis.examples.items()}, "ordinary": ordinary}  # fmt: skip
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=cache_dir, suffix=".json", delete=False, encoding="utf-8") as out:
+            json.dump(job, out, ensure_ascii=False)
+        try:
+            subprocess.run([sys.executable, "-m", "bot.safety.crisis", out.name, str(cache_dir), key], check=True,
+                           capture_output=True, timeout=600)  # fmt: skip
+        finally:
+            os.unlink(out.name)
+    except (OSError, subprocess.SubprocessError):
+        log.warning("could not calibrate the crisis detector into the cache in %s; calibrating here", cache_dir)
 
 
 _DETECTORS: dict[str, CrisisDetector] = {}
@@ -639,3 +668,10 @@ def crisis_problems(content: Content, detector: CrisisDetector | None = None) ->
 
 def caught(detector: CrisisDetector, texts: Iterable[str]) -> list[str]:
     return [text for text in texts if detector.check(text) is not None]
+
+
+if __name__ == "__main__":  # python -m bot.safety.crisis JOB.json CACHE_DIR KEY: calibrate into the cache
+    _job = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    _crisis = Crisis(answer={}, signals={lang: tuple(items) for lang, items in _job["signals"].items()},
+                     examples={lang: tuple(items) for lang, items in _job["examples"].items()}, not_crisis={})  # fmt: skip
+    CrisisDetector(_crisis, _job["ordinary"], Path(sys.argv[2]), sys.argv[3])

@@ -15,8 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-
-import sqlite_utils
+from typing import Any
 
 from bot.privacy.keys import MonthlyKey
 from bot.storage.base import Result, Store, StoreGone
@@ -65,13 +64,24 @@ class SQLiteStore(Store):
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
         self.version = migrate_sqlite(conn)
-        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        self._db: Any = None
         self._lock = threading.RLock()  # one connection, possibly shared by threads: one user at a time
         self._depth = 0
         self._conversations: dict[str, tuple[threading.Lock, int]] = {}  # lock, holders + waiters
         self._conversations_guard = threading.Lock()
         self._identity = _identity(self.path) if on_disk else None
         self.keys = MonthlyKey(Path(self.path).parent if on_disk else None)
+
+    @property
+    def db(self) -> Any:
+        """sqlite-utils' Database over the connection, for tools and tests. Imported when first asked for: the bot
+        itself uses the connection only, and the module costs a long-running process some 3 MB."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     def check_file(self) -> None:
         """Raise StoreReplaced when the file at our path is no longer the one we opened."""
@@ -82,12 +92,12 @@ class SQLiteStore(Store):
         """Move everything from the WAL into the database file and empty the WAL, so that deleted data (overwritten
         there by secure_delete) is not left in old WAL frames. Called right after /delete."""
         with self._lock:
-            busy, _, _ = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:  # a reader (a statistics report) holds an old snapshot: the next checkpoint finishes it
             log.warning("WAL checkpoint after a deletion was blocked by a reader")
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -100,7 +110,7 @@ class SQLiteStore(Store):
                     self._depth -= 1
                 return
             self.check_file()
-            conn = self.db.conn
+            conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
@@ -132,7 +142,7 @@ class SQLiteStore(Store):
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
         with self._lock:
-            cursor = self.db.conn.execute(sql, list(params))
+            cursor = self.conn.execute(sql, list(params))
             return Result(cursor.fetchall(), cursor.rowcount)
 
     def tables(self) -> list[str]:
@@ -163,7 +173,7 @@ class SQLiteStore(Store):
         """A read-only connection of our own: a report never writes and never waits for the bot's lock."""
         if self.path == ":memory:":
             with self._lock:
-                yield self.db.conn
+                yield self.conn
             return
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         try:

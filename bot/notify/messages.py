@@ -7,8 +7,6 @@ import base64
 import html
 from datetime import datetime
 
-from icalendar import Calendar
-
 from bot.booking.calendar import meeting_ics
 from bot.booking.slots import parse_slot_key
 from bot.content import Content
@@ -86,6 +84,8 @@ def staff_mail(notification: Notification, content: Content, now: datetime) -> d
 
 def cancelled_ics(ics: bytes) -> bytes:
     """The same event (same UID), marked cancelled, so a calendar that has it removes it."""
+    from icalendar import Calendar  # as in bot/booking/calendar.py: imported when needed
+
     calendar = Calendar.from_ical(ics)
     calendar.pop("method", None)
     calendar.add("method", "CANCEL")

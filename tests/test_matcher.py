@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.knowledge import Knowledge
+from bot.matching import linear
 from bot.matching.normalize import fold, stems
 
 
@@ -107,3 +110,19 @@ def test_a_long_message_is_read_clause_by_clause_when_it_falls_back(
 ) -> None:
     assert len(story.split()) >= 20
     assert knowledge.matcher.match(story, detect_language=False).topic == topic
+
+
+def test_a_training_child_that_times_out_means_training_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a very loaded machine the child that trains into the cache can take too long: the models are then
+    trained in this process (what a start without a cache does), never a crash."""
+    monkeypatch.setattr(linear, "TRAIN_TIMEOUT", 0.001)  # no interpreter starts that fast
+    vectors = [{"w:jobb": 1.0}, {"w:pengar": 1.0}, {"w:jobb": 0.5, "w:arbete": 0.5}, {"w:lan": 1.0},
+               {"w:boka": 1.0}, {"w:mote": 1.0}]  # fmt: skip
+    labels = ["find-work", "funding", "find-work", "funding", "book-meeting", "book-meeting"]
+    models = linear.LinearModel.cached([(vectors, labels, "svm")], tmp_path, "timeout")
+    assert len(models) == 1
+    scores = dict(zip(models[0].classes, models[0].scores({"w:jobb": 1.0}).tolist(), strict=True))
+    assert scores["find-work"] > scores["funding"]
+    assert not list(tmp_path.glob("*.json")), "the job file is removed after the timeout too"

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 MODEL_VERSION = 2  # bump when features or training change, so old cache files are not used
 # Regularisation, chosen by cross-validation over the content's own examples (bench/calibrate.py).
 C = {"svm": 3.0, "logreg": 10.0}
+TRAIN_TIMEOUT = 600.0  # seconds for the child that trains; past it (a very loaded machine) train here
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class LinearModel:
                 _train_in_child([jobs[i] for i in missing], [paths[i] for i in missing])
                 for i in missing:
                     models[i] = cls.load(paths[i])
-            except (OSError, ValueError, KeyError, subprocess.CalledProcessError):
+            except (OSError, ValueError, KeyError, subprocess.SubprocessError):  # failed or timed out
                 log.warning("could not train into the matcher cache in %s; training here", cache_dir)
                 for i in missing:
                     models[i] = cls.train(*jobs[i])
@@ -177,7 +178,7 @@ def _train_in_child(jobs: Sequence[Job], paths: Sequence[Path]) -> None:
                    for (v, lb, k), path in zip(jobs, paths, strict=True)], out)  # fmt: skip
     try:
         subprocess.run([sys.executable, "-m", "bot.matching.linear", out.name], check=True,
-                       capture_output=True, timeout=600)  # fmt: skip
+                       capture_output=True, timeout=TRAIN_TIMEOUT)  # fmt: skip
     finally:
         os.unlink(out.name)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from bot.booking.limits import Alert, BookingRefused, Limits, admit, rate_alert
+from bot.booking.limits import Alert, BookingRefused, Limits, admit, cap_alert, passed, rate_alert
 from bot.booking.slots import parse_slot_key
 from bot.dialog import texts
 from bot.dialog.core import Context, format_when, step
@@ -118,9 +118,10 @@ class _LazyView(View):
     slots nor the person's bookings, and those two queries were on every message's path (the load bench's tail)."""
 
     def __init__(self, now: datetime, taken: Callable[[], Mapping[str, frozenset[str]]],
-                 mine: Callable[[], tuple[BookingInfo, ...]]) -> None:  # fmt: skip
+                 mine: Callable[[], tuple[BookingInfo, ...]],
+                 limits: Callable[[], Mapping[str, LimitReached]] = dict) -> None:  # fmt: skip
         object.__setattr__(self, "now", now)
-        object.__setattr__(self, "_loaders", (taken, mine))
+        object.__setattr__(self, "_loaders", (taken, mine, limits))
         object.__setattr__(self, "_loaded", {})
 
     def _get(self, which: int) -> Any:
@@ -136,6 +137,10 @@ class _LazyView(View):
     @property
     def my_bookings(self) -> tuple[BookingInfo, ...]:
         return self._get(1)  # type: ignore[no-any-return]
+
+    @property
+    def limits(self) -> Mapping[str, LimitReached]:
+        return self._get(2)  # type: ignore[no-any-return]
 
 
 class Engine:
@@ -210,16 +215,17 @@ class Engine:
             # says so (ConfirmLost) instead of leaving the person thinking they have booked.
             state = state.with_(confirming={"pressed": now.isoformat()})
             self.store.save_state(conversation, state, now)
-        outcome = self._step(conversation, state, event, now, capabilities)
+        outcome = self._step(conversation, state, event, now, capabilities, person)
         try:
             notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
         except SlotUnavailable as lost:
             log.info("slot lost a race; offering others")
-            outcome = self._step(conversation, state, SlotTaken(str(lost)), now, capabilities)
+            outcome = self._step(conversation, state, SlotTaken(str(lost)), now, capabilities, person)
             notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
         except BookingRefused as refused:
             log.info("booking refused at the %s limit", refused.reason)  # never who: the log has no personal data
-            outcome = self._step(conversation, state, LimitReached(refused.reason, refused.limit), now, capabilities)
+            outcome = self._step(conversation, state, LimitReached(refused.reason, refused.limit), now, capabilities,
+                                 person)
             notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
             if refused.alert is not None:
                 with self.store.transaction():
@@ -280,20 +286,28 @@ class Engine:
         if callable(wake):
             wake()
 
-    def view(self, conversation: str, now: datetime) -> View:
+    def view(self, conversation: str, now: datetime, person: str | None = None) -> View:
         return _LazyView(
             now,
             lambda: self.store.taken(now),
             lambda: tuple(b.info() for b in self.store.bookings_of(conversation, now)),
+            lambda: self._limits_passed(person or conversation, now),
         )
 
+    def _limits_passed(self, person: str, now: datetime) -> dict[str, LimitReached]:
+        """Per region, the booking limit a new booking by `person` would pass now (read as a booking starts)."""
+        hashed = self.store.person_hash(person)
+        found = {region: passed(self.store, self.settings.limits, region, hashed, now)
+                 for region in self.knowledge.content.regions}  # fmt: skip
+        return {region: LimitReached(*reached) for region, reached in found.items() if reached is not None}
+
     def _step(self, conversation: str, state: State | None, event: Event, now: datetime,
-              capabilities: Capabilities) -> Outcome:  # fmt: skip
+              capabilities: Capabilities, person: str | None = None) -> Outcome:  # fmt: skip
         context = Context(
             content=self.knowledge.content,
             matcher=self.knowledge.matcher,
             crisis=self.knowledge.crisis,
-            view=self.view(conversation, now),
+            view=self.view(conversation, now, person),
             new_id=lambda: secrets.token_urlsafe(6),
             retention_days=self.settings.retention_days,
             capabilities=capabilities,
@@ -337,9 +351,10 @@ class Engine:
                     self.store.create_booking(booking, now, person=hashed)
                     notifications.append(Notification("booked", booking))
                     made = booking
-                    alert = rate_alert(self.store, self.settings.limits, effect.region, region_name, now)
-                    if alert is not None:
-                        self._alert(alert, now)
+                    for alert in (rate_alert(self.store, self.settings.limits, effect.region, region_name, now),
+                                  cap_alert(self.store, self.settings.limits, effect.region, region_name, now)):
+                        if alert is not None:
+                            self._alert(alert, now)
                 elif isinstance(effect, CancelBooking):
                     cancelled = self.store.cancel_booking(conversation, effect.booking_id, now)
                     if cancelled:

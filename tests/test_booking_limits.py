@@ -63,6 +63,8 @@ def book_in_new_conversation(bot: TestBot, n: int, region: str = "sundsvall") ->
     conversation = f"web:conversation{n}"
     bot.onboard(region=region, conversation=conversation)
     bot.send("/book", conversation)
+    if not bot.slot_choices():  # refused as the booking starts: no name or number is asked for
+        return bot.text
     slot = bot.slot_choices()[n % 6].data  # a different time each (the page has six)
     bot.press_data(slot, conversation)
     bot.send("Anna", conversation)
@@ -125,7 +127,7 @@ def test_a_region_takes_a_bounded_number_of_bookings_a_day_and_the_admins_hear_o
         bot.person = web_person(f"198.51.100.{n + 1}")
         book_in_new_conversation(bot, n)
     assert len(alert_rows(bot.store)) == 2
-    assert len(alerts) >= 3, "every refusal builds the alert; its key lets only one a day through"
+    assert alerts and all("Bokningstaket är nått" in a.text for a in alerts), "its key lets only one a day through"
 
 
 def test_booking_and_cancelling_does_not_shut_a_region_for_the_day(bot: PersonBot) -> None:
@@ -254,6 +256,10 @@ def test_the_web_attack_six_conversations_from_one_address_books_three(tmp_path:
             _, first, _ = server.post({"conversation": None, "text": "boka möte", "region": "vastervik", "lang": "sv"})
             conversation = first["conversation"]
             slots = [b["data"] for r in first["replies"] for b in r["buttons"] if b["data"].startswith("slot:")]
+            if n >= 3:  # refused as the booking starts, before any name or number is typed
+                assert not slots
+                answers.append("\n".join(r["text"] for r in first["replies"]))
+                continue
             for event in ({"button": slots[n]}, {"text": "Anna"}, {"text": "070-123 45 6" + str(n)},
                           {"button": "confirm"}):  # fmt: skip
                 status, body, _ = server.post({"conversation": conversation, **event})
@@ -304,3 +310,59 @@ async def test_alerts_reach_the_admin_chats_and_a_real_mail_server_once(
         await runtime.stop()
         server.stop()
         bot.close()
+
+
+# --- checked as a booking starts (/book, "boka"), not only at confirmation --------------------------------------------
+
+
+def test_a_person_at_the_limit_is_told_at_book_before_typing_name_and_number(bot: PersonBot) -> None:
+    limit(bot, per_person=2, per_region_day=0, alert_per_hour=0)
+    for n in range(2):
+        assert "Klart" in book_in_new_conversation(bot, n)
+    conversation = "web:third"
+    bot.onboard(conversation=conversation)
+    for start in ("/book", "jag vill boka ett möte"):
+        bot.send(start, conversation)
+        assert "Jag kan inte boka fler möten" in bot.text and "072-14 36 124" in bot.text, bot.text
+        assert not bot.slot_choices(), "no times offered: nobody fills in name and phone to be refused"
+    bot.send("vad är arbetsträning", conversation)
+    assert "arbetsträning" in bot.text.lower(), "the conversation goes on as usual"
+    bot.person = web_person("198.51.100.30")  # someone else is not held back
+    bot.send("/book", conversation)
+    assert bot.slot_choices()
+
+
+def test_a_full_region_is_told_at_book_and_the_other_region_still_books(bot: PersonBot) -> None:
+    alerts = limit(bot, per_person=0, per_region_day=2, alert_per_hour=0)
+    for n in range(2):
+        bot.person = web_person(f"198.51.100.{n + 1}")
+        assert "Klart" in book_in_new_conversation(bot, n)
+    assert [a.key.split(":")[0] for a in alerts] == ["day-cap"], "the admins hear it as the cap is reached"
+    bot.person = web_person("198.51.100.9")
+    bot.onboard(conversation="web:late")
+    bot.send("boka", "web:late")
+    assert "tar inte emot fler bokningar förrän i morgon" in bot.text and not bot.slot_choices()
+    assert "Klart" in book_in_new_conversation(bot, 3, region="vastervik")
+
+
+def test_the_confirmation_still_counts_for_a_booking_started_before_the_cap_was_reached(bot: PersonBot) -> None:
+    """Two people start at once with one place left: the check at the start lets both in, the one at confirmation
+    (in the booking's transaction) books the first and refuses the second."""
+    limit(bot, per_person=0, per_region_day=1, alert_per_hour=0)
+    for n, (conversation, address) in enumerate((("web:first", "198.51.100.1"), ("web:second", "198.51.100.2"))):
+        bot.person = web_person(address)
+        bot.onboard(conversation=conversation)
+        bot.send("/book", conversation)
+        bot.press_data(bot.slot_choices()[n].data, conversation)
+        bot.send("Anna", conversation)
+        if "reach:phone" in {c.data for c in bot.choices}:
+            bot.press_data("reach:phone", conversation)
+        bot.send(PHONE, conversation)
+        assert "confirm" in {c.data for c in bot.choices}
+    bot.person = web_person("198.51.100.1")
+    bot.press_data("confirm", "web:first")
+    assert "Klart" in bot.text
+    bot.person = web_person("198.51.100.2")
+    bot.press_data("confirm", "web:second")
+    assert "tar inte emot fler bokningar förrän i morgon" in bot.text and "Klart" not in bot.text
+    assert len(bot.store.upcoming(bot.clock())) == 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
@@ -89,21 +89,69 @@ def day_start(now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def passed(store: Store, limits: Limits, region: str, person: str, now: datetime) -> tuple[Reason, int] | None:
+    """The limit a new booking by `person` (a hash) in `region` would pass now, with its value; None if none. Read
+    when a booking starts, so that nobody writes their name and number to be refused; `admit` counts again, under
+    the locks, when the booking is made."""
+    if limits.per_person and store.upcoming_of_person(person, now) >= limits.per_person:
+        return "person", limits.per_person
+    if limits.per_region_day and _day_count(store, region, now)[0] >= limits.per_region_day \
+            and not day_cap_lifted(store, region, now):
+        return "region", limits.per_region_day
+    return None
+
+
 def admit(store: Store, limits: Limits, region: str, region_name: str, person: str, now: datetime) -> None:
     """Inside the booking's transaction, before its insert: raise BookingRefused if the booking would pass a limit."""
     store.serialize(f"region:{region}", f"person:{person}")
-    if limits.per_person and store.upcoming_of_person(person, now) >= limits.per_person:
+    reason = passed(store, limits, region, person, now)
+    if reason is None:
+        return
+    if reason[0] == "person":
         raise BookingRefused("person", limits.per_person)
-    if limits.per_region_day:
-        made, most = store.bookings_made(region, day_start(now), cancelled=False)
-        if made >= limits.per_region_day:
-            alert = Alert(
-                f"day-cap:{region}:{day_start(now):%Y-%m-%d}",
-                f"Bokningstaket är nått i {region_name}: {made} bokningar i dag (högst {most} av samma person). "
-                f"Chatten tar inte emot fler bokningar i {region_name} förrän i morgon; den som försöker får "
-                f"kontaktpersonens telefonnummer. Taket ändras med SOCIALBOT_MAX_BOOKINGS_PER_DAY.",
-            )
-            raise BookingRefused("region", limits.per_region_day, alert)
+    raise BookingRefused("region", limits.per_region_day, cap_alert(store, limits, region, region_name, now))
+
+
+def cap_alert(store: Store, limits: Limits, region: str, region_name: str, now: datetime) -> Alert | None:
+    """After a booking, in its transaction (and at a refusal): the alert that the region's day cap is reached, once
+    a day. Bookings are refused from the start of a booking on, so the admins hear it when the cap is reached."""
+    if not limits.per_region_day or day_cap_lifted(store, region, now):
+        return None
+    made, most = _day_count(store, region, now)
+    if made < limits.per_region_day:
+        return None
+    return Alert(
+        f"day-cap:{region}:{day_start(now):%Y-%m-%d}",
+        f"Bokningstaket är nått i {region_name}: {made} bokningar i dag (högst {most} av samma person). "
+        f"Chatten tar inte emot fler bokningar i {region_name} förrän i morgon; den som försöker får "
+        f"kontaktpersonens telefonnummer. En admin kan häva taket för resten av dagen med /liftcap {region} "
+        f"(eller `socialbot bookings --lift-cap {region}`); taket ändras med SOCIALBOT_MAX_BOOKINGS_PER_DAY.",
+    )
+
+
+def _day_count(store: Store, region: str, now: datetime) -> tuple[int, int]:
+    return store.bookings_made(region, day_start(now), cancelled=False)
+
+
+# --- an admin lifts a region's day cap for the rest of the day -------------------------------------------------------
+
+LIFTED = "day-cap-lifted"  # a lease named per region and day, held by the admin who lifted it, until midnight
+
+
+def _lift_name(region: str, now: datetime) -> str:
+    return f"{LIFTED}:{region}:{day_start(now):%Y-%m-%d}"
+
+
+def lift_day_cap(store: Store, region: str, by: str, now: datetime) -> bool:
+    """Lift `region`'s day cap until midnight (Swedish time), for every worker. False if it was lifted today already
+    (by someone else). `by` names the admin, as the log and the other admins are told."""
+    local = day_start(now)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), ZONE)  # 23 or 25 h away on a DST day
+    return store.acquire_lease(_lift_name(region, now), by, now, midnight - now)
+
+
+def day_cap_lifted(store: Store, region: str, now: datetime) -> bool:
+    return store.lease_holder(_lift_name(region, now), now) is not None
 
 
 def rate_alert(store: Store, limits: Limits, region: str, region_name: str, now: datetime) -> Alert | None:

@@ -64,6 +64,10 @@ def start(turn: Turn, wish: str | None = None) -> None:
             [Choice(turn.t("button_mybookings"), "mybookings"), *turn.menu_choices()],
         )
         return
+    reached = turn.ctx.view.limits.get(turn.state.region)
+    if reached is not None:  # checked again at confirmation (race-safe); here so nobody fills in the form in vain
+        limit_reached(turn, reached.reason, reached.limit)
+        return
     region = turn.region
     intro = turn.t(
         "book_intro",

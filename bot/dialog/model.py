@@ -148,6 +148,8 @@ class View:
     now: datetime
     taken: Mapping[str, frozenset[str]] = field(default_factory=dict)  # region -> slot keys already booked
     my_bookings: tuple[BookingInfo, ...] = ()  # this conversation's upcoming bookings
+    # region -> the booking limit a new booking there would pass now (bot/booking/limits.py): read as a booking starts
+    limits: Mapping[str, LimitReached] = field(default_factory=dict)
 
 
 # --- the channel, as far as the dialog must know it ----------------------------------------------

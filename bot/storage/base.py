@@ -570,6 +570,12 @@ class Store(ABC):
             row = self.execute("SELECT holder FROM leases WHERE name = ?", [name]).fetchone()
         return bool(row and row[0] == holder)
 
+    def lease_holder(self, name: str, now: datetime) -> str | None:
+        """Who holds the named lease now (None: nobody, or it has expired)."""
+        row = self.execute("SELECT holder FROM leases WHERE name = ? AND expires >= ?",
+                           [name, now.astimezone(UTC).isoformat()]).fetchone()  # fmt: skip
+        return str(row[0]) if row else None
+
     def release_lease(self, name: str, holder: str) -> None:
         with self.transaction():
             self.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])

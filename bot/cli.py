@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bookings", help="upcoming bookings, for staff")
     p.add_argument("--region", choices=REGIONS)
     p.add_argument("--from", dest="from_", type=date.fromisoformat, help="from this date (YYYY-MM-DD)")
+    p.add_argument("--lift-cap", choices=REGIONS, metavar="REGION",
+                   help="lift the region's day cap (SOCIALBOT_MAX_BOOKINGS_PER_DAY) for the rest of today; "
+                        "the admins are told")  # fmt: skip
     p.set_defaults(func=cmd_bookings)
 
     p = sub.add_parser("run", help="the Telegram bot (token in TELEGRAM_BOT_TOKEN)")
@@ -250,20 +253,40 @@ def cmd_bookings(args: argparse.Namespace, config: Config) -> int:
     from bot.booking.slots import parse_slot_key
     from bot.dialog.core import format_when
 
-    knowledge = _knowledge(config)
-    if knowledge is None:
+    content = _knowledge(config, matcher=False)
+    if content is None:
         return 1
     store = _store(config)
+    if args.lift_cap:
+        return _lift_cap(store, config, content, args.lift_cap)
     start = datetime.combine(args.from_, datetime.min.time(), tzinfo=UTC) if args.from_ else datetime.now(UTC)
     bookings = store.upcoming(start, args.region)
     if not bookings:
         print("No upcoming bookings.")
         return 0
     for booking in bookings:
-        contact = knowledge.content.region(booking.region).contact.name
+        contact = content.region(booking.region).contact.name
         print(f"{format_when(parse_slot_key(booking.slot), 'sv'):<24} {booking.region:<10} {contact:<20} "
               f"{booking.name or '-':<15} {booking.phone or 'chatten':<14} {booking.id}")  # fmt: skip
     return 0
+
+
+def _lift_cap(store, config: Config, content, region: str) -> int:  # type: ignore[no-untyped-def]
+    """`bookings --lift-cap REGION`: as /liftcap in an admin chat; the running bot sends the admins' notice."""
+    import getpass
+    import socket
+
+    from bot.mail import SmtpSettings
+    from bot.runtime import lift_cap
+
+    try:
+        mail = SmtpSettings.from_env() is not None
+    except ValueError:
+        mail = False
+    who = f"{getpass.getuser()}@{socket.gethostname()} (socialbot bookings --lift-cap)"
+    done, answer = lift_cap(store, config, content, region, who, datetime.now(UTC), mail=mail)
+    print(answer)
+    return 0 if done else 1
 
 
 def webhook_secret(token: str) -> str:

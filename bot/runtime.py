@@ -25,13 +25,13 @@ from bot.background import ThreadWork
 from bot.booking.limits import Alert
 from bot.booking.slots import parse_slot_key
 from bot.config import Config
-from bot.content import ContentError
+from bot.content import Content, ContentError
 from bot.dialog.model import Attachment
 from bot.engine import Engine, Notification
 from bot.knowledge import Knowledge
 from bot.notify.delivery import Delivery, Transport
 from bot.notify.messages import TELEGRAM_PREFIX, notification_items, reminder_item
-from bot.storage import Booking, OutboxItem
+from bot.storage import Booking, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 REMINDERS = (("2h", timedelta(hours=2)), ("24h", timedelta(hours=24)))  # nearest first
@@ -62,6 +62,40 @@ def transports_from_env(env: Mapping[str, str] | None = None, *, telegram_bot: o
 
         transports["telegram"] = TelegramTransport(telegram_bot)
     return transports
+
+
+def admin_items(config: Config, text: str, now: datetime, *, mail: bool, besides: int | None = None) -> list[OutboxItem]:
+    """`text` to every admin chat (but `besides`, the one that asked) and, with `mail`, every admin e-mail."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    items = [OutboxItem(f"admin:{chat}:{digest}:{now:%Y%m%dT%H%M%S}", "admin", "telegram", str(chat),
+                        {"text": text}) for chat in sorted(config.admin_chats) if chat != besides]  # fmt: skip
+    if mail:
+        items += [OutboxItem(f"admin:{address}:{digest}:{now:%Y%m%dT%H%M%S}", "admin", "email", address,
+                             {"subject": "socialbot: " + text.splitlines()[0].rstrip(":"), "body": text})
+                  for address in config.admin_emails]  # fmt: skip
+    return items
+
+
+def lift_cap(store: Store, config: Config, content: Content, region: str, by: str, now: datetime, *, mail: bool,
+             besides: int | None = None) -> tuple[bool, str]:  # fmt: skip
+    """An admin lifts `region`'s day cap for the rest of the day (Swedish time), for every worker: logged, and told
+    to the other admins through the outbox. `region` as typed (an id or a name). Returns (done, the answer)."""
+    from bot.booking.limits import day_start, lift_day_cap, lift_holder
+    from bot.matching.normalize import fold
+
+    found = next((r for r in content.regions.values()
+                  if fold(region) in {fold(r.id), *(fold(name) for name in r.name.values())}), None)  # fmt: skip
+    if found is None:
+        return False, f"Ange en region: {' eller '.join(content.regions)} (t.ex. /liftcap {next(iter(content.regions))})."
+    name, day = found.name["sv"], f"{day_start(now):%Y-%m-%d}"
+    if not lift_day_cap(store, found.id, by, now):
+        return False, f"Bokningstaket i {name} är redan hävt i dag ({day}), av {lift_holder(store, found.id, now)}."
+    log.info("day cap of %s lifted for %s by %s", found.id, day, by)
+    limit = config.limits.per_region_day
+    text = (f"Bokningstaket i {name} är hävt för resten av dagen ({day}) av {by}: chatten tar emot fler bokningar än "
+            f"{limit} där i dag. I morgon gäller taket igen.")  # fmt: skip
+    store.enqueue(admin_items(config, text, now, mail=mail, besides=besides), now)
+    return True, text
 
 
 CONTENT_PROBLEMS_SHOWN = 10  # a Telegram message holds 4096 characters; `socialbot validate` lists them all
@@ -319,13 +353,7 @@ class Runtime:
         """A message to the admin chats, through the outbox (so the process with Telegram sends it), and to the admin
         e-mails where this process mails."""
         now = datetime.now(UTC)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        items = [OutboxItem(f"admin:{chat}:{digest}:{now:%Y%m%dT%H%M%S}", "admin", "telegram", str(chat),
-                            {"text": text}) for chat in sorted(self.config.admin_chats)]  # fmt: skip
-        if "email" in self.transports:
-            items += [OutboxItem(f"admin:{address}:{digest}:{now:%Y%m%dT%H%M%S}", "admin", "email", address,
-                                 {"subject": "socialbot: " + text.splitlines()[0].rstrip(":"), "body": text})
-                      for address in self.config.admin_emails]  # fmt: skip
+        items = admin_items(self.config, text, now, mail="email" in self.transports)
         if not items:
             log.warning("no admin chat or e-mail configured for: %s", text.splitlines()[0])
             return

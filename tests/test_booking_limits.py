@@ -366,3 +366,84 @@ def test_the_confirmation_still_counts_for_a_booking_started_before_the_cap_was_
     bot.press_data("confirm", "web:second")
     assert "tar inte emot fler bokningar förrän i morgon" in bot.text and "Klart" not in bot.text
     assert len(bot.store.upcoming(bot.clock())) == 1
+
+
+# --- an admin lifts a region's day cap for the rest of the day --------------------------------------------------------
+
+
+def test_an_admin_lifts_the_day_cap_for_today_and_the_other_admins_are_told(bot: PersonBot) -> None:
+    from bot.runtime import lift_cap
+
+    limit(bot, per_person=0, per_region_day=2, alert_per_hour=0)
+    for n in range(2):
+        bot.person = web_person(f"198.51.100.{n + 1}")
+        assert "Klart" in book_in_new_conversation(bot, n)
+    bot.person = web_person("198.51.100.9")
+    assert "tar inte emot fler bokningar" in book_in_new_conversation(bot, 2)
+    config = Config(content_dir=Path("."), state_dir=bot.state_dir, admin_chats=frozenset({999, 1000}),
+                    admin_emails=("admin@example.se",), limits=Limits(per_region_day=2))  # fmt: skip
+    content, now = bot.engine.knowledge.content, bot.clock()
+    before = bot.store.query("SELECT COUNT(*) FROM outbox")[0][0]
+
+    done, answer = lift_cap(bot.store, config, content, "Sundsvall", "admin-chatten 999", now, mail=True,
+                            besides=999)  # fmt: skip
+
+    assert done and "Bokningstaket i Sundsvall är hävt för resten av dagen" in answer, answer
+    told = bot.store.query("SELECT transport, recipient, payload FROM outbox WHERE kind = 'admin' ORDER BY id")
+    assert len(told) == 2 == bot.store.query("SELECT COUNT(*) FROM outbox")[0][0] - before
+    assert {(t, r) for t, r, _ in told} == {("telegram", "1000"), ("email", "admin@example.se")}, "not the asker"
+    assert all("admin-chatten 999" in payload for _, _, payload in told)
+    assert "Klart" in book_in_new_conversation(bot, 3), "booking goes on past the cap today"
+    again, why = lift_cap(bot.store, config, content, "sundsvall", "admin-chatten 1000", now, mail=False)
+    assert not again and "redan hävt i dag" in why and "admin-chatten 999" in why
+    wrong, usage = lift_cap(bot.store, config, content, "stockholm", "admin-chatten 999", now, mail=False)
+    assert not wrong and "sundsvall eller vastervik" in usage
+
+    bot.clock.advance(days=1)  # tomorrow the cap holds again
+    for n in range(4, 6):
+        bot.person = web_person(f"198.51.100.{n + 1}")
+        assert "Klart" in book_in_new_conversation(bot, n)
+    bot.person = web_person("198.51.100.50")
+    assert "tar inte emot fler bokningar" in book_in_new_conversation(bot, 6)
+
+
+def test_the_cli_lifts_the_cap_and_queues_the_admins_notice(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import CONTENT, ROOT
+
+    state = tmp_path / "state"
+    env = {**os.environ, "SOCIALBOT_ADMIN_CHATS": "999,1000"}
+    env.pop("SOCIALBOT_SMTP_HOST", None)
+    result = subprocess.run([sys.executable, "-m", "bot", "--content", str(CONTENT), "--state", str(state),
+                             "bookings", "--lift-cap", "vastervik"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=180)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Bokningstaket i Västervik är hävt för resten av dagen" in result.stdout
+    store = open_store(state)
+    try:
+        assert [r for (r,) in store.query("SELECT recipient FROM outbox WHERE kind = 'admin' ORDER BY recipient")] == [
+            "1000", "999"]
+        assert [n.split(":")[:2] for (n,) in store.query("SELECT name FROM leases")] == [["day-cap-lifted",
+                                                                                          "vastervik"]]
+    finally:
+        store.close()
+    unknown = subprocess.run([sys.executable, "-m", "bot", "--state", str(state), "bookings", "--lift-cap", "x"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
+
+
+async def test_liftcap_in_an_admin_chat_lifts_and_a_person_cannot(tmp_path: Path, clock: Clock) -> None:
+    from bot.booking.limits import day_cap_lifted
+    from tests.test_telegram import ADMIN, live_bot, onboard, text_of
+
+    async with live_bot(tmp_path, clock) as live:
+        store = live.engine.store
+        await onboard(live)
+        answer = text_of(await live.say("/liftcap sundsvall"))  # from a person, not an admin
+        assert not day_cap_lifted(store, "sundsvall", clock()) and "hävt" not in answer
+        answer = text_of(await live.say("/liftcap västervik", chat=ADMIN))
+        assert "Bokningstaket i Västervik är hävt för resten av dagen" in answer, answer
+        assert day_cap_lifted(store, "vastervik", clock()) and not day_cap_lifted(store, "sundsvall", clock())
+        assert "Ange en region" in text_of(await live.say("/liftcap", chat=ADMIN))

@@ -150,8 +150,13 @@ def lift_day_cap(store: Store, region: str, by: str, now: datetime) -> bool:
     return store.acquire_lease(_lift_name(region, now), by, now, midnight - now)
 
 
+def lift_holder(store: Store, region: str, now: datetime) -> str | None:
+    """Who lifted `region`'s day cap today (None: nobody)."""
+    return store.lease_holder(_lift_name(region, now), now)
+
+
 def day_cap_lifted(store: Store, region: str, now: datetime) -> bool:
-    return store.lease_holder(_lift_name(region, now), now) is not None
+    return lift_holder(store, region, now) is not None
 
 
 def rate_alert(store: Store, limits: Limits, region: str, region_name: str, now: datetime) -> Alert | None:

@@ -287,6 +287,9 @@ class TelegramChannel:
         if name == "review" and message.chat_id in self.config.admin_chats:
             await self.admin_review(message.chat_id, None)
             return
+        if name == "liftcap" and message.chat_id in self.config.admin_chats:
+            await self.admin_lift_cap(message.chat_id, argument.strip())
+            return
         command = CommandMessage(name, argument.strip())
         await self.dispatch(message.chat_id, command, context, private=_private(message))
 
@@ -387,6 +390,18 @@ class TelegramChannel:
                                              knowledge.matcher, knowledge.content)  # fmt: skip
             card = result.card  # the content watcher reloads the bot's own content in a moment
         await send_replies(bot, chat_id, [Reply(card.text, card.choices)])
+
+    async def admin_lift_cap(self, chat_id: int, region: str) -> None:
+        """/liftcap REGION: the region's day cap is lifted for the rest of today; the other admins are told."""
+        from bot.runtime import lift_cap
+
+        assert self.application is not None and self.runtime is not None
+        runtime = self.runtime
+        _, answer = await asyncio.to_thread(lift_cap, self.engine.store, self.config, self.engine.knowledge.content,
+                                            region, f"admin-chatten {chat_id}", self.engine.clock(),
+                                            mail="email" in runtime.transports, besides=chat_id)  # fmt: skip
+        runtime.delivery.wake()
+        await with_retries("liftcap answer", self.application.bot.send_message, chat_id, answer)
 
     async def admin_reload(self, chat_id: int) -> None:
         text = await self.runtime.admin_reload()

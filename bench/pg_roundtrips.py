@@ -1,5 +1,5 @@
-"""Round trips to PostgreSQL per message: the engine on a PostgresStore in a throwaway cluster, 20 people each
-starting, choosing language and region, asking three questions and booking a time.
+"""Round trips to PostgreSQL per message: the engine on a PostgresStore in a throwaway cluster, called as the web
+channel calls it, 20 people each starting, choosing language and region, asking three questions and booking a time.
 
     .venv/bin/python bench/pg_roundtrips.py
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.booking.limits import Limits  # noqa: E402
-from bot.dialog.model import ButtonPress, CommandMessage, TextMessage  # noqa: E402
+from bot.dialog.model import ButtonPress, CommandMessage, State, TextMessage  # noqa: E402
 from bot.engine import Engine, Settings  # noqa: E402
 from bot.knowledge import Knowledge  # noqa: E402
 from bot.storage.postgres import PostgresStore  # noqa: E402
@@ -83,13 +83,20 @@ def main() -> None:
         per_kind: dict[str, list[int]] = {}
 
         def send(kind: str, conversation: str, event: object) -> tuple[str, list[str]]:
+            """As the web channel does it (bot/channels/web.py): the message, then `replied` once the answer goes."""
             began = relay.round_trips
-            replies = engine.handle(conversation, event)  # type: ignore[arg-type]
+            handled = engine.handle_existing(conversation, event, acknowledge=False)  # type: ignore[arg-type]
+            assert handled is not None
+            engine.replied(conversation)
             per_kind.setdefault(kind, []).append(relay.round_trips - began)
+            replies = handled[0]
             return "\n".join(r.text for r in replies), [c.data for r in replies for c in r.choices]
 
         for person in range(20):
             who = f"web:bench{person}"
+            began = relay.round_trips
+            store.save_state(who, State(), engine.clock())  # the web starts a conversation before its first message
+            per_kind.setdefault("new conversation", []).append(relay.round_trips - began)
             send("command", who, CommandMessage("start"))
             send("button", who, ButtonPress("lang:sv"))
             send("button", who, ButtonPress("region:sundsvall"))

@@ -3,12 +3,20 @@ measured in one run on this machine, with the ratios.
 
     .venv/bin/python bench/scale.py [--seconds 5] [--clients 32] [--rounds 5]
 
-Each worker is a real `socialbot web` process. The load comes from one client process (this one, asyncio +
-aiohttp) playing many people at once: each starts a conversation, asks questions and presses buttons, and
+Each worker is a real `socialbot web` process, in a session of its own (PostgreSQL is in its own too). The load
+comes from one client process (this one: plain asyncio on kept-alive connections with pre-built requests,
+bench/http_client.py, so that it takes little CPU) playing many people at once: each starts a conversation, asks
+questions and presses buttons, and
 every request goes to the next worker in turn, as behind a round-robin proxy, so every conversation hops
 between workers. People are told apart by X-Forwarded-For (the workers run with --trust-proxy, as behind
 the proxy) so that the per-address rate limit sees many people, not one. PostgreSQL is a throwaway cluster
 from tests/pgcluster.py (or $SOCIALBOT_TEST_DATABASE_URL); each configuration gets a fresh database.
+
+The setups run side by side and take turns in short slices; ratios are medians of slices taken one right after
+the other, so a neighbour's load falls on all alike. Beside the measured ratio it prints the cores each process
+kept busy, what everyone else on the machine took meanwhile, and the ceiling that the CPU per request sets on 2
+free cores: on a machine shared with others, the measured ratio says how the bot scales with the CPU it got, and
+the ceiling what 2 cores of its own would give.
 """
 
 from __future__ import annotations
@@ -122,6 +130,10 @@ def start_workers(count: int, state: Path, url: str | None) -> tuple[list[subpro
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "bot", "--state", str(state), "web", "--port", str(port), "--trust-proxy"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Its own session, as each worker is its own systemd unit in production: Linux shares the CPU between
+            # sessions (autogroups) first, so workers started in this one would split this session's share between
+            # them, and a second worker could never get more CPU than the first one had alone on a busy machine.
+            start_new_session=True,
         ))  # fmt: skip
         bases.append(f"http://127.0.0.1:{port}")
     return processes, bases

@@ -188,9 +188,26 @@ class Engine:
         conversation (Telegram: in a private chat, the user).
         `acknowledge=False`: the channel calls `replied(conversation)` once the replies are out; until then a booking
         just made counts as not told, and is told on the next message if the process dies first."""
+        handled = self._locked(conversation, event, capabilities, person, acknowledge, existing_only=False)
+        assert handled is not None  # (only existing_only gives None)
+        return handled[0]
+
+    def handle_existing(self, conversation: str, event: Event, *, person: str | None = None,
+                        acknowledge: bool = True) -> tuple[list[Reply], State | None] | None:  # fmt: skip
+        """`handle` for a channel whose conversations are started apart from their first event (the web): None when
+        the conversation is unknown (never started, or deleted), else the replies and the conversation's state after
+        them (None once deleted). Both read under the message's own lock, in the round trips it costs anyway. After a
+        storage error: the apology, and the state as it was (an empty one if even that could not be read)."""
+        return self._locked(conversation, event, None, person, acknowledge, existing_only=True)
+
+    def _locked(self, conversation: str, event: Event, capabilities: Capabilities | None, person: str | None,
+                acknowledge: bool, existing_only: bool) -> tuple[list[Reply], State | None] | None:  # fmt: skip
+        before: State | None = None
         try:
-            with self.store.locked_state(conversation) as state:  # its next message waits, in every worker
-                return self._handle(conversation, state, event, capabilities or self.capabilities,
+            with self.store.locked_state(conversation) as before:  # its next message waits, in every worker
+                if existing_only and before is None:
+                    return None
+                return self._handle(conversation, before, event, capabilities or self.capabilities,
                                     person or conversation, acknowledge)  # fmt: skip
         except self.store.errors as exc:
             # Locked by another process beyond the wait, disk full, I/O error: the transaction was rolled
@@ -198,17 +215,19 @@ class Engine:
             log.error("storage error while handling an event: %s", type(exc).__name__)
             if isinstance(exc, StoreGone):
                 self.fatal = exc  # the channel stops the process: nothing is written into a lost database
-            return [Reply(texts.text("technical_error", "sv") + "\n\n" + texts.text("technical_error", "en"))]
+            apology = Reply(texts.text("technical_error", "sv") + "\n\n" + texts.text("technical_error", "en"))
+            return [apology], before or State()
 
     def _handle(self, conversation: str, state: State | None, event: Event, capabilities: Capabilities, person: str,
-                acknowledge: bool) -> list[Reply]:  # fmt: skip
+                acknowledge: bool) -> tuple[list[Reply], State | None]:  # fmt: skip
+        """The replies, and the state saved for the conversation (None: it is gone)."""
         now = self.clock()
         kind = EVENT_KINDS.get(type(event), "other")
         lead: list[Reply] = []
         if state is not None and state.confirming:
             lead, event, again = self._after_confirm(conversation, state, event, now)
             if again:
-                return lead
+                return lead, self.store.load_state(conversation)  # (a confirm pressed twice: rare)
         press = isinstance(event, ButtonPress) and event.data == "confirm"
         if state is not None and state.flow == "booking.confirm" and (press or isinstance(event, TextMessage)):
             # Its own commit before the step: if the process dies before the booking's commit, the next message
@@ -217,16 +236,16 @@ class Engine:
             self.store.save_state(conversation, state, now)
         outcome = self._step(conversation, state, event, now, capabilities, person)
         try:
-            notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
+            notifications, replies, saved = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
         except SlotUnavailable as lost:
             log.info("slot lost a race; offering others")
             outcome = self._step(conversation, state, SlotTaken(str(lost)), now, capabilities, person)
-            notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
+            notifications, replies, saved = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
         except BookingRefused as refused:
             log.info("booking refused at the %s limit", refused.reason)  # never who: the log has no personal data
             outcome = self._step(conversation, state, LimitReached(refused.reason, refused.limit), now, capabilities,
                                  person)
-            notifications, replies = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
+            notifications, replies, saved = self._apply(conversation, state, outcome, now, kind, person, acknowledge)
             if refused.alert is not None:
                 with self.store.transaction():
                     self._alert(refused.alert, now)
@@ -235,7 +254,7 @@ class Engine:
                 self.notifier.notify(notification)
             except Exception:  # a notification must never undo or hide a booking
                 log.exception("could not notify about booking %s", notification.booking.id)
-        return lead + replies
+        return lead + replies, saved
 
     def _after_confirm(self, conversation: str, state: State, event: Event,
                        now: datetime) -> tuple[list[Reply], Event, bool]:  # fmt: skip
@@ -316,9 +335,10 @@ class Engine:
 
     def _apply(self, conversation: str, before: State | None, outcome: Outcome, now: datetime,
                event_kind: str | None, person: str | None = None,
-               acknowledge: bool = True) -> tuple[list[Notification], list[Reply]]:  # fmt: skip
+               acknowledge: bool = True) -> tuple[list[Notification], list[Reply], State | None]:  # fmt: skip
         """Write the step's effects and new state together. Raises SlotUnavailable or BookingRefused with nothing
-        written. Returns the notifications and the replies (without the files that go through the outbox)."""
+        written. Returns the notifications, the replies (without the files that go through the outbox) and the state
+        saved (None: none, the conversation is gone)."""
         notifications: list[Notification] = []
         made: Booking | None = None
         replies = list(outcome.replies)
@@ -386,12 +406,13 @@ class Engine:
                 last = before.confirming if before is not None and before.confirming else {}
                 confirming = ({"booking": made.id, "slot": made.slot, "told": acknowledge} if made
                               else {**last, "told": True} if "booking" in last else None)  # fmt: skip
-                self.store.save_state(conversation, after.with_(confirming=confirming), now)
+                after = after.with_(confirming=confirming)
+                self.store.save_state(conversation, after, now)
         if made is not None and not acknowledge:
             self._awaiting.add(conversation)
         if stand_in is not None:
             self.store.scrub_disk()  # nothing of the deleted chat left in the WAL once /delete has answered
-        return notifications, replies
+        return notifications, replies, after
 
     def _route_files(self, conversation: str, replies: list[Reply], now: datetime, acknowledge: bool) -> list[Reply]:
         """Files the channel's runtime sends through the outbox (Telegram: the person's calendar file) leave the

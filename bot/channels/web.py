@@ -420,10 +420,10 @@ class WebChannel:
     def _handle(self, key: str, event: Event, person: str) -> tuple[bool, list[Reply], State | None]:
         """In a thread: waits on the database (another worker's lock on the conversation, round trips)
         leave the event loop free for other people's requests. `person`: whom the booking limits count."""
-        if self.engine.store.load_state(key) is None:
+        handled = self.engine.handle_existing(key, event, person=person, acknowledge=False)
+        if handled is None:
             return False, [], None
-        replies = self.engine.handle(key, event, person=person, acknowledge=False)
-        state = self.engine.store.load_state(key)
+        replies, state = handled
         self.engine.replied(key)  # the answer is built and about to go: a booking in it counts as told
         return True, replies, state
 

@@ -6,6 +6,10 @@ Guarantees every backend keeps (tests/test_storage_contract.py checks them on ea
 - A slot is booked at most once: a unique index on (region, slot) of booked rows, not application code.
 - `conversation_lock(key)`: one conversation's messages are handled one at a time, by every process
   sharing the store (SQLite: in this process; PostgreSQL: an advisory lock, across workers).
+  `locked_state(key)` is that lock and the state together: the state read is never older than the last
+  holder's commit, even when a backend sends both at once (PostgreSQL: in one round trip).
+- `write(sql)`: a statement whose result nobody reads may be sent later (PostgreSQL: with the next read or the
+  COMMIT), but in order, and its error still rolls back the whole transaction.
 - `claim_reminder` and `claim_lease`: of several workers asking at once, exactly one gets a yes.
 """
 
@@ -534,13 +538,13 @@ class Store(ABC):
                 [now.astimezone(UTC).isoformat(), error, transport, recipient, kind],
             ).rowcount
 
-    def release_outbox(self, conversation: str, kind: str) -> int:
+    def release_outbox(self, conversation: str, kind: str) -> None:
         """Make the conversation's pending messages of a kind due now (a file that waited for the replies)."""
         with self.transaction():
-            return self.execute(
+            self.write(
                 "UPDATE outbox SET due = '' WHERE conversation = ? AND kind = ? AND status = 'pending'",
                 [conversation, kind],
-            ).rowcount
+            )
 
     def outbox_counts(self) -> dict[str, int]:
         return {status: count for status, count in self.query("SELECT status, COUNT(*) FROM outbox GROUP BY status")}

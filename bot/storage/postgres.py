@@ -111,11 +111,23 @@ class PostgresStore(Store):
                 if depth:
                     yield
                 elif pipeline is None:
-                    with conn.transaction():
-                        yield
+                    # A transaction of its own, in a pipeline of its own: BEGIN, the writes and COMMIT go in one
+                    # exchange as the pipeline ends (psycopg's own transaction() waits for the BEGIN, and again before
+                    # the COMMIT, in pipeline mode).
+                    try:
+                        with conn.pipeline() as own:
+                            self._local.pipeline = own
+                            conn.execute("BEGIN")
+                            yield
+                            conn.execute("COMMIT")
+                    except BaseException:
+                        if not conn.broken and conn.info.transaction_status in UNFINISHED:
+                            conn.execute("ROLLBACK")  # (out of pipeline mode by now)
+                        raise
+                    finally:
+                        self._local.pipeline = None
                 else:
-                    # psycopg's own transaction() waits for the BEGIN and again before the COMMIT in pipeline mode;
-                    # here BEGIN, the writes and COMMIT go in one exchange, and any error still ends in a rollback.
+                    # Inside a conversation's pipeline, which goes on after the transaction: its COMMIT is waited for.
                     conn.execute("BEGIN")
                     try:
                         yield

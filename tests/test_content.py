@@ -131,8 +131,7 @@ def test_unknown_related_topic(content_copy: Path) -> None:
     assert any(p.startswith("topics/start.yaml:") and "unknown related topic 'fundng'" in p for p in problems)
 
 
-def test_duplicate_example_across_topics(content_copy: Path) -> None:
-    knowledge = Knowledge.load(CONTENT)
+def test_duplicate_example_across_topics(content_copy: Path, knowledge: Knowledge) -> None:
     example = knowledge.content.topics["wage-subsidy"].examples["sv"][0]
     path = content_copy / "topics" / "funding.yaml"
     line = _edit(path, "examples:\n  sv:\n", f'examples:\n  sv:\n    - "{example}"\n') + 2
@@ -168,9 +167,8 @@ def test_malformed_email(content_copy: Path) -> None:
                for p in _problems(content_copy))  # fmt: skip
 
 
-def test_example_that_collides_with_another_topic_is_reported(content_copy: Path) -> None:
+def test_example_that_collides_with_another_topic_is_reported(content_copy: Path, knowledge: Knowledge) -> None:
     """A new example worded like another topic's is caught by running it through the matcher."""
-    knowledge = Knowledge.load(CONTENT)
     borrowed = knowledge.content.topics["benefits"].examples["sv"][1]
     line = _edit(content_copy / "topics" / "network.yaml", "examples:\n  sv:\n",
                  f"examples:\n  sv:\n    - \"{borrowed} ?\"\n") + 2  # fmt: skip

@@ -7,6 +7,7 @@ booked twice, no booking is lost or visible to another conversation, and /delete
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,10 +18,17 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from bot.dialog.model import ButtonPress, Choice, CommandMessage, TextMessage, Unsupported
 from bot.knowledge import Knowledge
-from tests.conftest import CONTENT
+from tests.conftest import CONTENT, shared_cache
 from tests.transcript import Clock, TestBot
 
-KNOWLEDGE = Knowledge.load(CONTENT)
+
+@functools.cache
+def knowledge() -> Knowledge:
+    """Loaded at the first example, from the run's matcher cache. Not at import: a load while collecting (no
+    cache yet) was kept in memory, so conftest's `matcher_cache` found it there, wrote no cache files, and every
+    `socialbot` process the tests start trained the matcher again (a minute each on a loaded machine)."""
+    return Knowledge.load(CONTENT, cache_dir=shared_cache())
+
 CONVERSATIONS = st.sampled_from(["p:1", "p:2", "p:3"])
 TEXTS = st.one_of(
     st.sampled_from(["vad är lönebidrag", "jag vill boka ett möte", "hej", "avbryt", "Anna", "070-123 45 67",
@@ -42,7 +50,7 @@ class DialogMachine(RuleBasedStateMachine):
         super().__init__()
         self.directory = Path(tempfile.mkdtemp(prefix="socialbot-prop-"))
         self.clock = Clock()
-        self.bot = TestBot(KNOWLEDGE, self.directory, self.clock)
+        self.bot = TestBot(knowledge(), self.directory, self.clock)
         self.choices: dict[str, list[Choice]] = {}
         self.deleted: set[str] = set()
         self.expected: dict[

@@ -14,11 +14,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from bot.content.loader import load_content
 from bot.dialog import texts
 from bot.dialog.booking import NO, SKIP_NAME, STOP, YES
 from bot.dialog.model import ButtonPress, CommandMessage, TextMessage
 from bot.matching.normalize import fold
-from tests.test_dialog_properties import KNOWLEDGE
+from tests.conftest import CONTENT
+from tests.test_dialog_properties import knowledge
 from tests.transcript import Clock, TestBot
 
 WORDS = st.sampled_from([
@@ -35,8 +37,9 @@ COMMANDS = st.sampled_from(["start", "menu", "book", "mybookings", "region", "la
 FORGED = st.sampled_from(["confirm", "change", "fix:name", "fix:time", "skip", "reach:chat", "reach:phone",
                           "book:later", "book:earlier", "region:vastervik", "back", "cancel", "resume",
                           "slot:20261201T0800Z", "delete:yes", "yes", "no"])  # fmt: skip
-NOTICES = [KNOWLEDGE.content.text(key, lang) for key in ("cancelled_booking", "idle_reset")
-           for lang in KNOWLEDGE.content.languages]  # the person may have changed the language  # fmt: skip
+_CONTENT = load_content(CONTENT)  # the texts only: the matcher is loaded at the first example (knowledge())
+NOTICES = [_CONTENT.text(key, lang) for key in ("cancelled_booking", "idle_reset")
+           for lang in _CONTENT.languages]  # the person may have changed the language  # fmt: skip
 NOT_NAMES = frozenset(YES | NO | SKIP_NAME | STOP)
 
 
@@ -44,7 +47,7 @@ class FlowMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.directory = Path(tempfile.mkdtemp(prefix="socialbot-flow-"))
-        self.bot = TestBot(KNOWLEDGE, self.directory, Clock())
+        self.bot = TestBot(knowledge(), self.directory, Clock())
 
     @initialize(lang=st.sampled_from(["sv", "en"]), into=st.integers(0, 4))
     def start_a_booking(self, lang: str, into: int) -> None:

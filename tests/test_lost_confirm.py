@@ -6,7 +6,7 @@ before the reply went out), and `socialbot run` killed while its calendar file w
 from __future__ import annotations
 
 import asyncio
-import shutil
+import os
 import signal
 import subprocess
 import sys
@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.dialog.model import ButtonPress
 from bot.knowledge import Knowledge
 from bot.storage import open_store
-from tests.conftest import CONTENT, ROOT
+from tests.conftest import CACHE_ENV, CONTENT, ROOT
 from tests.fake_botapi import FakeBotAPI
 from tests.transcript import Clock, TestBot
 
@@ -27,8 +27,10 @@ CRASH = textwrap.dedent(
     from pathlib import Path
     from bot.dialog.model import ButtonPress
     from bot.knowledge import Knowledge
+    from tests.conftest import shared_cache
     from tests.transcript import Clock, TestBot
-    bot = TestBot(Knowledge.load("content"), Path(sys.argv[1]), Clock(), conversation="web:crash")
+    bot = TestBot(Knowledge.load("content", cache_dir=shared_cache()), Path(sys.argv[1]), Clock(),
+                  conversation="web:crash")
     bot.onboard()
     bot.to_confirm(name="Anna", phone="070-123 45 67")
     if sys.argv[2] == "before-commit":
@@ -111,11 +113,9 @@ USER = 4343
 
 
 async def start_bot(state: Path, api: FakeBotAPI, tmp_path: Path) -> asyncio.subprocess.Process:
-    """`socialbot run` in a process of its own against the local Bot API server (the matcher cache reused)."""
-    if (ROOT / "state" / "cache").is_dir() and not (state / "cache").exists():
-        shutil.copytree(ROOT / "state" / "cache", state / "cache")
+    """`socialbot run` in a process of its own against the local Bot API server (the run's matcher cache reused)."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TELEGRAM_BOT_TOKEN": api.token,
-           "TELEGRAM_BASE_URL": api.base_url}  # fmt: skip
+           "TELEGRAM_BASE_URL": api.base_url, CACHE_ENV: os.environ[CACHE_ENV]}  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--content", str(CONTENT), "--state", str(state), "run",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,

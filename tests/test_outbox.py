@@ -213,9 +213,10 @@ KILL_AFTER_COMMIT = textwrap.dedent(
     from bot.config import Config
     from bot.knowledge import Knowledge
     from bot.runtime import Runtime
+    from tests.conftest import shared_cache
     from tests.transcript import Clock, TestBot
     state = Path(sys.argv[1])
-    bot = TestBot(Knowledge.load("content"), state, Clock(), conversation="web:killed")
+    bot = TestBot(Knowledge.load("content", cache_dir=shared_cache()), state, Clock(), conversation="web:killed")
     Runtime(bot.engine, Config(state_dir=state, notify_emails={"sundsvall": "utvecklare@example.se"}),
             {"email": object()}, watch=False)  # e-mail configured, but never delivered: killed first
     bot.onboard()

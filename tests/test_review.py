@@ -16,7 +16,7 @@ import pytest
 from bot import review
 from bot.knowledge import Knowledge
 from bot.storage import open_store
-from tests.conftest import CONTENT, ROOT
+from tests.conftest import CONTENT, ROOT, shared_cache
 from tests.transcript import Clock, TestBot
 
 CARPENTER = "could I try being a carpenter for a while"  # on topic (work training), in English
@@ -198,7 +198,7 @@ def test_interactive_walk_newest_first_out_of_scope_dismiss_and_skip(content: Pa
     record(state, ("hur bokar jag tvättstugan", "sv"), ("kan jag ta med min hund", "sv"),
            ("vad kostar en pizza på stan", "sv"))  # fmt: skip
     before = files(content)
-    knowledge = Knowledge.load(content)
+    knowledge = Knowledge.load(content, cache_dir=shared_cache())  # unchanged yet: the run's trained matcher
     store = open_store(state)
     out = io.StringIO()
     try:

@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.engine import Engine
 from bot.knowledge import Knowledge
 from bot.storage import open_store
-from tests.conftest import CONTENT, ROOT
+from tests.conftest import CONTENT, ROOT, shared_cache
 from tests.fake_botapi import FakeBotAPI, SentRecord
 from tests.transcript import Clock, TestBot
 
@@ -96,10 +96,10 @@ async def live_bot(tmp_path: Path, clock: Clock, api: FakeBotAPI | None = None,
     if not content_dir.exists():
         shutil.copytree(CONTENT, content_dir)
     config = Config(content_dir=content_dir, state_dir=tmp_path / "state", admin_chats=frozenset({ADMIN}),
-                    notify_chats={"sundsvall": DEVELOPER, "vastervik": DEVELOPER + 1})  # fmt: skip
+                    notify_chats={"sundsvall": DEVELOPER, "vastervik": DEVELOPER + 1}, cache=shared_cache())  # fmt: skip
     async with FakeBotAPI(token=TOKEN) if api is None else _reuse(api) as server:
         store = open_store(config.state_dir)
-        engine = Engine(Knowledge.load(content_dir), store, channel="telegram", clock=clock)
+        engine = Engine(Knowledge.load(content_dir, cache_dir=shared_cache()), store, channel="telegram", clock=clock)
         channel = TelegramChannel(engine, config, reminder_interval=0.05,
                                   incoming=incoming or IncomingLimit(burst=10_000))  # fmt: skip
         application = channel.build(
@@ -299,7 +299,7 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path, clock: Clock, secr
 
     async with FakeBotAPI(token=TOKEN) as api:
         store = open_store(tmp_path / "state")
-        engine = Engine(Knowledge.load(CONTENT), store, channel="telegram", clock=clock)
+        engine = Engine(Knowledge.load(CONTENT, cache_dir=shared_cache()), store, channel="telegram", clock=clock)
         channel = TelegramChannel(engine, Config(content_dir=CONTENT, state_dir=tmp_path / "state"))
         application = channel.build(api.token, base_url=api.base_url, base_file_url=api.base_file_url)
         server = WebhookServer(application, "s3cret-token")

@@ -21,7 +21,7 @@ from bot.engine import Engine
 from bot.knowledge import Knowledge
 from bot.runtime import Runtime
 from bot.storage import open_store
-from tests.conftest import CONTENT
+from tests.conftest import CONTENT, shared_cache
 
 GENEROUS = WebSettings(address_burst=10_000, address_rate=10_000, conversation_burst=10_000,
                        conversation_rate=10_000)  # fmt: skip
@@ -39,7 +39,7 @@ class WebServer:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.store = open_store(state)
-        self.engine = Engine(knowledge or Knowledge.load(CONTENT), self.store, channel="web")
+        self.engine = Engine(knowledge or Knowledge.load(CONTENT, cache_dir=shared_cache()), self.store, channel="web")
         config = config or Config(content_dir=CONTENT, state_dir=state)
         self.runtime = Runtime(self.engine, config, transports or {}, watch=False, retry_base=0.05)
         self.channel = WebChannel(self.engine, settings, self.runtime)

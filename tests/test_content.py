@@ -15,7 +15,7 @@ from bot.content import ContentError, load_content
 from bot.content.catalogue import ACTION_TOPICS, LANGUAGES, REGIONS, REQUIRED_TOPICS
 from bot.content.validator import content_warnings, validate
 from bot.knowledge import Knowledge
-from tests.conftest import CONTENT, ROOT, SHARED
+from tests.conftest import CONTENT, ROOT, SHARED, shared_cache
 
 
 def test_required_topics_match_the_shared_spec() -> None:
@@ -52,7 +52,7 @@ def test_region_contacts_come_from_the_seeds(knowledge: Knowledge) -> None:
 
 
 def test_committed_content_validates_cleanly() -> None:
-    report = validate(CONTENT)
+    report = validate(CONTENT, cache_dir=shared_cache())
     assert report.ok, "\n".join(map(str, report.problems))
 
 

@@ -152,8 +152,10 @@ async def test_sigterm_ends_the_process_within_seconds_and_bad_updates_are_skipp
         assert not api.pending_updates, "its offset is confirmed"
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=10)
-        assert time.monotonic() - started < 5, "SIGTERM must end the process within a few seconds"
+        await asyncio.wait_for(process.wait(), timeout=60)
+        # Within `docker stop`'s 10 s and before the 10 s long poll would have ended by itself: the supervisor's time,
+        # not a speed figure (the 5 s asked for before left a loaded machine little room).
+        assert time.monotonic() - started < 9.5, "SIGTERM must end the process within a few seconds"
         assert process.returncode == 0
         assert process.stderr is not None
         log = (await process.stderr.read()).decode()

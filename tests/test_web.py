@@ -209,7 +209,9 @@ def test_any_body_gets_an_answer_or_a_clear_4xx_never_a_500(server: WebServer, b
 
 def test_a_flood_from_one_address_gets_429_with_retry_after_and_loses_nothing(tmp_path: Path,
                                                                                knowledge: Knowledge) -> None:  # fmt: skip
-    limits = WebSettings(address_burst=10, address_rate=0.5, conversation_burst=5, conversation_rate=0.5)
+    # Refills of one token per 100 s: at 0.5 a second, a loaded machine slow enough to take 10 s over the 30 requests
+    # had earned 5 more answers back and the count of 429s fell under what the test asks for.
+    limits = WebSettings(address_burst=10, address_rate=0.01, conversation_burst=5, conversation_rate=0.01)
     with WebServer(tmp_path / "state", knowledge, limits) as flooded:
         conversation = start(flooded, region="sundsvall", lang="sv")["conversation"]
         outcomes = []

@@ -307,3 +307,13 @@ def test_the_book_button_under_an_arabic_answer_in_an_english_chat_books_in_arab
     testbot.press_data(book.data)
     assert state(testbot).lang == "ar" and state(testbot).flow == "booking.slot", testbot.text
     assert {r.lang for r in testbot.replies} == {"ar"}
+
+
+@pytest.mark.parametrize(("lang", "said"), [("sv", "ok"), ("en", "okay"), ("uk", "добре")])
+def test_ok_at_the_times_shows_the_times_again_without_a_contradicting_reply(knowledge: Knowledge, testbot: TestBot,
+                                                                             lang: str, said: str) -> None:  # fmt: skip
+    testbot.onboard(lang)
+    testbot.send("/book")
+    testbot.send(said)
+    assert knowledge.content.text("ok", lang) not in testbot.text, testbot.text
+    assert state(testbot).flow == "booking.slot" and testbot.slot_choices()

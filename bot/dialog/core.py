@@ -426,7 +426,8 @@ class Dialog(Turn):
             return
         kind = small_talk(text, folded)
         if kind:
-            self.say(self.t(kind), [] if self.in_flow else self.menu_choices())
+            if not (kind == "ok" and self.in_flow):  # "ok" mid-booking: the step again, not "write if you wonder"
+                self.say(self.t(kind), [] if self.in_flow else self.menu_choices())
             self.reprompt()
             return
         self.aside(lambda: self.question(text, folded))

@@ -29,11 +29,11 @@ MAX_WRONGLY_CAUGHT = 0.01  # and at most 1 % of ordinary messages wrongly caught
 # the sets were opened) -> after content written from the misses (concepts, not the sets' wording):
 MIN_CAUGHT_CRISIS2 = {
     "ar": 60,  # 50/76 -> 74/76
-    "fa": 60,  # 39/72 -> 63/72
+    "fa": 60,  # 39/72 -> 69/72
     "so": 60,  # 45/73 -> 71/73
-    "ti": 60,  # 36/78 -> 75/78
+    "ti": 60,  # 36/78 -> 76/78
     "uk": 60,  # 43/72 -> 71/72
-    "sv-simple": 60,  # 52/71 -> 65/71
+    "sv-simple": 60,  # 52/71 -> 67/71
 }
 MAX_LOOKALIKES_CAUGHT = 0.12  # of the deliberate look-alikes (blind 28/336, 8.3 %; after 28/336)
 

@@ -439,3 +439,11 @@ def test_a_time_at_the_name_step_is_never_stored_as_a_name(testbot: TestBot, lan
     to_name_step(testbot, lang)
     testbot.send(text)
     assert state(testbot).data.get("name") is None and state(testbot).flow == "booking.name"
+
+
+@pytest.mark.parametrize("lang, text", [("sv", "I"), ("en", "I"), ("sv", "a"), ("en", "x")])
+def test_one_letter_at_the_name_step_is_never_stored_as_a_name(testbot: TestBot, lang: str, text: str) -> None:
+    """Found by the hypothesis test of every flow: "I" at the name step was kept as the name."""
+    to_name_step(testbot, lang)
+    testbot.send(text)
+    assert state(testbot).data.get("name") is None and state(testbot).flow == "booking.name"

@@ -373,8 +373,8 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
                 break
             kept.append(word)
         candidate = " ".join(kept).strip(" ,.!")
-    if not candidate or len(candidate) > MAX_NAME or not _NAME.match(candidate):
-        return "not", None
+    if len(candidate) < 2 or len(candidate) > MAX_NAME or not _NAME.match(candidate):
+        return "not", None  # one letter ("I", "a") is a typo or a word, never a first name
     words = fold(candidate).split()
     if words and fold(candidate) in skip_name | stop:
         return "skip", None

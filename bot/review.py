@@ -290,7 +290,11 @@ def _place(content_dir: Path, content: Content, target: str | None, lang: str) -
 def _write_and_check(content_dir: Path, path: Path, name: str, where: tuple[str, ...], original: bytes,
                      target: str | None, text: str, lang: str) -> Written:  # fmt: skip
     yaml = _yaml()
-    before = original.decode("utf-8")
+    # A file saved on Windows (a byte order mark, CRLF line ends) is written back the same way, only one line longer.
+    bom = original.startswith(b"\xef\xbb\xbf")
+    crlf = b"\r\n" in original and original.count(b"\n") == original.count(b"\r\n")  # (mixed ends: refused below)
+    before = original.decode("utf-8-sig")
+    before = before.replace("\r\n", "\n") if crlf else before
     data = yaml.load(before)
     parent = data
     for key in where[:-1]:
@@ -308,7 +312,8 @@ def _write_and_check(content_dir: Path, path: Path, name: str, where: tuple[str,
     out = io.StringIO()
     yaml.dump(data, out)
     added = _only_added(before, out.getvalue())
-    _replace(path, out.getvalue().encode("utf-8"))
+    written = out.getvalue().replace("\n", "\r\n") if crlf else out.getvalue()
+    _replace(path, ("\ufeff" if bom else "").encode("utf-8") + written.encode("utf-8"))
 
     try:  # the checks of `socialbot validate`, with one matcher trained for them and for the answer below
         content = load_content(content_dir)

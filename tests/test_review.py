@@ -299,3 +299,17 @@ def test_an_admin_button_for_a_group_whose_example_changed_shows_the_card_again(
         assert "Borttagen" in done.text and store.unanswered_questions() == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("bom, newline", [(b"\xef\xbb\xbf", b"\r\n"), (b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n")])
+def test_a_file_saved_on_windows_gains_one_line_in_its_own_style(content: Path, bom: bytes, newline: bytes) -> None:
+    """A byte order mark and CRLF line ends (Notepad) are kept; the file was refused as 'layout not kept'."""
+    path = content / "topics" / "work-training.yaml"
+    path.write_bytes(bom + path.read_bytes().replace(b"\n", newline))
+    old = path.read_bytes()
+    written = review.add_example(content, "work-training", CARPENTER, "en")
+    new = path.read_bytes()
+    assert new.startswith(bom) and new.count(newline) == old.count(newline) + 1
+    old_lines, new_lines = old.split(newline), new.split(newline)
+    assert new_lines[written.line - 1] == f"    - {CARPENTER}".encode()
+    assert new_lines[: written.line - 1] + new_lines[written.line :] == old_lines

@@ -205,3 +205,13 @@ def test_a_crisis_at_the_end_of_a_long_paste_is_never_missed(testbot: TestBot, w
     assert len(text) > 4000
     testbot.send(text)
     assert all(number in testbot.text for number in NUMBERS), testbot.text[:300]
+
+
+@pytest.mark.parametrize("text", [
+    "mitt barn har druckit rengöringsmedel", "my son swallowed bleach", "hur stoppar jag blodet, min kompis är skuren",
+    "there is a man with a knife outside my door", "someone broke into my flat and is still here",
+    "он зламав двері, я ховаюся", "هو كسر الباب وانا مختبئة",
+])  # fmt: skip
+def test_poisoning_bleeding_weapons_and_intruders_get_the_numbers(knowledge: Knowledge, text: str) -> None:
+    """The outside user tester's misses (30 Nov): acute emergencies other than illness got "I don't know"."""
+    assert knowledge.crisis is not None and knowledge.crisis.check(text) is not None, text

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.channels.ratelimit import IncomingLimit
-from bot.channels.telegram import EXIT_DATABASE, EXIT_UNAUTHORIZED, SLOW_DOWN
+from bot.channels.telegram import EXIT_CONFLICT, EXIT_DATABASE, EXIT_UNAUTHORIZED, SLOW_DOWN
 from bot.storage import DB_NAME
 from tests.conftest import CACHE_ENV, CONTENT, ROOT
 from tests.fake_botapi import FakeBotAPI
@@ -234,3 +234,66 @@ async def test_in_a_group_nothing_personal_happens_and_a_button_opens_a_private_
         api.push_mention(GROUP, "vad är lönebidrag", chat_type="group", user_id=1003)
         await live.quiet()
         assert "lönebidrag" in (api.messages_to(GROUP)[-1].text or "").lower()
+
+
+# --- outside attack round 3 -------------------------------------------------------------------------------------
+
+
+async def test_a_huge_flood_wait_pauses_a_chat_at_most_twenty_seconds_and_its_crisis_reply_still_goes_out(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """A 429 saying "retry after 10^9 s" (a misbehaving proxy; Telegram's own can be many minutes): the chat's replies
+    wait for the capped pause (README: no wait longer than 20 s) and are then sent, in order; none is dropped."""
+    chat = 901
+    async with live_bot(tmp_path, clock) as live:
+        api = live.api
+        await onboard(live, chat)
+        before = len(api.messages_to(chat))
+        api.fail_next("sendMessage", 429, retry_after=10**9, chat_id=chat)
+        api.push_text(chat, "vad är ett socialt företag")
+        await api.wait_for_call("sendMessage", count=len(api.calls_of("sendMessage")) + 1, timeout=60)
+        api.push_text(chat, "jag vill ta livet av mig")
+        crisis = await api.wait_for_sent(lambda r: r.chat_id == chat and "112" in (r.text or ""), timeout=120)
+        assert crisis is not None
+        sent = api.messages_to(chat)[before:]
+        assert len(sent) >= 2 and "112" not in (sent[0].text or ""), "the question's answer first, then the numbers"
+
+
+async def test_a_message_edited_into_a_crisis_statement_gets_the_crisis_numbers(tmp_path: Path, clock: Clock) -> None:
+    async with live_bot(tmp_path, clock) as live:
+        api = live.api
+        await onboard(live)
+        edited_id = api.push_text(USER, "vad är arbetsträning")
+        await live.quiet()
+        before = len(api.messages_to(USER))
+        api.push_edited_text(USER, edited_id, "jag vill ta livet av mig")
+        await live.quiet()
+        answer = " ".join(r.text or "" for r in api.messages_to(USER)[before:])
+        assert "112" in answer, answer
+        edited = live.engine.knowledge.content.text("edited", "sv")
+        assert edited not in answer, answer
+        # An ordinary edit keeps today's answer
+        before = len(api.messages_to(USER))
+        api.push_edited_text(USER, edited_id, "vad är lönebidrag")
+        await live.quiet()
+        answer = " ".join(r.text or "" for r in api.messages_to(USER)[before:])
+        assert edited in answer and "112" not in answer, answer
+
+
+async def test_polling_refused_by_a_webhook_ends_the_process_with_exit_code_5_and_tells_the_admins(
+    tmp_path: Path,
+) -> None:
+    admin = 999
+    async with FakeBotAPI(token="123456:SUPERVISOR-test") as api, running_bot(
+        tmp_path, api, SOCIALBOT_ADMIN_CHATS=str(admin)
+    ) as process:
+        api.push_text(USER, "/start")
+        await api.wait_for_messages(USER, 1, timeout=30)
+        api.webhook = {"url": "https://x.example/telegram"}  # set by another instance: getUpdates is a 409 now
+        told = await api.wait_for_messages(admin, 1, timeout=60)
+        await asyncio.wait_for(process.wait(), timeout=60)
+        assert process.stderr is not None
+        log = (await process.stderr.read()).decode()
+        assert process.returncode == EXIT_CONFLICT, log[-3000:]
+        assert "exit code 5" in (told[0].text or "") and len(api.messages_to(admin)) == 1, told[0].text
+        assert sum("Conflict" in line for line in log.splitlines()) == 1, log[-3000:]

@@ -6,6 +6,10 @@
   with the next poll. Only its id is logged.
 * A 401 (the token revoked in BotFather): polling would stop quietly inside a living process. Here it calls
   `on_unauthorized`, which stops the application so that the process exits with an error code its supervisor sees.
+* A 409 to getUpdates (a webhook is set for the token, or another instance polls it): the library would log
+  "Conflict" and poll again for ever, deaf. Here it calls `on_conflict`, which does the same as for a 401; from then
+  on getUpdates is answered here with no updates, so the library's last poll at shutdown neither logs the conflict's
+  traceback nor holds the stop for its timeouts.
 * The log: python-telegram-bot writes the token into `InvalidToken`'s message and logs its start-up retry loop's
   failures with tracebacks. `LogGuard` keeps the token's secret part out of every line, and drops those tracebacks
   (the command line says in one line that the token was rejected).
@@ -51,15 +55,24 @@ def readable_updates(payload: bytes) -> bytes:
 class GuardedRequest(HTTPXRequest):
     """python-telegram-bot's HTTPX request, with the checks in the module docstring."""
 
-    def __init__(self, on_unauthorized: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(self, on_unauthorized: Callable[[], None], on_conflict: Callable[[], None] | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.on_unauthorized = on_unauthorized
+        self.on_conflict = on_conflict
+        self.conflicted = False
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        polling = url.rsplit("/", 1)[-1].lower() == "getupdates"
+        if polling and self.conflicted:
+            return 200, b'{"ok": true, "result": []}'
         code, payload = await super().do_request(url, method, *args, **kwargs)
         if code == 401:
             self.on_unauthorized()
-        elif code == 200 and url.rsplit("/", 1)[-1].lower() == "getupdates":
+        elif code == 409 and polling and self.on_conflict is not None:
+            self.conflicted = True
+            self.on_conflict()
+        elif code == 200 and polling:
             payload = readable_updates(payload)
         return code, payload
 

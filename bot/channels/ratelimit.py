@@ -3,8 +3,9 @@
 Outgoing (`PerChatRateLimiter`): python-telegram-bot's AIORateLimiter answers a 429 by halting *every* request for
 the whole `retry_after`, without a cap, so one chat's flood-wait paused the whole bot. Here a 429 for a request to a
 chat pauses only that chat; the bot-wide limits (30 messages a second, 20 a minute per group) stay as Telegram sets
-them; and no wait is longer than `MAX_WAIT`: a request that would have to wait longer fails at once instead of
-holding one of the bot's handlers.
+them; and no wait is longer than `MAX_WAIT`: a longer `retry_after` (a real flood-wait can be minutes, a misbehaving
+proxy can say years) is capped at it and the request tried again then, so a chat is never silenced for longer (a
+second 429 pauses it again). Its replies wait meanwhile, in order, behind the chat's lock in the channel.
 
 Incoming (`IncomingLimit`): a token bucket per chat. A person typing fast gets every answer; a chat sending
 hundreds of messages gets one kind word and then its excess is dropped before any work is done for it.
@@ -28,7 +29,7 @@ from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
-MAX_WAIT = 20.0  # seconds: the longest any request waits for a flood-wait; longer ones fail at once
+MAX_WAIT = 20.0  # seconds: the longest pause a flood-wait imposes (README); longer ones are capped to it
 MAX_CHATS = 4096  # remembered per-chat entries before idle ones are forgotten
 
 
@@ -73,9 +74,7 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         if wait <= 0:
             self.paused_until.pop(chat, None)
             return
-        if wait > self.max_wait:
-            raise RetryAfter(timedelta(seconds=int(wait) + 1))
-        await asyncio.sleep(wait)
+        await asyncio.sleep(min(wait, self.max_wait))
 
     async def process_request(
         self,
@@ -102,15 +101,18 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
                     await stack.enter_async_context(self.overall)
                     return await callback(*args, **kwargs)
             except RetryAfter as error:
-                wait = retry_seconds(error)
+                asked = retry_seconds(error)
+                wait = min(asked, self.max_wait)
+                if asked > wait:
+                    log.warning("%s: flood-wait of %.0f s capped at %.0f s", endpoint, asked, wait)
                 if chat is not None:
                     if len(self.paused_until) > MAX_CHATS:
                         now = time.monotonic()
                         self.paused_until = {c: t for c, t in self.paused_until.items() if t > now}
                     self.paused_until[chat] = max(self.paused_until.get(chat, 0.0), time.monotonic() + wait)
-                if attempt == retries or wait > self.max_wait:
-                    log.warning("%s: flood-wait of %.0f s; not retried", endpoint, wait)
-                    raise
+                if attempt == retries:
+                    log.warning("%s: flood-wait of %.0f s; not retried here", endpoint, wait)
+                    raise RetryAfter(timedelta(seconds=wait)) from error
                 if chat is None:
                     await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises

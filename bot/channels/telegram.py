@@ -27,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -64,7 +64,7 @@ TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{3,}$")
 CONVERSATION = "telegram:{}"
 SEND_ATTEMPTS = 5
 # The process's exit codes, for its supervisor (README: "The supervisor contract").
-EXIT_STOPPED, EXIT_CONTENT, EXIT_USAGE, EXIT_UNAUTHORIZED, EXIT_DATABASE = 0, 1, 2, 3, 4
+EXIT_STOPPED, EXIT_CONTENT, EXIT_USAGE, EXIT_UNAUTHORIZED, EXIT_DATABASE, EXIT_CONFLICT = 0, 1, 2, 3, 4, 5
 SLOW_DOWN = (
     "Du skickar fler meddelanden än jag hinner svara på. Vänta en liten stund och skriv sedan igen.\n\n"
     "You are sending more messages than I can answer. Please wait a moment, then write again."
@@ -127,11 +127,9 @@ async def with_retries(what: str, call: Callable[..., Awaitable[T]], *args: Any,
         try:
             return await call(*args, **kwargs)
         except RetryAfter as exc:
-            wait = retry_seconds(exc)
-            if wait > MAX_WAIT:  # a long flood-wait must not hold this handler (and the chat) for minutes
-                log.warning("%s: flood-wait of %.0f s; giving up", what, wait)
-                return None
-            await asyncio.sleep(wait)
+            # Capped (README: no wait longer than 20 s), never given up at once: the chat's later replies, crisis
+            # numbers included, queue behind this one (the chat's lock) and go out when the pause ends.
+            await asyncio.sleep(min(retry_seconds(exc), MAX_WAIT))
         except (TimedOut, NetworkError) as exc:
             if isinstance(exc, BadRequest):
                 log.warning("%s rejected by Telegram: %s", what, exc.message)
@@ -178,6 +176,7 @@ class TelegramChannel:
         self.incoming = incoming or IncomingLimit()
         self.exit_code = EXIT_STOPPED
         self._told_database_lost = False
+        self._conflict_task: asyncio.Task[None] | None = None
 
     # --- building ------------------------------------------------------------------------------
 
@@ -196,7 +195,7 @@ class TelegramChannel:
         # Updates from different chats are handled concurrently; `dispatch` keeps each chat in order.
         builder = ApplicationBuilder().token(token).concurrent_updates(64)
         builder = builder.request(GuardedRequest(self.unauthorized, connection_pool_size=256))
-        builder = builder.get_updates_request(GuardedRequest(self.unauthorized, connection_pool_size=1))
+        builder = builder.get_updates_request(GuardedRequest(self.unauthorized, self.conflict, connection_pool_size=1))
         if rate_limit:
             builder = builder.rate_limiter(rate_limiter or PerChatRateLimiter())
         if base_url:
@@ -227,6 +226,21 @@ class TelegramChannel:
 
     def unauthorized(self) -> None:
         self.fail(EXIT_UNAUTHORIZED, "the Bot API refused the token (401): revoked or wrong")
+
+    def conflict(self) -> None:
+        """getUpdates answered 409: polling can never work while a webhook is set for this token or another instance
+        polls it. Tell the admins once (sending still works), then stop with exit code 5."""
+        if self._conflict_task is None and self.exit_code == EXIT_STOPPED:
+            self._conflict_task = asyncio.get_running_loop().create_task(self._stop_for_conflict())
+
+    async def _stop_for_conflict(self) -> None:
+        why = "getUpdates refused (409 Conflict): another instance or a webhook is using this token"
+        if self.application is not None:
+            text = (f"socialbot (Telegram) stoppar: {why}. Stoppa den andra instansen eller ta bort webhooken "
+                    f"(deleteWebhook) och starta sedan om (exit code {EXIT_CONFLICT}).")  # fmt: skip
+            for admin in sorted(self.config.admin_chats):
+                await with_retries("conflict notice", self.application.bot.send_message, admin, text)
+        self.fail(EXIT_CONFLICT, why)
 
     async def on_startup(self, application: Application) -> None:
         """Learn our username, register the command lists, start the runtime (outbox, sweeps, content watcher)."""
@@ -309,7 +323,7 @@ class TelegramChannel:
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is not None and message.chat.type == ChatType.PRIVATE:
-            await self.dispatch(message.chat_id, Unsupported("edited"), context)
+            await self.dispatch(message.chat_id, Unsupported("edited", message.text or message.caption or ""), context)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -362,6 +376,8 @@ class TelegramChannel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never the update itself: it holds message text and chat ids.
         error = context.error
+        if isinstance(error, Conflict):
+            return  # polling refused: `conflict` logs it once and stops the bot
         log.error("error while handling an update: %s: %s", type(error).__name__,
                   getattr(error, "message", "") if isinstance(error, NetworkError) else "see traceback",
                   exc_info=not isinstance(error, NetworkError))  # fmt: skip

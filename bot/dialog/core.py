@@ -109,6 +109,10 @@ class Dialog(Turn):
         if self.state.asked is not None and not (isinstance(event, ButtonPress) and event.data.startswith(FEEDBACK)):
             self.set(asked=None)  # the question lives only as long as the 👍 / 👎 under its answer
         if isinstance(event, Unsupported):
+            hit = self.crisis_in(event.text) if event.text else None
+            if hit is not None:  # a message edited into a plea for help gets the numbers, like a new one
+                self.crisis(hit)
+                return
             self.say(self.t("edited" if event.kind == "edited" else "only_text"))
             self.reprompt()
         elif isinstance(event, SlotTaken):

@@ -32,6 +32,7 @@ class CommandMessage:
 @dataclass(frozen=True)
 class Unsupported:
     kind: str  # sticker, photo, voice, document, location, edited, ...
+    text: str = ""  # an edited message's new text: not read as a question, but checked for a crisis
 
 
 @dataclass(frozen=True)

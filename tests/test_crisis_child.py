@@ -12,15 +12,7 @@ import pytest
 from bot.knowledge import Knowledge
 from bot.safety import crisis
 from bot.safety.crisis import CrisisDetector, detector_for
-
-MESSAGES = [
-    "jag vill inte leva längre",
-    "min man slår mig när han dricker",
-    "i feel like nothing matters and i want it all to end",
-    "hur får jag lönebidrag i ett socialt företag",
-    "can I bring my dog to the meeting",
-    "har inte ätit på två dagar och orkar inte med någonting",
-]
+from tests.test_crisis_cache import MESSAGES  # the same crisis and ordinary messages as the cache's tests
 
 
 def test_the_child_calibrates_and_this_process_loads_the_same_detector(

@@ -218,8 +218,15 @@ def test_unconfirmed_contacts_are_warned_about_until_staff_confirm_them(content_
     assert content.regions["sundsvall"].contact.confirmed == date(2026, 11, 30)
 
 
+def _make_wise_reviewed_long_ago(content: Path) -> int:
+    """Set the topic wise's `reviewed` to 2025-01-10, whatever date it has now; return its line."""
+    wise = content / "topics" / "wise.yaml"
+    reviewed = next(text for text in wise.read_text(encoding="utf-8").splitlines() if text.startswith("reviewed: "))
+    return _edit(wise, reviewed, "reviewed: 2025-01-10")
+
+
 def test_topics_past_the_review_cycle_are_warned_about_and_listed(content_copy: Path) -> None:
-    line = _edit(content_copy / "topics" / "wise.yaml", "reviewed: 2026-11-23", "reviewed: 2025-01-10")
+    line = _make_wise_reviewed_long_ago(content_copy)
     content = load_content(content_copy)
     warnings, stale = content_warnings(content, 6, date(2026, 11, 30))
     assert stale == ["wise"]
@@ -246,7 +253,7 @@ def test_the_statistics_report_shows_the_content_age(content_copy: Path, tmp_pat
     from bot.stats.report import build_report, content_age
     from bot.storage import open_store
 
-    _edit(content_copy / "topics" / "wise.yaml", "reviewed: 2026-11-23", "reviewed: 2025-01-10")
+    _make_wise_reviewed_long_ago(content_copy)
     content = load_content(content_copy)
     note = content_age(content, date(2026, 11, 30))
     assert "2025-01-10" in note and f"1 of {len(content.topics)} topics are older than 6 months" in note

@@ -13,9 +13,13 @@ the median of the pairs, since one run's p99 rests on its three slowest replies.
 The rate limiter is off here on purpose: this measures our capacity; in production Telegram's limits bind.
 
     python bench/load.py [--chats 200] [--messages 3000] [--paced 300] [--rate 25] [--pairs 3] [--unfrozen]
+                         [--same-client]
 
 Each run also prints the garbage collector's pauses during the paced part; `--unfrozen` adds, in every round, a
 socialbot run without the start-up gc.freeze(), to show what the freeze changes on the same machine at the same time.
+socialbot sends through its own HTTP client (aiohttp, bot/channels/http.py), the baseline through PTB's default HTTPX;
+`--same-client` adds, in every round, the echo bot on socialbot's client: the ratio against it is the engine's and the
+adapter's own cost, without the difference between the two clients.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import aiohttp  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
+from bot.channels.http import AiohttpRequest  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.engine import Engine  # noqa: E402
@@ -182,6 +187,19 @@ async def run_echo(api: RemoteBotAPI, state: Path):  # type: ignore[no-untyped-d
     return application, None
 
 
+async def run_echo_aiohttp(api: RemoteBotAPI, state: Path):  # type: ignore[no-untyped-def]
+    """The echo bot on socialbot's own HTTP client (bot/channels/http.py) instead of PTB's HTTPX: what is left of the
+    gap when both bots pay the same plumbing, i.e. the engine and the adapter alone."""
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await context.bot.send_message(update.effective_chat.id, update.effective_message.text)
+
+    application = (ApplicationBuilder().token(api.token).base_url(api.base_url).base_file_url(api.base_file_url)
+                   .request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
+                   .concurrent_updates(64).build())  # fmt: skip
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    return application, None
+
+
 async def measure(
     name: str, factory, chats: int, messages: int, paced: int, rate: float = 30.0
 ) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -248,6 +266,8 @@ async def main() -> int:
     parser.add_argument("--paced", type=int, default=300, help="messages in the steady-rate latency run")
     parser.add_argument("--rate", type=float, default=25.0, help="messages per second in the latency run")
     parser.add_argument("--pairs", type=int, default=3, help="paired runs (baseline, then socialbot)")
+    parser.add_argument("--same-client", action="store_true",
+                        help="also run, in every round, the echo bot on socialbot's HTTP client (aiohttp)")
     parser.add_argument("--unfrozen", action="store_true",
                         help="also run socialbot without its start-up gc.freeze() in every round")  # fmt: skip
     args = parser.parse_args()
@@ -255,6 +275,7 @@ async def main() -> int:
           f"{args.pairs} paired runs")  # fmt: skip
     ratios, medians, cpus, rss_base, rss = [], [], [], 0.0, 0.0
     unfrozen: list[float] = []
+    same_client: list[tuple[float, float, float]] = []  # socialbot / echo on the same client: p99, median, CPU
     ours: dict[str, float] = {}
     base: dict[str, float] = {}
     for _pair in range(args.pairs):
@@ -266,7 +287,13 @@ async def main() -> int:
             other = await measure("socialbot without gc.freeze", run_socialbot_unfrozen, args.chats, args.messages,
                                   args.paced, args.rate)  # fmt: skip
             unfrozen.append(other["p99_ms"] / base["p99_ms"])
+        if args.same_client:
+            twin = await measure("echo bot on socialbot's client", run_echo_aiohttp, args.chats, args.messages,
+                                 args.paced, args.rate)  # fmt: skip
         ours = await measure("socialbot", run_socialbot, args.chats, args.messages, args.paced, args.rate)
+        if args.same_client:
+            same_client.append((ours["p99_ms"] / twin["p99_ms"], ours["median_ms"] / twin["median_ms"],
+                                ours["cpu_ms"] / twin["cpu_ms"]))  # fmt: skip
         rss = rss_mb()
         ratios.append(ours["p99_ms"] / base["p99_ms"])
         medians.append(ours["median_ms"] / base["median_ms"])
@@ -281,6 +308,11 @@ async def main() -> int:
     if unfrozen:
         print(f"  without gc.freeze: p99 latency {statistics.median(unfrozen):.2f}x "
               f"(pairs: {', '.join(f'{r:.2f}' for r in unfrozen)})")  # fmt: skip
+    if same_client:
+        print(f"  against the echo bot on socialbot's own client (aiohttp): p99 latency "
+              f"{statistics.median(r[0] for r in same_client):.2f}x, median latency "
+              f"{statistics.median(r[1] for r in same_client):.2f}x, CPU per message "
+              f"{statistics.median(r[2] for r in same_client):.2f}x")  # fmt: skip
     print(f"peak RSS: {rss_base:.0f} MB after the baseline, {rss:.0f} MB after socialbot (whole process)")
     print(f"targets: >= 300 msg/s {'met' if ours['throughput'] >= 300 else 'NOT met'}; "
           f"p99 within 1.5x the bare bot {'met' if p99_ratio <= 1.5 else 'NOT met'}; "

@@ -24,7 +24,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken
-from telegram.request import HTTPXRequest
+
+from bot.channels.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ def readable_updates(payload: bytes) -> bytes:
     return json.dumps(body).encode() if changed else payload
 
 
-class GuardedRequest(HTTPXRequest):
-    """python-telegram-bot's HTTPX request, with the checks in the module docstring."""
+class GuardedRequest(AiohttpRequest):
+    """python-telegram-bot's request (over aiohttp: bot/channels/http.py), with the checks in the module docstring."""
 
     def __init__(self, on_unauthorized: Callable[[], None], on_conflict: Callable[[], None] | None = None,
                  **kwargs: Any) -> None:  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -217,7 +218,7 @@ def text_slot(turn: Turn, text: str, folded: str) -> bool:
     """'torsdag efter lunch', 'den 3:e kl 13', 'next Monday at 10', 'tisdag 9.45', 'earlier', 'another day'."""
     today = turn.now.astimezone(ZONE).date()
     shown = list(turn.data.get("slots", []))
-    if text.strip().isdigit() and 1 <= int(text) <= len(shown):
+    if text.strip().isdecimal() and 1 <= int(text) <= len(shown):
         pick(turn, shown[int(text) - 1])  # "1": the first time shown, as the terminal reads a number
         return True
     if read_phone(text).e164:
@@ -375,6 +376,8 @@ def read_name(text: str, keywords: frozenset[str]) -> tuple[str, str | None]:
         candidate = " ".join(kept).strip(" ,.!")
     if len(candidate) < 2 or len(candidate) > MAX_NAME or not _NAME.match(candidate):
         return "not", None  # one letter ("I", "a") is a typo or a word, never a first name
+    if not all(ch.isalpha() or unicodedata.category(ch).startswith("M") or not ch.isalnum() for ch in candidate):
+        return "not", None  # "A²": a superscript or other number sign is no letter of a name
     words = fold(candidate).split()
     if words and fold(candidate) in skip_name | stop:
         return "skip", None
@@ -394,6 +397,13 @@ def text_name(turn: Turn, text: str, folded: str) -> bool:
     kind, name = read_name(text, turn.ctx.content.keywords)
     if kind == "name" and fold(text) in texts.label_forms(turn.ctx.content):
         return False  # "fortsätt", "Avbryt", "Meny": a button's word, never kept as a name
+    if kind == "not" and read_phone(text).e164:  # "070 555 1234" before the name: kept, and the name asked again
+        turn.update(phone=read_phone(text).e164, reach="phone")
+        turn.say(turn.t("kept_phone_ask_name"))
+        prompt_name(turn)
+        return True
+    if kind == "not" and names_a_time(text):
+        return new_time(turn, text, folded)  # "kan vi ta torsdag istället": the times again, the rest kept
     if kind == "skip":
         skip_name(turn, "")
     elif kind == "stop":
@@ -456,7 +466,30 @@ def text_contact(turn: Turn, text: str, folded: str) -> bool:
     elif folded in CALL_WORDS:
         reach_button(turn, "phone")
     else:
+        return late_details(turn, text, folded, prompt_contact)
+    return True
+
+
+def new_time(turn: Turn, text: str, folded: str) -> bool:
+    """A day or time typed after the time was chosen ("nej, torsdag istället" at the name or phone question): back to
+    the times, reading the new wish there; the name and number given so far are kept."""
+    turn.go("booking.slot")
+    turn.update(slots=[])
+    return text_slot(turn, text, folded)
+
+
+def late_details(turn: Turn, text: str, folded: str, prompt: Callable[[Turn], None]) -> bool:
+    """At the contact or phone question: a new day or time, or a first name ("Lars") given late, is taken (the name
+    said back, and the question asked again), never the fallback."""
+    if names_a_time(text) and not read_phone(text).e164:
+        return new_time(turn, text, folded)
+    introduced = introduction(text, turn.ctx.content.keywords)
+    name = introduced[0] if introduced is not None else bare_name(turn, text)
+    if name is None:
         return False
+    turn.update(name=name)
+    turn.say(turn.t("kept_name_ask_phone", name=name))
+    prompt(turn)
     return True
 
 
@@ -483,7 +516,7 @@ def text_phone(turn: Turn, text: str, folded: str) -> bool:
     if turn.can.can_push and folded in CHAT_WORDS:
         reach_button(turn, "chat")
         return True
-    return False
+    return late_details(turn, text, folded, prompt_phone)
 
 
 def back_from_phone(turn: Turn) -> FlowName | None:
@@ -625,6 +658,7 @@ def book(turn: Turn, value: str = "") -> None:
     turn.effects.append(CreateBooking(booking_id, region.id, key, data.get("name"), data.get("phone"), turn.lang))
     turn.effects.append(Record("booking"))
     turn.leave_flow()
+    turn.update(booked=key)  # a confirmation sent twice (a double tap, a resend) is told it is booked, never books again
     turn.say(
         turn.t(
             "booked",
@@ -693,7 +727,16 @@ def update_sequence(turn: Turn, cancel: bool = False) -> int:
 def cancel(turn: Turn) -> None:
     """Leave the booking flow and say so: nothing is thrown away silently."""
     turn.leave_flow()
-    turn.say(turn.t("cancelled_booking"), turn.menu_choices())
+    turn.say(stopped(turn), turn.menu_choices())
+
+
+def stopped(turn: Turn) -> str:
+    """What stopping a booking says: "nothing is booked", or, for someone with meetings booked already, that those
+    stay (never "nothing is booked" above a booked meeting)."""
+    booked = turn.ctx.view.my_bookings if turn.can.private_chat else ()
+    if not booked:
+        return turn.t("cancelled_booking")
+    return turn.t("cancelled_booking_kept", when=format_list([turn.when(b.slot) for b in booked], turn.lang))
 
 
 STEPS = (

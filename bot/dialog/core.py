@@ -64,7 +64,11 @@ MIN_REST = 3  # words besides a crisis signal that can make a question of their 
 FEEDBACK = "helpful:"  # button data of 👍 / 👎 under an answer: helpful:yes:<topic> or helpful:no:<topic>
 WISH_WORDS = 8  # a short message without "?" naming an action is a wish ("jag vill avboka tisdag"), not a question
 SENTENCE_END = re.compile(r"[.!?؟።፧;\n]+")  # Latin, Arabic and Ge'ez sentence ends
-LONG_ANSWER = 400  # characters: an answer this long is not sent again right after itself
+END_READ = 600  # characters at the end of a long paste searched for its question
+LONG_ANSWER = 400
+# "Sorry, I don't know" switches the reply's language from a message in Latin letters only when it is this long: a
+# few English words ("[Sticker: 🐻 thumbs up]") in a Swedish chat are answered in Swedish.
+FALLBACK_WORDS = 5  # characters: an answer this long is not sent again right after itself
 
 MENUS: dict[str, tuple[str, ...]] = {
     "about": ("social-enterprise", "wise", "enterprises", "project"),
@@ -84,6 +88,8 @@ def step(state: State | None, event: Event, ctx: Context) -> Outcome:
 
 
 class Dialog(Turn):
+    just_booked: str | None = None  # the slot booked by the event before this one
+
     def run(self, event: Event) -> Outcome:
         if self.state.flow != "idle" and idle_too_long(self.state.updated, self.now, IDLE_TIMEOUT):
             self.leave_flow()
@@ -93,6 +99,11 @@ class Dialog(Turn):
                 return self.finish()
         if not self.can.private_chat and self.in_flow and STEPS[self.state.flow].flow != "region":
             self.leave_flow()  # a personal flow left from before (a group): it never goes on there
+        self.just_booked = self.data.get("booked") if self.state.flow == "idle" else None
+        if self.just_booked is not None:  # remembered for this one message only
+            self.set(data={k: v for k, v in self.data.items() if k != "booked"})
+            if idle_too_long(self.state.updated, self.now, IDLE_TIMEOUT):
+                self.just_booked = None
         self.dispatch(event)
         return self.finish()
 
@@ -170,7 +181,7 @@ class Dialog(Turn):
         if self.in_flow:
             flow = STEPS[self.state.flow].flow
             self.leave_flow()
-            self.say(self.t(f"cancelled_{flow}"))
+            self.say(booking.stopped(self) if flow == "booking" else self.t(f"cancelled_{flow}"))
 
     def main_menu_short(self) -> None:
         self.say(self.t("what_now"), self.menu_choices())
@@ -393,8 +404,13 @@ class Dialog(Turn):
             return
         whole = text
         if len(text) > MAX_TEXT:
-            text = text[:MAX_TEXT]
-            self.say(self.t("too_long"))
+            last = self.question_at_end(text)
+            if last is not None:  # a long story ending in "Min fråga är: kan jag få lönebidrag?": that question
+                text = last
+                self.say(self.t("too_long_end"))
+            else:
+                text = text[:MAX_TEXT]
+                self.say(self.t("too_long") + " " + self.t("ask_again_briefly"))
         # "jag vill inte säga" at the name step declines to give a name; anything else is checked first
         declines = self.state.flow == "booking.name" and fold(text) in texts.word_set("skip_name")
         crisis = self.crisis_in(whole) if not declines else None
@@ -405,10 +421,16 @@ class Dialog(Turn):
         folded = fold(text)
         if self.typed_button(folded):
             return
+        if self.just_booked is not None and self.confirms(folded):
+            self.already_booked(self.just_booked)  # "Ja, boka" sent twice: booked once, and said so
+            return
         if self.state.lang is None and not self.first_words(text, folded):
             return
-        if not self.in_flow and "?" not in text and len(folded.split()) <= WISH_WORDS and manage.by_words(self, text, folded):
+        wish = "?" not in text and len(folded.split()) <= WISH_WORDS
+        if wish and not self.in_flow and manage.by_words(self, text, folded):
             return  # "avboka", "jag vill avboka", "cancel it": as the buttons under /mybookings do
+        if wish and self.state.flow.startswith(("move.", "cancel.")) and manage.changed_mind(self, text, folded):
+            return  # "jag vill avboka" while moving: the move is left, and cancelling is asked
         if folded in texts.word_set("leave"):
             self.cancel_flow()
             return
@@ -453,6 +475,28 @@ class Dialog(Turn):
                 self.button(shown[int(folded) - 1])
                 return True
         return False
+
+    def confirms(self, folded: str) -> bool:
+        """"Ja, boka", "yes, book it", "ja": the confirmation's words (its button label in any of our languages, or
+        only yes words)."""
+        words = folded.split()
+        confirm = {fold(label) for label in self.ctx.content.texts["button_confirm"].values()}
+        return bool(words) and (folded in confirm or all(w in texts.word_set("yes", split=True) for w in words))
+
+    def already_booked(self, key: str) -> None:
+        self.update(booked=key)  # a third copy is told the same
+        self.say(self.t("already_booked", when=self.when(key)), self.menu_choices())
+
+    def follow_words(self, kind: str, text: str, folded: str) -> None:
+        """Cancelling or moving asked in another of our languages runs in it, as a booking does: the language whose
+        `kind` words were written, where the chat's own language has no such words there."""
+        said_in = texts.languages_saying(kind, folded)
+        if not said_in or self.lang in said_in or any(same_language(code, self.lang) for code in said_in):
+            return
+        asked_in = said_in[0]
+        if len(said_in) == 1 and self.sure_of_language(text):
+            self.speaking = asked_in
+        self.follow_language(asked_in)
 
     def sure_of_language(self, text: str) -> bool:
         """A message says which language it is in when it has three words, or is in a script of one language
@@ -527,13 +571,18 @@ class Dialog(Turn):
         match = self.ctx.matcher.match(text)
         if match.topic is None:
             match = self.clear_sentence(text) or match
+        if self.in_flow and self.turns_down(text, folded, match):
+            self.cancel_flow()  # "nej jag vill inte ha något möte ändå": a stop, never a wish to book
+            return
         content = self.ctx.content
         asked = match.lang
         if asked and asked not in content.languages and asked in content.notices and self.sure_of_language(text):
             self.effects.append(Record("fallback", band=match.band, lang=asked))  # a language we lack: no text kept
             self.notice(asked)
             return
-        if asked in content.languages and not same_language(asked, self.lang) and self.sure_of_language(text):
+        if asked in content.languages and not same_language(asked, self.lang) and self.sure_of_language(text) and (
+            match.topic is not None or main_script(text) != "latin" or len(text.split()) >= FALLBACK_WORDS
+        ):
             self.speaking = asked  # answered in the question's language; the chat offers to switch
         # Text typed inside a flow may hold a name or a number: it is never kept as an unanswered question.
         keep_text = text if not self.in_flow else None
@@ -545,8 +594,12 @@ class Dialog(Turn):
         if match.topic is None and self.meeting_wished(text, match) and self.wants_meeting(text, match):
             self.effects.append(Record("question", topic="book-meeting", band=match.band, lang=self.speaking))
             return  # "I'd like an appointment next Monday at 10", just under the matcher's bar
-        if match.topic is None:
+        if match.topic is None or self.angry(text, folded):
             self.effects.append(Record("fallback", band=match.band, unanswered=keep_text, lang=self.speaking))
+            if not folded or self.angry(text, folded):
+                self.speaking = None  # "😡😭🙏", "din jävla skitbot": said kindly, in the chat's language
+                self.frustrated()
+                return
             self.fallback()
             return
         # Counted in the language it was written in when that is not the chat's (answered in it, too).
@@ -562,6 +615,9 @@ class Dialog(Turn):
             self.say(self.t("did_you_mean"), choices)
             return
         topic = self.ctx.content.topics[match.topic]
+        if topic.id == "privacy" and texts.has_phrase("delete_data", folded):
+            self.ask_delete()  # "ta bort allt ni har om mig": what /delete does, with its confirmation
+            return
         if topic.id == "cancel-booking" and not self.in_flow and manage.by_words(self, text, folded):
             return
         if topic.id == "cancel-booking" and self.state.flow.startswith("booking."):
@@ -571,6 +627,16 @@ class Dialog(Turn):
             self.say(self.t("already_in_flow"))
             return
         self.show_topic(topic, match)
+
+    def question_at_end(self, text: str) -> str | None:
+        """The question a long paste ends with ("Min fråga är: kan jag få lönebidrag?"): its last sentence with a "?" or
+        a question word, where the content answers it clearly."""
+        sentences = [s.strip() for s in SENTENCE_END.split(text[-END_READ:]) if s.strip()][1:]  # the first is cut
+        asking = [s for s in sentences if f"{s}?" in text or texts.has_phrase("question", fold(s))]
+        if not asking:
+            return None
+        match = self.ctx.matcher.match(asking[-1])
+        return asking[-1] if match.topic is not None and not match.did_you_mean else None
 
     def clear_sentence(self, text: str) -> Match | None:
         """The one sentence of a longer message that asks something clearly ("Hello. I live in Sundsvall. I want
@@ -587,6 +653,25 @@ class Dialog(Turn):
             if match.topic is not None and not match.did_you_mean:
                 return match
         return None
+
+    def turns_down(self, text: str, folded: str, match: Match) -> bool:
+        """"nej jag vill inte ha något möte ändå", "no, I don't want a meeting after all" inside a booking (or "jag vill
+        inte flytta det" inside a move): the flow's own wish, negated (content/words.yaml `negation`, every language)."""
+        own = {"booking": "book-meeting", "move": "cancel-booking", "cancel": "cancel-booking"}.get(STEPS[self.state.flow].flow)
+        if own is None or "?" in text or not texts.has_phrase("negation", folded):
+            return False
+        leaning = {match.topic, *match.did_you_mean} if match.topic else set(dict(match.ranking[:1]))
+        return own in leaning
+
+    def angry(self, text: str, folded: str) -> bool:
+        """Swearing or an insult at the bot that asks nothing ("you stupid useless bot"); "din dumma bot, hur får jag
+        lönebidrag?" asks, and is answered."""
+        return texts.has_phrase("frustration", folded) and "?" not in text and not texts.has_phrase("question", folded)
+
+    def frustrated(self) -> None:
+        """Distress or anger at the bot ("😡😡😭🙏", "din jävla skitbot du fattar ingenting", "???"): a short kind line
+        and a person, never a cold "I don't know"."""
+        self.say(self.t("frustrated"), [Choice(self.t("menu_person"), "topic:contact"), *self.menu_choices()])
 
     def meeting_wished(self, text: str, match: Match) -> bool:
         """A meeting asked for: the booking topic, or a day or time named where the matcher leans to meeting
@@ -678,6 +763,8 @@ class Dialog(Turn):
         rest = self.ctx.crisis.rest(text, hit)
         if self.in_flow or self.state.lang is None or self.state.region is None or len(rest.split()) < MIN_REST:
             return
+        if "?" not in text and not texts.has_phrase("question", fold(rest)):
+            return  # "…, waan baqayaa" ("I'm afraid"): a statement, never a topic matched from a clause of it
         match = self.ctx.matcher.match(rest)
         if match.topic is None or match.did_you_mean:
             return

@@ -13,6 +13,7 @@ from bot.dialog.formatting import ZONE
 from bot.dialog.model import CancelBooking, Choice, FlowData, MoveBooking, Record
 from bot.dialog.turn import Turn
 from bot.dialog.when import matching, read_wish
+from bot.matching.normalize import fold
 
 
 def my_bookings(turn: Turn) -> None:
@@ -47,34 +48,60 @@ def by_words(turn: Turn, text: str, folded: str) -> bool:
     Right under the list of bookings, a word for leaving ("avbryt", "скасувати") also means cancelling one."""
     if not turn.can.private_chat:
         return False
-    said = f" {folded} "
     listed = any(data.startswith("cancelbooking:") for data in turn.state.open)
-    if any(f" {phrase} " in said for phrase in texts.word_set("cancel_booking")) or (
-        listed and folded in texts.word_set("leave")
-    ):
+    kind = asked(folded)
+    if kind is None and listed and folded in texts.word_set("leave"):
         kind = "cancel"
-    elif any(f" {phrase} " in said for phrase in texts.word_set("move_booking")):
-        kind = "move"
-    elif listed and yes_no(folded) and not any(data.startswith("move:") for data in turn.state.open):
+    elif kind is None and listed and yes_no(folded) and not any(data.startswith("move:") for data in turn.state.open):
         kind = "cancel"  # "ja" under "which meeting do you want to cancel?": which one is still to say
-    else:
+    if kind is None:
         return False
     bookings = turn.ctx.view.my_bookings  # read only now: the words come first, and most messages have none of them
     if not bookings:
         return False
+    turn.follow_words(f"{kind}_booking", text, folded)  # "я хочу скасувати зустріч" in an English chat: in Ukrainian
     chosen = list(bookings)
-    if len(chosen) > 1 and booking.names_a_time(text):
-        today = turn.now.astimezone(ZONE).date()
-        wish = read_wish(text, today)
+    today = turn.now.astimezone(ZONE).date()
+    named = booking.names_a_time(text)
+    if len(chosen) > 1 and named:
         starts = {parse_slot_key(b.slot): b for b in bookings}
-        chosen = [starts[s] for s in matching(wish, list(starts), today)] or chosen
+        chosen = [starts[s] for s in matching(read_wish(text, today), list(starts), today)] or chosen
     if len(chosen) == 1:
-        (ask_cancel if kind == "cancel" else start_move)(turn, chosen[0].booking_id)
+        if kind == "cancel":
+            ask_cancel(turn, chosen[0].booking_id)
+        else:  # "flytta mötet till onsdag efter lunch": the times that fit, unless the words named the meeting itself
+            itself = named and matching(read_wish(text, today), [parse_slot_key(chosen[0].slot)], today)
+            start_move(turn, chosen[0].booking_id, None if itself or not named else text)
         return True
     button, prefix = ("button_cancel_booking", "cancelbooking") if kind == "cancel" else ("button_move_booking", "move")
     choices = [Choice(turn.t(button, when=turn.when(b.slot)), f"{prefix}:{b.booking_id}") for b in chosen]
     turn.go("idle", FlowData(), [c.data for c in choices])
     turn.say(turn.t(f"which_booking_{kind}"), [*choices, *turn.menu_choices()])
+    return True
+
+
+def asked(folded: str) -> str | None:
+    """"cancel" or "move" for a text with the words for cancelling or moving a booking (every language), else None."""
+    if texts.has_phrase("cancel_booking", folded):
+        return "cancel"
+    if texts.has_phrase("move_booking", folded):
+        return "move"
+    return None
+
+
+def changed_mind(turn: Turn, text: str, folded: str) -> bool:
+    """"jag vill avboka" while moving a meeting (or "flytta den istället" at "cancel it?"): the open flow is left and
+    the other one asked for, for the same meeting, so nobody believes a meeting cancelled that is still booked."""
+    kind = asked(folded)
+    current = "move" if turn.state.flow.startswith("move.") else "cancel"
+    booking_id = turn.data.get("booking")
+    if kind is None or kind == current or not booking_id:
+        return False
+    turn.follow_words(f"{kind}_booking", text, folded)
+    if kind == "cancel":
+        ask_cancel(turn, booking_id)
+    else:
+        start_move(turn, booking_id, text if booking.names_a_time(text) else None)
     return True
 
 
@@ -145,7 +172,8 @@ def yes_no(folded: str) -> bool | None:
 # --- moving --------------------------------------------------------------------------------------------
 
 
-def start_move(turn: Turn, booking_id: str) -> None:
+def start_move(turn: Turn, booking_id: str, wish: str | None = None) -> None:
+    """The times to move a meeting to: those fitting `wish` ("till onsdag efter lunch") if one was written."""
     if turn.refuse_personal():
         return
     found = turn.find_booking(booking_id)
@@ -155,7 +183,11 @@ def start_move(turn: Turn, booking_id: str) -> None:
     turn.set(region=found.region)
     turn.go("move.slot", FlowData(booking=booking_id))
     turn.say(turn.t("move_choose", when=turn.when(found.slot)))
-    booking.first_page(turn)
+    if wish:
+        turn.update(slots=[])
+        booking.text_slot(turn, wish, fold(wish))
+    else:
+        booking.first_page(turn)
 
 
 def prompt_move_confirm(turn: Turn) -> None:

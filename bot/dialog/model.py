@@ -212,6 +212,7 @@ class FlowData(TypedDict, total=False):
     reach: Literal["chat", "phone"]
     booking: str  # the booking being moved or cancelled
     back_to: FlowName  # where the confirmation's corrections return to
+    booked: str  # idle, for the next message only: the slot just booked (a "Ja, boka" sent twice books nothing new)
 
 
 

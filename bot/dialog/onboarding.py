@@ -3,18 +3,16 @@ by button or by writing ("english please", "jag bor i Västervik", "byt kommun")
 
 from __future__ import annotations
 
+from bot.dialog import texts
 from bot.dialog.flow import Step
 from bot.dialog.model import Choice, FlowData
 from bot.dialog.turn import Turn
-from bot.matching.normalize import fold
+from bot.matching.normalize import STOPWORDS, fold
 
-# Written wishes to change the language: "english please", "på svenska tack", "can you speak english".
-LANGUAGE_WORDS = {
-    "en": frozenset(["english", "engelska", "in english", "pa engelska"]),
-    "sv": frozenset(["svenska", "swedish", "pa svenska", "in swedish"]),
-}
-_POLITE = frozenset("please pls tack snalla can you speak write answer i want prata skriv svara kan du jag vill "
-                    "talk na helst rather gärna garna".split())  # fmt: skip
+# Written wishes to change the language ("english please", "byt till engelska", "kan du skriva på arabiska") are
+# content: each language's name as every language says it (words.yaml `language_<code>`), and the words around it
+# (`switch_language`).
+MAX_WISH_WORDS = 6
 CHANGE_REGION = frozenset(fold(w) for w in ("byt kommun", "byta kommun", "annan kommun", "change municipality",
                                             "change region", "other municipality", "byt region", "fel kommun",
                                             "wrong municipality"))  # fmt: skip
@@ -109,16 +107,28 @@ def says_where_they_live(folded: str) -> bool:
 
 
 def language_wish(folded: str) -> str | None:
-    """'english please' -> 'en', 'på svenska tack' -> 'sv'; only for short messages that ask for it."""
+    """'english please' -> 'en', 'byt till engelska' -> 'en', 'kan du skriva på arabiska' -> 'ar': a short message
+    naming one of our languages with nothing else than words asking for it (one other word is forgiven). Never
+    "I don't speak Swedish" (a negation)."""
     words = folded.split()
-    if not words or len(words) > 6:
+    if not words or len(words) > MAX_WISH_WORDS or texts.has_phrase("negation", folded):
         return None
-    for lang, names in LANGUAGE_WORDS.items():
-        if any(name in f" {folded} " for name in (f" {n} " for n in names)):
-            rest = [w for w in words if w not in _POLITE and not any(w in n.split() for n in names)]
-            if len(rest) <= 1:
-                return lang
-    return None
+    said = f" {folded} "
+    named: dict[str, set[str]] = {}
+    for kind in texts.kinds("language_"):
+        found = {w for phrase in texts.word_set(kind) if f" {phrase} " in said for w in phrase.split()}
+        if found:
+            named[kind.removeprefix("language_")] = found
+    for code, found in list(named.items()):  # "lätt svenska" names Lätt svenska, not also Swedish
+        if any(code != other and found < more for other, more in named.items()):
+            del named[code]
+    if len(named) != 1:
+        return None
+    (code, found), = named.items()
+    asking = texts.word_set("switch_language", split=True) | STOPWORDS | {
+        w for kind in texts.SMALL_TALK_KINDS for w in texts.word_set(kind, split=True)}  # fmt: skip
+    rest = [w for w in words if w not in found and w not in asking]
+    return code if len(rest) <= 1 else None
 
 
 STEPS = (Step("choose_region", "region", prompt_region, text_region),)

@@ -46,6 +46,7 @@ def use(dialog_texts: Mapping[str, Localized], words: Mapping[str, Mapping[str, 
     if words:
         _installed_words = words
         _word_sets.cache_clear()
+        _by_language.cache_clear()
         _command_phrases.cache_clear()
 
 
@@ -53,6 +54,24 @@ def word_set(kind: str, *, split: bool = False) -> frozenset[str]:
     """The folded words of `kind` (content/words.yaml and every language's `words:`), in every language:
     people mix languages. `split`: each word on its own ("tusen tack" -> "tusen", "tack")."""
     return _word_sets(kind, split, id(_installed_words))
+
+
+def has_phrase(kind: str, folded: str) -> bool:
+    """Whether a phrase of `kind` (any language) occurs in the folded text as whole words ("jag vill INTE ha")."""
+    said = f" {folded} "
+    return any(f" {phrase} " in said for phrase in word_set(kind))
+
+
+def languages_saying(kind: str, folded: str) -> tuple[str, ...]:
+    """The languages whose `kind` words occur in the folded text ("скасувати" -> ("uk",)), in words.yaml's order."""
+    said = f" {folded} "
+    return tuple(code for code, phrases in _by_language(kind, id(_installed_words)).items()
+                 if any(f" {phrase} " in said for phrase in phrases))  # fmt: skip
+
+
+def kinds(prefix: str) -> tuple[str, ...]:
+    """The kinds of words whose name starts with `prefix` ("language_" -> language_sv, language_en ...)."""
+    return tuple(kind for kind in _words() if kind.startswith(prefix))
 
 
 def command_phrases() -> Mapping[str, str]:
@@ -121,6 +140,14 @@ def _word_sets(kind: str, split: bool, _version: int) -> frozenset[str]:
 
     folded = (fold(entry) for entries in _words().get(kind, {}).values() for entry in entries)
     return frozenset(word for entry in folded for word in (entry.split() if split else [entry]) if word)
+
+
+@lru_cache(maxsize=64)
+def _by_language(kind: str, _version: int) -> Mapping[str, frozenset[str]]:
+    from bot.matching.normalize import fold
+
+    return MappingProxyType({code: frozenset(fold(entry) for entry in entries)
+                             for code, entries in _words().get(kind, {}).items()})  # fmt: skip
 
 
 @lru_cache(maxsize=1)

@@ -172,3 +172,7 @@ class Turn:
 
     def question(self, text: str, folded: str) -> None:
         raise NotImplementedError
+
+    def follow_words(self, kind: str, text: str, folded: str) -> None:
+        """What `kind` words (cancel_booking, move_booking) asked runs in the language they were written in."""
+        raise NotImplementedError

@@ -12,17 +12,16 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.dialog import texts
 from bot.dialog.formatting import ZONE
 from bot.matching.normalize import fold
 
-WEEKDAYS = {
-    **{w: i for i, w in enumerate(("mandag", "tisdag", "onsdag", "torsdag", "fredag", "lordag", "sondag"))},
-    **{w: i for i, w in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
-    **{w: i for i, w in enumerate(("man", "tis", "ons", "tors", "fre", "lor", "son"))},
-    **{w: i for i, w in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
-    "tue": 1, "tues": 1, "thur": 3, "thurs": 3, "tisdagen": 1, "mandagen": 0, "onsdagen": 2,
-    "torsdagen": 3, "fredagen": 4,
-}  # fmt: skip
+# The weekdays, parts of the day, "today" and "tomorrow" are content, in every language (content/words.yaml and each
+# language's `words:`): "torsdag efter lunch", "в четвер після обіду", "khamiista galabta", "پنجشنبه بعد از ظهر".
+WEEKDAY_KINDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+TIME_KINDS = (*WEEKDAY_KINDS, "today", "tomorrow", "morning", "afternoon")
+SHORT_FORM = 3  # letters: "man", "son", "am" are also words; such forms are read in a short message or beside a clock time
+SHORT_MESSAGE = 3  # words
 MONTHS = {
     **{m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"), 1)},
     **{m: i for i, m in enumerate(("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
@@ -31,11 +30,6 @@ MONTHS = {
                                    "september", "october", "november", "december"), 1)},
     "oct": 10,
 }  # fmt: skip
-MORNING = frozenset(["formiddag", "formiddagen", "morgon", "morgonen", "morning", "fm", "am", "fore lunch",
-                     "innan lunch", "before lunch"])  # fmt: skip
-AFTERNOON = frozenset(["eftermiddag", "eftermiddagen", "efter lunch", "afternoon", "em", "pm", "after lunch"])
-TODAY = frozenset(["idag", "today", "i dag"])
-TOMORROW = frozenset(["imorgon", "imorn", "tomorrow", "i morgon", "imorrn"])
 EARLIER = frozenset(["tidigare", "earlier", "forra", "previous", "tidigare tider", "earlier times", "innan"])
 LATER = frozenset(["senare", "later", "andra tider", "other times", "annan dag", "another day", "annan tid",
                    "another time", "fler tider", "more times", "nasta vecka", "next week", "fler", "more"])  # fmt: skip
@@ -73,32 +67,7 @@ def read_wish(text: str, today: date) -> TimeWish:
     folded = fold(text)
     words = folded.split()
     joined = f" {folded} "
-    page = None
-    if len(words) > 4:
-        pass  # "earlier"/"later" only as a short answer: "jag har tidigare jobbat ..." is a sentence
-    elif any(f" {w} " in joined for w in EARLIER):
-        page = "earlier"
-    elif any(f" {w} " in joined for w in LATER) and not any(w in WEEKDAYS for w in words):
-        page = "later"
-    day: date | None = None
-    weekday: int | None = None
-    if any(f" {w} " in joined for w in TODAY):
-        day = today
-    elif any(f" {w} " in joined for w in TOMORROW):
-        day = today + timedelta(days=1)
-    for word in words:
-        if word in WEEKDAYS and not (word in ("man", "son", "fre", "sat", "ons") and len(words) > 3):
-            weekday = WEEKDAYS[word]  # "man"/"son" are also words ("one", "son") in longer sentences
-            break
-    next_week = ("nasta" in words or "next" in words) and weekday is not None
     ascii_text = re.sub(r"[^a-z0-9:./ ]", " ", folded_keep_punct(lowered))
-    if day is None:
-        day = _date_in(ascii_text, today)
-    part = None
-    if any(f" {w} " in joined for w in AFTERNOON):
-        part = "afternoon"
-    elif any(f" {w} " in joined for w in MORNING):
-        part = "morning"
     hour = minute = None
     for match in _CLOCK.finditer(_without_dates(ascii_text)):
         value = int(match.group(1))
@@ -113,7 +82,45 @@ def read_wish(text: str, today: date) -> TimeWish:
             break
     if minute is not None and minute > 59:
         hour = minute = None
+    found = _phrases(joined, len(words) <= SHORT_MESSAGE or hour is not None)
+    day: date | None = None
+    if "today" in found:
+        day = today
+    elif "tomorrow" in found:
+        day = today + timedelta(days=1)
+    named = sorted((found[kind], kind) for kind in WEEKDAY_KINDS if kind in found)
+    weekday = WEEKDAY_KINDS.index(named[0][1]) if named else None  # the first one named
+    page = None
+    if len(words) > 4:
+        pass  # "earlier"/"later" only as a short answer: "jag har tidigare jobbat ..." is a sentence
+    elif any(f" {w} " in joined for w in EARLIER):
+        page = "earlier"
+    elif any(f" {w} " in joined for w in LATER) and weekday is None:
+        page = "later"
+    next_week = ("nasta" in words or "next" in words) and weekday is not None
+    if day is None:
+        day = _date_in(ascii_text, today)
+    part = "afternoon" if "afternoon" in found else "morning" if "morning" in found else None
     return TimeWish(day, weekday, next_week, hour, minute, part, page)
+
+
+def _phrases(joined: str, short_ok: bool) -> dict[str, int]:
+    """Each time kind named in the text -> where its first phrase starts; phrases are whole words, and one inside
+    a longer one found is not counted (Persian "شنبه", Saturday, inside "سه شنبه", Tuesday)."""
+    spans: list[tuple[int, int, str]] = []
+    for kind in TIME_KINDS:
+        for phrase in texts.word_set(kind):
+            if len(phrase) <= SHORT_FORM and not short_ok:
+                continue
+            at = joined.find(f" {phrase} ")
+            while at >= 0:
+                spans.append((at, at + len(phrase) + 1, kind))
+                at = joined.find(f" {phrase} ", at + 1)
+    found: dict[str, int] = {}
+    for start, end, kind in sorted(spans):
+        if not any(o_start <= start and end <= o_end and o_end - o_start > end - start for o_start, o_end, _ in spans):
+            found.setdefault(kind, start)
+    return found
 
 
 def folded_keep_punct(text: str) -> str:

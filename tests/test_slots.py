@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -518,3 +521,32 @@ def test_parse_slot_key_only_accepts_canonical_keys(text: str) -> None:
     except ValueError:
         return
     assert slot_key(parsed) == text
+
+
+def test_public_holidays_are_the_holidays_librarys_for_every_year_of_the_current_law() -> None:
+    for year in range(slots_module.CURRENT_HOLIDAY_LAW, 2101):
+        library = holidays.country_holidays(
+            "SE", years=year, categories=(holidays.PUBLIC,), include_sundays=False
+        )
+        assert slots_module._public_holidays(year) == set(library), year
+
+
+def test_days_off_before_the_current_law_come_from_the_library() -> None:
+    # 2004: Annandag pingst was still a holiday, Nationaldagen not yet
+    assert is_swedish_day_off(date(2004, 5, 31))
+    assert not is_swedish_day_off(date(2004, 6, 6))
+    assert is_swedish_day_off(date(2005, 6, 6)) and not is_swedish_day_off(date(2005, 5, 16))
+
+
+def test_free_slots_do_not_load_the_holiday_calendars_of_every_country() -> None:
+    # `import holidays` loads every country's calendar (some 15 MB in each bot process)
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from bot.booking.slots import is_swedish_day_off\n"
+        "assert is_swedish_day_off(date(2026, 12, 25)) and not is_swedish_day_off(date(2026, 12, 23))\n"
+        "print(any(name.split('.')[0] == 'holidays' for name in sys.modules))\n"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+    assert found.stdout.strip() == "False"

@@ -13,8 +13,6 @@ from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 
 _KEY_FORMAT = "%Y%m%dT%H%MZ"
@@ -72,12 +70,7 @@ class Availability:
 @lru_cache(maxsize=64)
 def _days_off(year: int) -> frozenset[date]:
     """Swedish public holidays plus the eves that are de facto days off, for one year."""
-    # include_sundays=False on purpose: older `holidays` releases list every Sunday as a Swedish holiday;
-    # whether weekends are bookable is decided by Availability.weekdays, not by the holiday calendar.
-    calendar = holidays.country_holidays(
-        "SE", years=year, categories=(holidays.PUBLIC,), include_sundays=False
-    )
-    days = set(calendar)
+    days = set(_public_holidays(year))
     # Julafton, nyårsafton and midsommarafton are not statutory holidays but are treated as Sundays by the
     # Annual Leave Act. Add them by rule: only recent `holidays` releases have a "de_facto" category for them.
     days.add(date(year, 12, 24))
@@ -85,6 +78,58 @@ def _days_off(year: int) -> frozenset[date]:
     june_19 = date(year, 6, 19)
     days.add(june_19 + timedelta(days=(4 - june_19.weekday()) % 7))  # Friday between 19 and 25 June
     return frozenset(days)
+
+
+# The last change to Swedish public holidays: Nationaldagen in, Annandag pingst out.
+CURRENT_HOLIDAY_LAW = 2005
+
+
+def _public_holidays(year: int) -> set[date]:
+    """Sweden's public holidays (lag 1989:253), the days the `holidays` library's Sweden gives (tests compare
+    them for every year from 2005 to 2100, the last the library covers). The rules of the law in force are written out here because
+    importing `holidays` loads the calendars of every country: some 15 MB in every bot process, for some
+    twenty dates a year. Years under older rules (statistics of the past) still ask the library."""
+    if year < CURRENT_HOLIDAY_LAW:
+        import holidays
+
+        # include_sundays=False on purpose: older `holidays` releases list every Sunday as a Swedish holiday;
+        # whether weekends are bookable is decided by Availability.weekdays, not by the holiday calendar.
+        return set(holidays.country_holidays("SE", years=year, categories=(holidays.PUBLIC,),
+                                             include_sundays=False))  # fmt: skip
+    easter = _easter(year)
+    return {
+        date(year, 1, 1),  # nyårsdagen
+        date(year, 1, 6),  # trettondedag jul
+        easter - timedelta(days=2),  # långfredagen
+        easter,  # påskdagen
+        easter + timedelta(days=1),  # annandag påsk
+        date(year, 5, 1),  # första maj
+        easter + timedelta(days=39),  # Kristi himmelsfärdsdag
+        easter + timedelta(days=49),  # pingstdagen
+        date(year, 6, 6),  # Sveriges nationaldag
+        _first_saturday(date(year, 6, 20)),  # midsommardagen
+        _first_saturday(date(year, 10, 31)),  # alla helgons dag
+        date(year, 12, 25),  # juldagen
+        date(year, 12, 26),  # annandag jul
+    }
+
+
+def _first_saturday(day: date) -> date:
+    return day + timedelta(days=(5 - day.weekday()) % 7)
+
+
+def _easter(year: int) -> date:
+    """Easter Sunday in the Gregorian calendar (the anonymous algorithm of Meeus, Jones and Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 (the algorithm's own name)
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return date(year, month, day + 1)
 
 
 def is_swedish_day_off(day: date) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +51,30 @@ def test_region_contacts_come_from_the_seeds(knowledge: Knowledge) -> None:
     assert sundsvall.name == "Magnus Riklander" and sundsvall.phone.replace(" ", "") == "072-1436124"
     assert vastervik.name == "Elisabeth Johansson" and vastervik.email == "elisabeth.johansson@vastervik.se"
     assert vastervik.phone.replace(" ", "") == "0490-255079"
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers a text states, in any script's digits: "20 000", "20,000" and "۲۰ ۰۰۰" are all 20000."""
+    text = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in PLACEHOLDER_RE.sub(" ", text))
+    text = re.sub(r"(?<=\d)[\s\u00a0\u202f\u066c,](?=\d{3}\b)", "", text)
+    return set(re.findall(r"\d+", text))
+
+
+PLACEHOLDER_RE = re.compile(r"\{[a-z_]+\}")  # {contact_phone} is filled in, the same in every language
+
+
+def test_every_translation_states_the_same_numbers_as_the_swedish(knowledge: Knowledge) -> None:
+    """Amounts, dates, years, percentages and paragraphs are facts (../shared/facts.md): a translation that drops
+    or changes one says something else than the checked Swedish answer."""
+    differences = []
+    for topic in knowledge.content.topics.values():
+        for (region, lang), text in topic.answers.items():
+            swedish = topic.answers.get((region, "sv")) or topic.answers[(None, "sv")]
+            if lang != "sv" and _numbers(text) != _numbers(swedish):
+                missing, extra = sorted(_numbers(swedish) - _numbers(text)), sorted(_numbers(text) - _numbers(swedish))
+                differences.append(f"{topic.id} {region or 'all regions'} {lang}: missing {missing}, extra {extra}")
+    assert not differences, differences
+    assert _numbers("20 000 kr, ۲۰ ۰۰۰ kr, 300,000 kronor, 2,5 gånger, {contact_phone}") == {"20000", "300000", "2", "5"}
 
 
 def test_committed_content_validates_cleanly() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import logging
 import math
@@ -25,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import memory
 from bot.booking.limits import web_person
 from bot.channels.terminal import parse_input
 from bot.content import Content
@@ -627,10 +629,12 @@ async def serve(channel: WebChannel, host: str, port: int, ready: Callable[[], N
     """Run the web chat until SIGINT or SIGTERM, then close it down in order (runtime, connections)."""
     import signal
 
+    memory.one_heap()  # before the first worker thread
     runner = GuardedRunner(channel.application(), channel.settings, access_log=None)
     await runner.setup()
     try:
         await asyncio.to_thread(channel.warm_up)
+        memory.settle()
         await web.TCPSite(runner, host, port).start()
         if ready is not None:
             ready()
@@ -641,3 +645,4 @@ async def serve(channel: WebChannel, host: str, port: int, ready: Callable[[], N
         await stop.wait()
     finally:
         await runner.cleanup()
+        gc.unfreeze()  # frozen objects are never collected: give them back (tests serve many times in one process)

@@ -3,6 +3,7 @@ python-telegram-bot Bot against the local Bot API server: what PTB's own HTTPX r
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator
 
@@ -11,6 +12,7 @@ import pytest_asyncio
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
+from bot.channels.guard import GuardedBot, GuardedRequest
 from bot.channels.http import AiohttpRequest
 from tests.fake_botapi import FakeBotAPI
 
@@ -107,3 +109,23 @@ async def test_shutdown_then_initialize_again(api: FakeBotAPI) -> None:
     async with bot:
         await bot.send_message(CHAT, "two")
     assert [m.text for m in api.messages_to(CHAT)] == ["one", "two"]
+
+
+async def test_guarded_bot_reads_each_update_once_and_skips_one_the_library_cannot_read(
+    api: FakeBotAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "Hemligtext Svensson"
+    bad = api.push_update({"message": {"message_id": 1, "date": "igår", "text": secret,
+                                       "chat": {"id": 7_654_321, "type": "private", "first_name": "Zlatanbritt"}}})  # fmt: skip
+    api.push_text(CHAT, "hej")
+    bot = GuardedBot(api.token, base_url=api.base_url, base_file_url=api.base_file_url,
+                     request=GuardedRequest(lambda: None), get_updates_request=GuardedRequest(lambda: None))  # fmt: skip
+    async with bot:
+        with caplog.at_level(logging.INFO):  # (PTB logs every answer at DEBUG)
+            first, second = await bot.get_updates(timeout=0)
+        assert first.update_id == bad and first.effective_message is None
+        assert second.effective_message is not None and second.effective_message.text == "hej"
+        assert second.get_bot() is bot  # parsed for this bot, as the library's own get_updates does
+        assert await bot.get_updates(offset=second.update_id + 1, timeout=0) == ()
+    assert f"skipped update {bad}" in caplog.text
+    assert secret not in caplog.text and "Zlatanbritt" not in caplog.text

@@ -38,7 +38,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.guard import GuardedRequest
+from bot.channels.guard import GuardedBot, GuardedRequest
 from bot.channels.ratelimit import MAX_WAIT, IncomingLimit, PerChatRateLimiter, retry_seconds
 from bot.config import Config
 from bot.content.model import Content
@@ -193,14 +193,11 @@ class TelegramChannel:
         `rate_limiter` only to compare another one (bench/flood.py): in production the PerChatRateLimiter keeps the
         bot inside Telegram's limits without letting one chat's flood-wait hold the others."""
         # Updates from different chats are handled concurrently; `dispatch` keeps each chat in order.
-        builder = ApplicationBuilder().token(token).concurrent_updates(64)
-        builder = builder.request(GuardedRequest(self.unauthorized, connection_pool_size=256))
-        builder = builder.get_updates_request(GuardedRequest(self.unauthorized, self.conflict, connection_pool_size=1))
-        if rate_limit:
-            builder = builder.rate_limiter(rate_limiter or PerChatRateLimiter())
-        if base_url:
-            builder = builder.base_url(base_url)
-            builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
+        urls = {"base_url": base_url, "base_file_url": base_file_url or base_url.replace("/bot", "/file/bot")} if base_url else {}
+        bot = GuardedBot(token, **urls, request=GuardedRequest(self.unauthorized, connection_pool_size=256),
+                         get_updates_request=GuardedRequest(self.unauthorized, self.conflict, connection_pool_size=1),
+                         rate_limiter=(rate_limiter or PerChatRateLimiter()) if rate_limit else None)  # fmt: skip
+        builder = ApplicationBuilder().bot(bot).concurrent_updates(64)
         builder = builder.post_init(self.on_startup).post_shutdown(self.on_shutdown)
         application = builder.build()
         application.add_handler(MessageHandler(filters.UpdateType.EDITED, self.on_edited))

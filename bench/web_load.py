@@ -16,7 +16,9 @@ Two request mixes, reported apart:
 
 Throughput is a closed loop (`--concurrency` clients), measured in rounds that alternate bare, typed and
 buttons, so a change in the machine's load hits all three alike; the ratio is the median over rounds.
-Latency is an open loop at a steady 100 requests per second. RSS is the bot's, after the load, in a
+Beside each rate, the server's own CPU time per request (user + system, from /proc): unlike the rates, it holds
+when the machine is shared, and says where a request's cost lies. Latency is an open loop at a steady 100
+requests per second. RSS is the bot's, after the load, in a
 process started on a state directory whose caches exist (the ordinary restart; the first start trains
 the matcher and reduces the language model into the cache, in child processes). `uptime` is printed
 before and after: the figures mean little without the machine's load beside them.
@@ -43,6 +45,10 @@ import aiohttp
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.scale import cpu_seconds  # noqa: E402
+
 EVAL = ROOT / "tests" / "eval"
 BUTTON = "<menu button>"  # the cheapest real request: the web layer, the engine and SQLite, no matcher
 
@@ -98,9 +104,10 @@ async def wait_up(url: str, timeout: float = 180.0) -> None:
 
 
 class Target:
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, pid: int) -> None:
         self.name = name
         self.url = url
+        self.pid = pid  # the server's process
         self.people: list[tuple[str | None, str]] = []  # (conversation, address)
 
     async def prepare(self, session: aiohttp.ClientSession, people: int) -> None:
@@ -127,7 +134,8 @@ class Target:
 
 async def throughput(
     target: Target, messages: itertools.cycle[str], seconds: float, concurrency: int
-) -> float:
+) -> tuple[float, float]:
+    """Requests per second, and the server's CPU milliseconds per request."""
     people = itertools.cycle(target.people)
     done = 0
     deadline = time.perf_counter() + seconds
@@ -139,9 +147,9 @@ async def throughput(
                 await target.ask(session, next(people), next(messages))
                 done += 1
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds([target.pid])
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return done / (time.perf_counter() - started)
+        return done / (time.perf_counter() - started), (cpu_seconds([target.pid]) - cpu) / done * 1000
 
 
 async def steady(target: Target, messages: itertools.cycle[str], rate: float, seconds: float) -> list[float]:
@@ -204,8 +212,8 @@ async def main() -> int:
     bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)], env=env)
     bot = start_bot(state, bot_port, env, log)
     try:
-        bare_target = Target("bare aiohttp", f"http://127.0.0.1:{bare_port}/api/messages")
-        bot_target = Target("socialbot web", f"http://127.0.0.1:{bot_port}/api/messages")
+        bare_target = Target("bare aiohttp", f"http://127.0.0.1:{bare_port}/api/messages", bare.pid)
+        bot_target = Target("socialbot web", f"http://127.0.0.1:{bot_port}/api/messages", bot.pid)
         for target in (bare_target, bot_target):
             await wait_up(target.url)
             async with aiohttp.ClientSession() as session:
@@ -216,14 +224,16 @@ async def main() -> int:
             (bot_target, cycle_typed),
             (bot_target, cycle_buttons),
         ):
-            await throughput(target, messages, 1.0, args.concurrency)  # warm up
+            await throughput(target, messages, 1.0, args.concurrency)  # warm up (the rate and CPU are not kept)
         warm_rss, _ = rss_mb(bot.pid)
         rounds: list[tuple[float, float, float]] = []
+        cpu: list[tuple[float, float, float]] = []  # ms per request: bare, typed, buttons
         for _ in range(args.rounds):  # interleaved: bare, typed, buttons, bare, ...
-            bare_rate = await throughput(bare_target, cycle_typed, args.seconds, args.concurrency)
-            typed_rate = await throughput(bot_target, cycle_typed, args.seconds, args.concurrency)
-            button_rate = await throughput(bot_target, cycle_buttons, args.seconds, args.concurrency)
+            bare_rate, bare_cpu = await throughput(bare_target, cycle_typed, args.seconds, args.concurrency)
+            typed_rate, typed_cpu = await throughput(bot_target, cycle_typed, args.seconds, args.concurrency)
+            button_rate, button_cpu = await throughput(bot_target, cycle_buttons, args.seconds, args.concurrency)
             rounds.append((bare_rate, typed_rate, button_rate))
+            cpu.append((bare_cpu, typed_cpu, button_cpu))
         latency = {
             "bare aiohttp": await steady(bare_target, cycle_typed, 100.0, args.seconds * 2),
             "socialbot web, typed": await steady(bot_target, cycle_typed, 100.0, args.seconds * 2),
@@ -245,11 +255,17 @@ async def main() -> int:
     print(
         f"throughput, closed loop, {args.concurrency} clients, {args.rounds} interleaved rounds of {args.seconds:.0f} s:"
     )
-    for index, (bare_rate, typed_rate, button_rate) in enumerate(rounds, 1):
-        print(f"  round {index}: bare {bare_rate:6.0f} req/s | typed {typed_rate:5.0f} ({typed_rate / bare_rate:.2f}) "
-              f"| buttons {button_rate:5.0f} ({button_rate / bare_rate:.2f})")  # fmt: skip
+    for index, ((bare_rate, typed_rate, button_rate), (bare_cpu, typed_cpu, button_cpu)) in enumerate(
+        zip(rounds, cpu, strict=True), 1
+    ):
+        print(f"  round {index}: bare {bare_rate:6.0f} req/s {bare_cpu:5.2f} ms CPU/req | typed {typed_rate:5.0f} "
+              f"({typed_rate / bare_rate:.2f}) {typed_cpu:5.2f} ms | buttons {button_rate:5.0f} "
+              f"({button_rate / bare_rate:.2f}) {button_cpu:5.2f} ms")  # fmt: skip
     print(f"  ratio socialbot/bare, median: typed questions {typed_ratio:.2f} (target >= 0.60), "
           f"button presses {button_ratio:.2f}")  # fmt: skip
+    bare_ms, typed_ms, button_ms = (statistics.median(c[i] for c in cpu) for i in range(3))
+    print(f"  server CPU per request, median: bare {bare_ms:.2f} ms, typed {typed_ms:.2f} ms "
+          f"({bare_ms / typed_ms:.3f} of typed is the framework's), buttons {button_ms:.2f} ms")  # fmt: skip
     print("latency at a steady 100 req/s (ms):")
     for name, values in latency.items():
         print(f"  {name:<23} p50 {percentile(values, 0.5):6.1f}  p90 {percentile(values, 0.9):6.1f}  "

@@ -27,15 +27,18 @@ from bot.matching.matcher import OUT_OF_SCOPE, TopicMatcher  # noqa: E402
 
 WEIGHTS = (2.0, 3.0, 4.0, 5.0, 6.0)
 PENALTIES = (0.6, 1.0, 1.5, 2.0, 3.0)
+MIN_SCORED = 100  # out-of-scope examples a language needs to be held out and scored
 
 
 def folds(content: Content, k: int, seed: int = 7) -> list[tuple[Content, list[tuple[str, str | None]]]]:
-    # Held out and scored: the languages with out-of-scope examples too (Swedish and English), where both
-    # rates can be measured. Examples in the other languages are always trained on; with no out-of-scope
-    # examples of their own they would tilt the balance towards answering everything.
-    scored = {lang for lang, examples in content.out_of_scope.items() if examples}
+    # Held out and scored: the languages with many out-of-scope examples too (Swedish and English), where
+    # both rates can be measured. Examples in the other languages are always trained on; with a dozen
+    # out-of-scope examples or none of their own they would tilt the balance towards answering everything.
+    scored = {lang for lang, examples in content.out_of_scope.items() if len(examples) >= MIN_SCORED}
     items = [(t, lang, e) for t, lang, e in content.examples() if lang in scored]
-    items += [(OUT_OF_SCOPE, lang, e) for lang, es in content.out_of_scope.items() for e in es]
+    items += [
+        (OUT_OF_SCOPE, lang, e) for lang, es in content.out_of_scope.items() if lang in scored for e in es
+    ]
     random.Random(seed).shuffle(items)
     out = []
     for i in range(k):

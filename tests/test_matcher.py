@@ -112,6 +112,15 @@ def test_a_long_message_is_read_clause_by_clause_when_it_falls_back(
     assert knowledge.matcher.match(story, detect_language=False).topic == topic
 
 
+def test_a_story_in_tigrinya_is_read_by_its_own_sentence_ends(knowledge: Knowledge) -> None:
+    """The Ge'ez marks "።" and "፧" end sentences (as "؟" ends Arabic ones), often with no space after them:
+    the question after the weather and a late bus is read on its own, as a story with full stops is."""
+    story = "ጽባሕ ዝናብ ክዘንብ ድዩ ኣውቶቡስ ዘግዩ።ኣብ ማሕበራዊ ትካል ከመይ ስራሕ ይርከብ፧"
+    question = story.split("።")[1]
+    assert knowledge.matcher.match(story.replace("።", " ")).topic is None  # the whole drowns the question
+    assert knowledge.matcher.match(story).topic == knowledge.matcher.match(question).topic == "find-work"
+
+
 def test_a_training_child_that_times_out_means_training_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

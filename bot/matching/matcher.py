@@ -195,8 +195,9 @@ class TopicMatcher:
         return best if best.adjusted(self.unknown_penalty) >= self.threshold else whole
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_CLAUSE_END = re.compile(r"(?<=[.!?,;:])\s+|\n+")
+# Latin, Arabic (؟ ، ؛) and Ge'ez (። ፧ ፣ ፤) punctuation: a story in Arabic or Tigrinya is read by its sentences too.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[؟።፧])\s*|\n+")
+_CLAUSE_END = re.compile(r"(?<=[.!?,;:])\s+|(?<=[؟،؛።፧፣፤])\s*|\n+")
 
 
 @dataclass(frozen=True)

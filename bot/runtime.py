@@ -32,6 +32,7 @@ from bot.knowledge import Knowledge
 from bot.notify.delivery import Delivery, Transport
 from bot.notify.messages import TELEGRAM_PREFIX, notification_items, reminder_item
 from bot.storage import Booking, OutboxItem, Store
+from bot.storage.base import StoreGone
 
 log = logging.getLogger(__name__)
 REMINDERS = (("2h", timedelta(hours=2)), ("24h", timedelta(hours=24)))  # nearest first
@@ -129,6 +130,7 @@ class Runtime:
         transports: Mapping[str, Transport] | None = None,
         *,
         sweep_interval: float = 60.0,
+        checkpoint_interval: float = 1.0,
         retry_base: float = 2.0,
         watch: bool = True,
     ) -> None:
@@ -136,6 +138,7 @@ class Runtime:
         self.config = config
         self.transports = dict(transports or {})
         self.sweep_interval = sweep_interval
+        self.checkpoint_interval = checkpoint_interval
         self.watch = watch
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.delivery = Delivery(engine.store, self.transports, retry_base=retry_base,
@@ -201,7 +204,8 @@ class Runtime:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._tasks = [asyncio.create_task(self.delivery.run(), name="outbox"),
-                       asyncio.create_task(self._sweep_loop(), name="sweeper")]  # fmt: skip
+                       asyncio.create_task(self._sweep_loop(), name="sweeper"),
+                       asyncio.create_task(self._checkpoint_loop(), name="checkpoints")]  # fmt: skip
         if self.watch:
             self._watch_stop.clear()
             # A daemon thread, stoppable: it never keeps the process alive after SIGTERM.
@@ -236,6 +240,24 @@ class Runtime:
             except Exception:
                 log.exception("sweep failed")
             await asyncio.sleep(self.sweep_interval)
+
+    async def _checkpoint_loop(self) -> None:
+        """The database's checkpoints in a thread, never inside a reply's commit (SQLiteStore.checkpoint)."""
+        failing = False
+        while True:
+            await asyncio.sleep(self.checkpoint_interval)
+            try:
+                await self.threads.run(self.engine.store.checkpoint)
+            except asyncio.CancelledError:
+                raise
+            except StoreGone:
+                return  # the database was moved: the channel says so with its next message, and stops
+            except Exception as exc:  # locked past its wait, a full disk: the next one finishes it
+                if not failing:
+                    log.warning("database checkpoint failed: %s", type(exc).__name__)
+                failing = True
+            else:
+                failing = False
 
     def sweep(self) -> bool:
         """Queue due reminders and purge once a day, if this process holds the sweeper lease."""

@@ -251,6 +251,11 @@ class Store(ABC):
     def scrub_disk(self) -> None:
         """Called right after /delete: make sure deleted rows are not left readable in the backend's files."""
 
+    def checkpoint(self) -> None:
+        """Write what the backend keeps ahead of its main file into it, off a reply's path: a runtime calls this from a
+        thread every second or so (SQLite: its WAL). A server database (PostgreSQL) does this itself."""
+        return None
+
     # --- bookings -------------------------------------------------------------------------------
 
     def taken(self, now: datetime) -> dict[str, frozenset[str]]:

@@ -46,6 +46,7 @@ def use(dialog_texts: Mapping[str, Localized], words: Mapping[str, Mapping[str, 
     if words:
         _installed_words = words
         _word_sets.cache_clear()
+        _by_first_word.cache_clear()
         _by_language.cache_clear()
         _command_phrases.cache_clear()
 
@@ -59,14 +60,26 @@ def word_set(kind: str, *, split: bool = False) -> frozenset[str]:
 def has_phrase(kind: str, folded: str) -> bool:
     """Whether a phrase of `kind` (any language) occurs in the folded text as whole words ("jag vill INTE ha")."""
     said = f" {folded} "
-    return any(f" {phrase} " in said for phrase in word_set(kind))
+    return any(f" {phrase} " in said for phrase, _ in phrases_starting(folded, (kind,)))
+
+
+def phrases_starting(folded: str, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The phrases of `kinds` (with their kind) that begin with a word of the folded text: the only ones that can
+    occur in it as whole words, since " phrase " inside " text " puts the phrase's first word among the text's.
+    Looked up by word instead of trying each of the hundreds of phrases (every language's) on every message."""
+    index = _by_first_word(kinds, id(_installed_words))
+    found = list(index.get("", ()))  # a phrase of no word at all (blank): tried as before
+    for word in dict.fromkeys(folded.split()):
+        found += index.get(word, ())
+    return found
 
 
 def languages_saying(kind: str, folded: str) -> tuple[str, ...]:
     """The languages whose `kind` words occur in the folded text ("скасувати" -> ("uk",)), in words.yaml's order."""
     said = f" {folded} "
+    candidates = {phrase for phrase, _ in phrases_starting(folded, (kind,))}
     return tuple(code for code, phrases in _by_language(kind, id(_installed_words)).items()
-                 if any(f" {phrase} " in said for phrase in phrases))  # fmt: skip
+                 if any(f" {phrase} " in said for phrase in phrases & candidates))  # fmt: skip
 
 
 def kinds(prefix: str) -> tuple[str, ...]:
@@ -140,6 +153,15 @@ def _word_sets(kind: str, split: bool, _version: int) -> frozenset[str]:
 
     folded = (fold(entry) for entries in _words().get(kind, {}).values() for entry in entries)
     return frozenset(word for entry in folded for word in (entry.split() if split else [entry]) if word)
+
+
+@lru_cache(maxsize=64)
+def _by_first_word(kinds: tuple[str, ...], _version: int) -> Mapping[str, tuple[tuple[str, str], ...]]:
+    index: dict[str, list[tuple[str, str]]] = {}
+    for kind in kinds:
+        for phrase in sorted(word_set(kind)):
+            index.setdefault(next(iter(phrase.split()), ""), []).append((phrase, kind))
+    return MappingProxyType({word: tuple(found) for word, found in index.items()})
 
 
 @lru_cache(maxsize=64)

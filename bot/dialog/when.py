@@ -108,14 +108,13 @@ def _phrases(joined: str, short_ok: bool) -> dict[str, int]:
     """Each time kind named in the text -> where its first phrase starts; phrases are whole words, and one inside
     a longer one found is not counted (Persian "شنبه", Saturday, inside "سه شنبه", Tuesday)."""
     spans: list[tuple[int, int, str]] = []
-    for kind in TIME_KINDS:
-        for phrase in texts.word_set(kind):
-            if len(phrase) <= SHORT_FORM and not short_ok:
-                continue
-            at = joined.find(f" {phrase} ")
-            while at >= 0:
-                spans.append((at, at + len(phrase) + 1, kind))
-                at = joined.find(f" {phrase} ", at + 1)
+    for phrase, kind in texts.phrases_starting(joined, TIME_KINDS):
+        if len(phrase) <= SHORT_FORM and not short_ok:
+            continue
+        at = joined.find(f" {phrase} ")
+        while at >= 0:
+            spans.append((at, at + len(phrase) + 1, kind))
+            at = joined.find(f" {phrase} ", at + 1)
     found: dict[str, int] = {}
     for start, end, kind in sorted(spans):
         if not any(o_start <= start and end <= o_end and o_end - o_start > end - start for o_start, o_end, _ in spans):

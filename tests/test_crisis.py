@@ -215,3 +215,26 @@ def test_a_crisis_at_the_end_of_a_long_paste_is_never_missed(testbot: TestBot, w
 def test_poisoning_bleeding_weapons_and_intruders_get_the_numbers(knowledge: Knowledge, text: str) -> None:
     """The outside user tester's misses (30 Nov): acute emergencies other than illness got "I don't know"."""
     assert knowledge.crisis is not None and knowledge.crisis.check(text) is not None, text
+
+
+@pytest.mark.parametrize("blob", ["letters", "a signal after it"])
+def test_a_pasted_blob_of_thousands_of_letters_is_checked_in_little_memory(knowledge: Knowledge, blob: str) -> None:
+    """One word of thousands of letters (a pasted link or base64; the outside attacker sent 2,000 letters) once
+    built every deletion variant of itself for the typo index: gigabytes, and a bot frozen for every chat.
+    It is checked like any word now, and a plea after it still gets the numbers."""
+    import random
+    import string
+    import tracemalloc
+
+    assert knowledge.crisis is not None
+    letters = random.Random(1)
+    word = "".join(letters.choice(string.ascii_lowercase) for _ in range(400))
+    text = word if blob == "letters" else f"{word} jag vill ta livet av mig"
+    tracemalloc.start()
+    try:
+        hit = knowledge.crisis.check(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (hit is not None) == (blob != "letters")
+    assert peak < 20_000_000, f"checking one long word took {peak / 1e6:.0f} MB"

@@ -270,6 +270,7 @@ class _SignalIndex:
         wanted = {w for signal in signals for w in signal.words}
         self.wanted = frozenset(wanted)
         self.long_prefixes = frozenset(w for w in wanted if len(w) >= 6)
+        self.longest = max(map(len, wanted), default=0)
         self.by_stem: dict[str, set[str]] = defaultdict(set)
         self.by_delete: dict[str, set[str]] = defaultdict(set)
         for w in wanted:
@@ -303,11 +304,15 @@ class _SignalIndex:
 
     def _candidates(self, word: str) -> frozenset[str]:
         found = {word} & self.wanted
-        found |= {word[:n] for n in range(6, len(word)) if word[:n] in self.long_prefixes}
+        # A prefix longer than the longest signal word is none of them, and a word more than two letters
+        # longer is no typo of one: bounding both keeps a pasted blob of thousands of letters linear (its
+        # deletion variants alone would be gigabytes).
+        found |= {word[:n] for n in range(6, min(len(word), self.longest + 1)) if word[:n] in self.long_prefixes}
         for stem in _stems(word):
             found |= self.by_stem.get(stem, set())
-        for variant in _deletes(word, 2 if len(word) >= 7 else 1):
-            found |= self.by_delete.get(variant, set())
+        if len(word) <= self.longest + 2:
+            for variant in _deletes(word, 2 if len(word) >= 7 else 1):
+                found |= self.by_delete.get(variant, set())
         return frozenset(w for w in found if _word_matches(w, word, True))
 
     def first(self, words: tuple[str, ...], norm: str) -> Signal | None:

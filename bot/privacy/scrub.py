@@ -236,8 +236,19 @@ _KEEP_MARKER = "|".join(re.escape(marker) for marker in MARKERS)
 
 def _fold(word: str) -> str:
     """Lower case without accents: "Öberg" -> "oberg"."""
+    # The same words again and again (each message's, the names'): remembered, if of a name's length.
+    return _fold_remembered(word) if len(word) <= MAX_REMEMBERED else _fold_now(word)
+
+
+MAX_REMEMBERED = 40  # characters: a long paste's "words" are not kept
+
+
+def _fold_now(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.casefold().translate(_UNSPLIT))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_fold_remembered = lru_cache(maxsize=8192)(_fold_now)
 
 
 def _letters(ch: str) -> str:

@@ -6,6 +6,7 @@ is on a condition with a generous deadline, so a loaded machine makes the tests 
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -164,3 +165,36 @@ def test_behind_our_proxy_only_the_total_is_capped(tmp_path: Path) -> None:
         assert ask(proxied) == 200
         for sock in held:
             sock.close()
+
+
+MALFORMED = [
+    b"POST /api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: br\r\n"
+    b"Content-Length: 2\r\n\r\n{}",
+    b"GE\x00T / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+    b"POST /api/messages HTTP/1.1\r\nHost x\r\n\r\n",
+]
+
+
+def test_malformed_requests_log_one_line_without_address_or_traceback(
+    server: WebServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The outside attacker (round 4): each request aiohttp's parser refused wrote the sender's address and a
+    twelve-line traceback, some 140 lines a second from one connection, past every per-address limit."""
+    caplog.set_level(logging.INFO)
+    for raw in MALFORMED * 5:
+        sock = connect(server)
+        sock.sendall(raw)
+        assert read_until_closed(sock).split(b" ")[1].startswith(b"4")  # HTTP/1.0 or 1.1
+        sock.close()
+    assert ask(server) == 200  # and the server is fine
+    from_aiohttp = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert len(from_aiohttp) <= 1, [r.getMessage() for r in from_aiohttp]
+    assert all(r.exc_info is None and "127.0.0.1" not in r.getMessage() for r in from_aiohttp)
+    assert "127.0.0.1" not in caplog.text and "Traceback" not in caplog.text
+
+
+def test_a_gzip_body_that_is_not_gzip_is_a_400_not_a_500(server: WebServer) -> None:
+    status, body, _ = server.post(b"abcde", **{"Content-Encoding": "gzip"})
+    assert status == 400 and "Content-Encoding" in body["error"]
+    assert ask(server) == 200

@@ -28,6 +28,7 @@ from aiohttp import web
 
 from bot import memory
 from bot.booking.limits import web_person
+from bot.channels.serverlog import quiet_server_log
 from bot.channels.terminal import parse_input
 from bot.content import Content
 from bot.dialog.model import ButtonPress, Event, Reply, State
@@ -195,6 +196,9 @@ class WebChannel:
         except StoreGone as exc:  # one line in the log (the first time), never a traceback per request
             self.database_lost(exc)
             response = self.error(503, DATABASE_LOST)
+        except web.RequestPayloadError:  # a gzip or deflate body that is not one: the sender's mistake
+            response = self.error(400, "the body could not be decoded: it does not match its Content-Encoding")
+            response.force_close()
         except ClientError as error:
             response = self.error(error.status, error.message, error.retry_after)
             if error.close:
@@ -615,6 +619,7 @@ class GuardedRunner(web.AppRunner):
     def __init__(self, app: web.Application, settings: WebSettings, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.guard = ConnectionGuard(settings)
+        quiet_server_log()
 
     @property
     def server(self) -> Any:

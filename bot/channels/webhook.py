@@ -28,6 +28,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.serverlog import quiet_server_log
+
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -103,6 +105,7 @@ class WebhookServer:
 
     async def start(self, host: str, port: int) -> int:
         """Listen; returns the port (useful with port 0)."""
+        quiet_server_log()
         app = web.Application(client_max_size=self.limits.max_body)
         app.router.add_post(self.path, self.handle)
         # lingering_time=0: after a refusal the unread body is not drained (aiohttp would read it for 10 s)
@@ -176,7 +179,7 @@ class WebhookServer:
                 return _refuse(413)
             except TimeoutError:
                 return _refuse(408)
-            except ConnectionError:  # pushed out or gone while sending its body: nobody to answer
+            except (ConnectionError, web.RequestPayloadError):  # gone mid-body, or a gzip body that is not one
                 return _refuse(400)
             if connection is not None:
                 connection.busy = True

@@ -18,7 +18,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from bot.background import ThreadWork
@@ -142,7 +142,10 @@ class Runtime:
         self.watch = watch
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.delivery = Delivery(engine.store, self.transports, retry_base=retry_base,
-                                 on_blocked=self._blocked)  # fmt: skip
+                                 on_blocked=self._blocked, on_store_gone=self.store_gone)  # fmt: skip
+        # The channel's own way to stop for a lost database (one log line, the admins told, exit code 4); set by
+        # the channel. Without one, the runtime logs the one line itself.
+        self.on_store_gone: Callable[[StoreGone], None] | None = None
         engine.outbox = self.outbox_items
         engine.alerts = self.alert_items
         engine.files = self.file_items
@@ -232,11 +235,14 @@ class Runtime:
     # --- sweeps: reminders and the daily purge ----------------------------------------------------
 
     async def _sweep_loop(self) -> None:
-        while True:
+        while self.engine.fatal is None:
             try:
                 await self.threads.run(self.sweep)
             except asyncio.CancelledError:
                 raise
+            except StoreGone as exc:
+                self.store_gone(exc)
+                return  # nothing more is read from or written into a lost database
             except Exception:
                 log.exception("sweep failed")
             await asyncio.sleep(self.sweep_interval)
@@ -250,14 +256,27 @@ class Runtime:
                 await self.threads.run(self.engine.store.checkpoint)
             except asyncio.CancelledError:
                 raise
-            except StoreGone:
-                return  # the database was moved: the channel says so with its next message, and stops
+            except StoreGone as exc:
+                self.store_gone(exc)  # the database was moved: one log line, and the channel stops
+                return
             except Exception as exc:  # locked past its wait, a full disk: the next one finishes it
                 if not failing:
                     log.warning("database checkpoint failed: %s", type(exc).__name__)
                 failing = True
             else:
                 failing = False
+
+    def store_gone(self, exc: StoreGone) -> None:
+        """A background sweep or the outbox met the database file deleted or replaced (README, exit code 4): the engine
+        refuses from now on (engine.fatal), and the channel stops the process, with one log line in all, never a
+        traceback; the same as when a person's message meets it first."""
+        if self.engine.fatal is not None:
+            return  # told already, by whoever met it first
+        self.engine.fatal = exc
+        if self.on_store_gone is not None:
+            self.on_store_gone(exc)
+        else:
+            log.error("stopping: %s", exc)
 
     def sweep(self) -> bool:
         """Queue due reminders and purge once a day, if this process holds the sweeper lease."""

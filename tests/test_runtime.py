@@ -4,11 +4,15 @@ from the database, shared by several processes on one state directory."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.config import Config
 from bot.engine import Engine
@@ -140,5 +144,48 @@ async def test_stopping_waits_for_a_sweep_still_inside_the_store(tmp_path: Path,
         assert await asyncio.to_thread(inside.wait, 30)
         await runtime.stop()
         assert finished.is_set(), "stop() returned while the sweep was still running"
+    finally:
+        runtime.engine.store.close()
+
+
+async def test_a_database_moved_under_a_running_bot_is_one_log_line_from_the_sweeps(
+    tmp_path: Path, knowledge: Knowledge, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """tester-attack round 3: the background sweep met the moved database first and logged a full traceback
+    ('sweep failed' … StoreReplaced), where the README promises one log line. The sweeps now log one clear line,
+    stop touching the store, and the channel's own refusal (503 / exit 4) follows from engine.fatal."""
+    from bot.storage.base import StoreGone
+    from bot.storage.sqlite import DB_NAME
+
+    runtime = _runtime(tmp_path, knowledge, clock)
+    runtime.sweep_interval = 0.01
+    runtime.delivery.poll = 0.01
+    swept = asyncio.Event()
+    sweep = runtime.sweep
+
+    def counted_sweep() -> bool:
+        try:
+            return sweep()
+        finally:  # the sweep ran once on the real file: its next run meets the moved one
+            loop.call_soon_threadsafe(swept.set)
+
+    loop = asyncio.get_running_loop()
+    runtime.sweep = counted_sweep  # type: ignore[method-assign]
+    try:
+        with caplog.at_level(logging.INFO):
+            await runtime.start()
+            await asyncio.wait_for(swept.wait(), 60)
+            os.rename(tmp_path / DB_NAME, tmp_path / "moved.sqlite3")
+            deadline = time.monotonic() + 60
+            while runtime.engine.fatal is None:
+                assert time.monotonic() < deadline, "the sweeps never noticed the moved database"
+                await asyncio.sleep(0.01)
+            await runtime.stop()
+        assert isinstance(runtime.engine.fatal, StoreGone)
+        assert not any(r.exc_info for r in caplog.records), [r.getMessage() for r in caplog.records if r.exc_info]
+        lost = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(lost) == 1, [r.getMessage() for r in lost]
+        assert "deleted or replaced" in lost[0].getMessage() and "\n" not in lost[0].getMessage()
+        assert not (tmp_path / DB_NAME).exists(), "no new, empty database was created"
     finally:
         runtime.engine.store.close()

@@ -71,3 +71,30 @@ def test_a_lost_database_gives_503s_one_log_line_one_admin_notice_and_exit_4(
         assert [(item.recipient, "stoppar" in item.payload["text"]) for item in telegram.sent] == [("999", True)]
         if how == "moved":
             assert not database.exists(), "no new, empty database was created"
+
+
+def test_a_lost_database_met_first_by_the_background_sweeps_is_one_log_line_and_exit_4(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """tester-attack round 3: the outbox/sweep loops met the moved file before any message and logged a full
+    traceback ('sweep failed' … StoreReplaced). Now the same stop as a message's: one line, the admins told, exit 4."""
+    state = tmp_path / "state"
+    telegram = RecordingTransport()
+    config = Config(content_dir=CONTENT, state_dir=state, admin_chats=frozenset({999}))
+    with WebServer(state, config=config, transports={"telegram": telegram}) as server:
+        server.channel.stopping = asyncio.Event()
+        server.runtime.delivery.poll = 0.02  # the outbox looks at the database often: it meets the move first
+        server.runtime.delivery.wake()
+        assert server.request("/healthz")[0] == 200
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            os.rename(state / DB_NAME, tmp_path / "moved.sqlite3")
+            wait_for(lambda: server.channel.stopping is not None and server.channel.stopping.is_set(),
+                     "the server is told to stop")  # fmt: skip
+            status, body, _ = server.post({"conversation": None, "text": "hej"})
+        assert status == 503 and "database" in body["error"], (status, body)
+        assert server.channel.exit_code == 4
+        assert not any(r.exc_info for r in caplog.records), "no traceback"
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1 and "deleted or replaced" in errors[0], errors
+        assert [(item.recipient, "stoppar" in item.payload["text"]) for item in telegram.sent] == [("999", True)]

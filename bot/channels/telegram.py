@@ -177,6 +177,7 @@ class TelegramChannel:
         self.exit_code = EXIT_STOPPED
         self._told_database_lost = False
         self._conflict_task: asyncio.Task[None] | None = None
+        self._store_gone_task: asyncio.Task[None] | None = None
 
     # --- building ------------------------------------------------------------------------------
 
@@ -209,6 +210,7 @@ class TelegramChannel:
         self.runtime = Runtime(self.engine, self.config,
                                {**self.extra_transports, "telegram": TelegramTransport(application.bot)},
                                sweep_interval=self.reminder_interval)  # fmt: skip
+        self.runtime.on_store_gone = self._store_gone
         self.application = application
         return application
 
@@ -369,6 +371,12 @@ class TelegramChannel:
             for admin in sorted(self.config.admin_chats):
                 await with_retries("database-lost notice", bot.send_message, admin, text)
         self.fail(EXIT_DATABASE, why)
+
+    def _store_gone(self, exc: Exception) -> None:
+        """A sweep met the lost database before any message did: the same stop as `database_lost`."""
+        if self.application is not None:
+            self._store_gone_task = asyncio.get_running_loop().create_task(
+                self.database_lost(self.application.bot, str(exc)))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never the update itself: it holds message text and chat ids.

@@ -134,6 +134,8 @@ class WebChannel:
         self.engine = engine
         self.settings = settings or WebSettings()
         self.runtime = runtime
+        if runtime is not None:  # a sweep that meets the lost database first stops the server the same way
+            runtime.on_store_gone = self.database_lost
         self.per_address = RateLimit(self.settings.address_burst, self.settings.address_rate)
         self.per_conversation = RateLimit(self.settings.conversation_burst, self.settings.conversation_rate)
         self._locks: dict[str, _Lock] = {}

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from bot.background import ThreadWork
 from bot.storage import OutboxEntry, OutboxItem, Store
-from bot.storage.base import ERASURE
+from bot.storage.base import ERASURE, StoreGone
 
 log = logging.getLogger(__name__)
 PERSONAL = ("reminder", "calendar")  # a person's own messages: dropped, not retried, once they block the bot
@@ -58,6 +58,7 @@ class Delivery:
         claim_for: timedelta = timedelta(minutes=2),
         poll: float = 5.0,
         on_blocked: Callable[[OutboxItem], None] | None = None,
+        on_store_gone: Callable[[StoreGone], None] | None = None,
     ) -> None:
         self.store = store
         self.transports = dict(transports)
@@ -69,6 +70,7 @@ class Delivery:
         self.claim_for = claim_for
         self.poll = poll
         self.on_blocked = on_blocked
+        self.on_store_gone = on_store_gone  # the database file was deleted or replaced: delivery stops
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -145,12 +147,18 @@ class Delivery:
             self._wake.clear()
             try:
                 await self.deliver_due()
+                upcoming = await self.threads.run(self.store.next_outbox_due, list(self.transports))
             except asyncio.CancelledError:
                 raise
+            except StoreGone as exc:  # one log line (the runtime's), never a traceback per pass
+                if self.on_store_gone is None:
+                    raise
+                self.on_store_gone(exc)
+                return
             except Exception:  # the database locked past its wait, a full disk: try again later
                 log.exception("outbox delivery pass failed")
+                upcoming = None
             wait = self.poll
-            upcoming = await self.threads.run(self.store.next_outbox_due, list(self.transports))
             if upcoming is not None:
                 wait = min(wait, max(0.0, (upcoming - self.clock()).total_seconds()) + 0.01)
             with contextlib.suppress(TimeoutError):

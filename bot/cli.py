@@ -33,6 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def day(text: str) -> date:
+    """A date argument; anything else is a plain message for staff, not Python's "invalid fromisoformat value"."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write it as YYYY-MM-DD, e.g. 2026-12-01") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="socialbot", description=__doc__)
     parser.add_argument("--content", help="content directory (default ./content, env SOCIALBOT_CONTENT)")
@@ -66,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bookings", help="upcoming bookings, for staff")
     p.add_argument("--region", choices=REGIONS)
-    p.add_argument("--from", dest="from_", type=date.fromisoformat, help="from this date (YYYY-MM-DD)")
+    p.add_argument("--from", dest="from_", type=day, help="from this date (YYYY-MM-DD)")
     p.add_argument("--lift-cap", choices=REGIONS, metavar="REGION",
                    help="lift the region's day cap (SOCIALBOT_MAX_BOOKINGS_PER_DAY) for the rest of today; "
                         "the admins are told")  # fmt: skip
@@ -93,8 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_web)
 
     p = sub.add_parser("stats", help="anonymised conversation statistics for the project leader")
-    p.add_argument("--since", type=date.fromisoformat, help="from this day (YYYY-MM-DD, Swedish time)")
-    p.add_argument("--until", type=date.fromisoformat, help="to this day, included (YYYY-MM-DD)")
+    p.add_argument("--since", type=day, help="from this day (YYYY-MM-DD, Swedish time)")
+    p.add_argument("--until", type=day, help="to this day, included (YYYY-MM-DD)")
     p.add_argument("--format", choices=("table", "json", "csv", "html"), default="table")
     p.add_argument("--out", help="file to write (default: stdout)")
     p.add_argument(
@@ -108,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("review", help="turn the questions the bot could not answer into content")
     action = p.add_mutually_exclusive_group()
     action.add_argument(
-        "--list", action="store_true", help="print the groups, newest first: ID<TAB>asked K times<TAB>example"
+        "--list", action="store_true", help="print the groups, newest first: ID<TAB>asked K time(s)<TAB>example"
     )
     action.add_argument("--assign", nargs=2, metavar=("ID", "TOPIC"),
                         help="add the group's example to TOPIC (ID as --list shows it, e.g. q17)")  # fmt: skip
@@ -117,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     action.add_argument("--dismiss", metavar="ID", help="drop the group from the list")
     p.add_argument("--json", action="store_true", help="with --list: one JSON document")
+    p.add_argument("--text", help="with --assign/--out-of-scope: add this (edited) example instead of the group's")
+    p.add_argument("--force", action="store_true",
+                   help="with --assign/--out-of-scope: add an example with removed personal data ([namn] …) as it is")  # fmt: skip
     p.add_argument("--lang", help="the example's language (default: as its words say, else the chat's)")
     p.set_defaults(func=cmd_review)
 
@@ -261,13 +272,15 @@ def cmd_bookings(args: argparse.Namespace, config: Config) -> int:
         return _lift_cap(store, config, content, args.lift_cap)
     start = datetime.combine(args.from_, datetime.min.time(), tzinfo=UTC) if args.from_ else datetime.now(UTC)
     bookings = store.upcoming(start, args.region)
-    if not bookings:
-        print("No upcoming bookings.")
+    if not bookings:  # in Swedish, as the dates and the business developers who read it
+        print("Inga kommande bokningar.")
         return 0
-    for booking in bookings:
-        contact = content.region(booking.region).contact.name
-        print(f"{format_when(parse_slot_key(booking.slot), 'sv'):<24} {booking.region:<10} {contact:<20} "
-              f"{booking.name or '-':<15} {booking.phone or 'chatten':<14} {booking.id}")  # fmt: skip
+    rows = [("Tid", "Region", "Kontaktperson", "Namn", "Telefon", "Bokningsnummer")]
+    rows += [(format_when(parse_slot_key(b.slot), "sv"), b.region, content.region(b.region).contact.name,
+              b.name or "-", b.phone or "chatten", b.id) for b in bookings]  # fmt: skip
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]))
     return 0
 
 
@@ -361,6 +374,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_review(args: argparse.Namespace, config: Config) -> int:
+    import dataclasses
     import json
 
     from bot import review
@@ -375,7 +389,7 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
                 print(json.dumps([g.to_dict() for g in groups], ensure_ascii=False, indent=1))
             else:
                 for g in groups:
-                    print(f"{g.ref}\tasked {g.asked} times\t{g.example}")
+                    print(f"{g.ref}\tasked {review.asked(g.asked)}\t{g.example}")
                 if not groups:
                     print("No unanswered questions to review.", file=sys.stderr)
             return 0
@@ -395,6 +409,14 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
             store.delete_unanswered(group.ids)
             print(f"dismissed group {group.ref}: '{group.example}'")
             return 0
+        if args.text is not None:
+            group = dataclasses.replace(group, example=review.example_text(args.text))
+        markers = review.removed_data(group.example)
+        if markers and not args.force and not _yes(f"{review.removed_data_warning(markers)}. Add it anyway? [y/N] "):
+            print(f"socialbot: {review.removed_data_warning(markers)}. Nothing was added. Give an edited example "
+                  f"with --text '…' (without {', '.join(markers)}), or add it as it is with --force.",
+                  file=sys.stderr)  # fmt: skip
+            return 2
         lang = args.lang
         if lang is None:  # as the words say: that takes the matcher's language detection
             knowledge = _knowledge(config)
@@ -402,8 +424,9 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
                 return 1
             lang = review.example_lang(group, knowledge.matcher)
         target = args.assign[1] if args.assign else None
+        example = group.example
         try:
-            written = review.add_example(config.content_dir, target, group.example, lang,
+            written = review.add_example(config.content_dir, target, example, lang,
                                          also=lambda: store.delete_unanswered(group.ids))  # fmt: skip
         except review.ReviewError as exc:
             print(f"socialbot: {exc}", file=sys.stderr)
@@ -412,6 +435,13 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
         return 0
     finally:
         store.close()
+
+
+def _yes(question: str) -> bool:
+    """Ask at a terminal; without one (a script, a pipe) the answer is no."""
+    if not sys.stdin.isatty():
+        return False
+    return input(question).strip().lower() in ("y", "yes", "j", "ja")
 
 
 def _logging() -> None:

@@ -38,6 +38,7 @@ from bot.content.model import Content
 from bot.content.validator import routing_problems
 from bot.dialog.model import Choice
 from bot.matching import TopicMatcher
+from bot.privacy.scrub import MARKERS
 from bot.stats.report import EXAMPLE_CHARS, cluster_unanswered, example_of, question_key
 from bot.storage import Store, Unanswered
 
@@ -345,6 +346,17 @@ def example_lang(group: Group, matcher: TopicMatcher, lang: str | None = None) -
 
 # --- the interactive walk -----------------------------------------------------------------------------
 
+def removed_data(text: str) -> list[str]:
+    """The markers of personal data the scrubber removed ("[namn]", "[telefon]" …) in `text`, in the order they stand.
+    An example with them teaches the matcher the markers, not the question (the outside tester's U6-d)."""
+    return sorted((marker for marker in MARKERS if marker in text), key=text.index)
+
+
+def removed_data_warning(markers: Sequence[str]) -> str:
+    return (f"this example contains removed personal data ({', '.join(markers)}): as it is, it would teach the bot "
+            f"those markers rather than the question")
+
+
 HELP = ("  1-3 or a topic id = add it to that topic · o = out of scope · d = dismiss · "
         "s or Enter = skip · q = quit")  # fmt: skip
 
@@ -376,6 +388,14 @@ def walk(store: Store, content_dir: Path, state_dir: Path, matcher: TopicMatcher
                     print(f"  dismissed: '{group.example}'", file=stdout)
                 else:
                     target = None if answer.lower() == "o" else _topic_choice(answer, ranking)
+                    markers = removed_data(group.example)
+                    if markers:
+                        print(f"  {removed_data_warning(markers)}; add it anyway? [y/N] ", end="", file=stdout,
+                              flush=True)  # fmt: skip
+                        if stdin.readline().strip().lower() not in ("y", "yes", "j", "ja"):
+                            print("  not added: skip it (s), or add an edited example with "
+                                  f"`socialbot review --assign {group.ref} TOPIC --text '…'`", file=stdout)
+                            continue
                     lang = example_lang(group, matcher)
                     print("  checking the content (as `socialbot validate` does)...", file=stdout, flush=True)
                     written = add_example(content_dir, target, group.example, lang,
@@ -400,11 +420,15 @@ def _topic_choice(answer: str, ranking: Sequence[str]) -> str:
     return answer
 
 
+def asked(times: int) -> str:
+    """"1 time", "3 times" (never "1 times"): --list keeps the number, for scripts."""
+    return f"{times} time" if times == 1 else f"{times} times"
+
+
 def _show(group: Group, total: int, matcher: TopicMatcher, content: Content, ranking: Sequence[str],
           stdout: TextIO) -> None:  # fmt: skip
     match = matcher.match(group.example)
-    times = "once" if group.asked == 1 else f"{group.asked} times"
-    print(f"\n[{group.number}/{total}] {group.ref}, asked {times}, last {group.last}"
+    print(f"\n[{group.number}/{total}] {group.ref}, asked {asked(group.asked)}, last {group.last}"
           f"{f' (chat in {group.lang})' if group.lang else ''}", file=stdout)  # fmt: skip
     print(f"  “{group.example}”", file=stdout)
     if group.unhelpful:

@@ -95,3 +95,32 @@ def test_webhook_workers_of_one_bot_share_the_default_secret() -> None:
     assert webhook_secret(token) == webhook_secret(token), "every worker registers the same secret"
     assert webhook_secret(token) != webhook_secret(token + "x")
     assert token not in webhook_secret(token) and re.fullmatch(r"[A-Za-z0-9_-]{1,256}", webhook_secret(token))
+
+
+def test_bookings_has_a_header_one_language_and_a_friendly_date_error(tmp_path: Path) -> None:
+    """The outside tester's U6-g: rows without a header ("what is the last column?"), Swedish dates but "No upcoming
+    bookings." in English, and `--from igår` answered with "invalid fromisoformat value"."""
+    from datetime import UTC, datetime
+
+    from bot.storage import Booking, open_store
+
+    empty = socialbot("bookings", state=tmp_path)
+    assert empty.returncode == 0 and empty.stdout == "Inga kommande bokningar.\n", empty.stdout
+    store = open_store(tmp_path)
+    try:
+        store.create_booking(Booking("VnCHf8ed", "web:x", "sundsvall", "20310107T0800Z", "Kim", "+46701234567",
+                                     "sv", "booked"), datetime(2030, 12, 1, tzinfo=UTC))  # fmt: skip
+    finally:
+        store.close()
+    listing = socialbot("bookings", "--from", "2031-01-01", state=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    header, row = listing.stdout.splitlines()
+    assert header.split() == ["Tid", "Region", "Kontaktperson", "Namn", "Telefon", "Bokningsnummer"]
+    assert row.split()[-3:] == ["Kim", "+46701234567", "VnCHf8ed"] and "jan." in row
+    assert row.index("Kim") == header.index("Namn") and row.index("VnCHf8ed") == header.index("Bokningsnummer")
+    for word in ("igår", "1/12", "2031-13-01"):
+        wrong = socialbot("bookings", "--from", word, state=tmp_path)
+        assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+        assert f"'{word}' is not a date" in wrong.stderr and "YYYY-MM-DD, e.g. 2026-12-01" in wrong.stderr, (
+            wrong.stderr)
+        assert "fromisoformat" not in wrong.stderr

@@ -38,7 +38,7 @@ def test_thumbs_down_puts_the_question_on_the_review_list(testbot: TestBot, know
     other_topics = [c for c in testbot.choices if c.data.startswith("topic:") and c.data != "topic:contact"]
     assert other_topics and all(c.data != "topic:work-training" for c in other_topics)
     assert review_list(testbot).splitlines() == [
-        "q1\tasked 1 times\tfår man betalt på praktik? jag heter [namn], ring [telefon]"
+        "q1\tasked 1 time\tfår man betalt på praktik? jag heter [namn], ring [telefon]"
     ]  # scrubbed, as unanswered questions are
     assert json.loads(review_list(testbot, "--json"))[0]["unhelpful"] == 1
 

@@ -69,7 +69,7 @@ def test_a_fallback_in_a_conversation_reaches_the_review_list(knowledge: Knowled
     listed = socialbot(CONTENT, state, "review", "--list")
     assert listed.returncode == 0, listed.stderr
     lines = [line.split("\t") for line in listed.stdout.splitlines()]
-    assert lines[0] == ["q3", "asked 1 times", "vad kostar busskortet"]  # newest first, by its stable id
+    assert lines[0] == ["q3", "asked 1 time", "vad kostar busskortet"]  # newest first, by its stable id
     assert lines[1][:2] == ["q1", "asked 2 times"] and "väder" in lines[1][2]
     assert "Anna" not in listed.stdout and "Svensson" not in listed.stdout  # scrubbed, as the engine keeps it
     as_json = json.loads(socialbot(CONTENT, state, "review", "--list", "--json").stdout)
@@ -116,7 +116,7 @@ def test_a_list_number_is_refused_with_its_id_and_the_id_still_means_the_group_l
     state = tmp_path / "state"
     record(state, (CARPENTER, "sv"), ("vad blir det för väder", "sv"))
     before = files(content)
-    assert socialbot(content, state, "review", "--list").stdout.splitlines()[1] == f"q1\tasked 1 times\t{CARPENTER}"
+    assert socialbot(content, state, "review", "--list").stdout.splitlines()[1] == f"q1\tasked 1 time\t{CARPENTER}"
     record(state, ("jag bor på Storgatan 12, hur får jag bostadsbidrag", "sv"),
            start=datetime(2026, 11, 24, 9, tzinfo=UTC))  # fmt: skip
     listed_again = socialbot(content, state, "review", "--list").stdout.splitlines()  # by a colleague
@@ -313,3 +313,56 @@ def test_a_file_saved_on_windows_gains_one_line_in_its_own_style(content: Path, 
     old_lines, new_lines = old.split(newline), new.split(newline)
     assert new_lines[written.line - 1] == f"    - {CARPENTER}".encode()
     assert new_lines[: written.line - 1] + new_lines[written.line :] == old_lines
+
+
+SCRUBBED = "jag heter [namn] och bor på [adress] i Sundsvall, ring [telefon] om bostadsbidrag"
+
+
+def test_an_example_with_removed_personal_data_is_refused_without_a_person_to_ask(content: Path,
+                                                                                    tmp_path: Path) -> None:  # fmt: skip
+    """The outside tester's U6-d: `--assign` wrote [namn]/[adress]/[telefon] into the content without a word; such an
+    example teaches the matcher the markers, not the question. Without a terminal to ask at, it is refused (exit 2,
+    nothing written) unless --force, or an edited example is given with --text."""
+    state = tmp_path / "state"
+    record(state, (SCRUBBED, "sv"))
+    before = files(content)
+    assert socialbot(content, state, "review", "--list").stdout == f"q1\tasked 1 time\t{SCRUBBED}\n"
+
+    refused = socialbot(content, state, "review", "--assign", "q1", "work-training")
+
+    assert refused.returncode == 2 and files(content) == before
+    assert "removed personal data ([namn], [adress], [telefon])" in refused.stderr, refused.stderr
+    assert "--text" in refused.stderr and "--force" in refused.stderr
+    assert "q1" in socialbot(content, state, "review", "--list").stdout, "the group is kept"
+
+    edited = socialbot(content, state, "review", "--assign", "q1", "work-training", "--text",
+                       "jag vill prova arbetsträning som snickare")  # fmt: skip
+    assert edited.returncode == 0, edited.stderr
+    written = files(content)["topics/work-training.yaml"].decode()
+    assert "    - jag vill prova arbetsträning som snickare\n" in written and "[namn]" not in written
+    assert socialbot(content, state, "review", "--list").stdout == ""
+
+    record(state, (SCRUBBED, "sv"), start=datetime(2026, 11, 25, 9, tzinfo=UTC))
+    again = socialbot(content, state, "review", "--list").stdout.split("\t")[0]
+    still = socialbot(content, state, "review", "--out-of-scope", again, "--text", "ring [telefon]")
+    assert still.returncode == 2 and "[telefon]" in still.stderr, "an edited example is checked too"
+    forced = socialbot(content, state, "review", "--out-of-scope", again, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert SCRUBBED in files(content)["out_of_scope.yaml"].decode()
+
+
+def test_the_walk_asks_before_adding_an_example_with_removed_personal_data(content: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    record(state, (SCRUBBED, "sv"))
+    before = files(content)
+    shown = subprocess_walk(content, state, "work-training\nn\nq\n")
+    assert "removed personal data ([namn], [adress], [telefon])" in shown and "add it anyway? [y/N]" in shown
+    assert files(content) == before and "0 group(s) handled" in shown
+    shown = subprocess_walk(content, state, "work-training\ny\n")
+    assert "1 group(s) handled" in shown and SCRUBBED in files(content)["topics/work-training.yaml"].decode()
+
+
+def subprocess_walk(content: Path, state: Path, answers: str) -> str:
+    result = socialbot(content, state, "review", stdin=answers)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

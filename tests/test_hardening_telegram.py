@@ -185,13 +185,23 @@ async def test_a_rejected_token_at_start_up_is_one_clear_line_without_the_token(
     assert len(told) == 1 and "rejected" in told[0], log[-3000:]
 
 
-async def test_a_state_directory_moved_away_is_told_to_the_admins_and_the_process_stops(tmp_path: Path) -> None:
-    admin = 999
+ADMIN = 999
+
+
+@asynccontextmanager
+async def answering_bot(tmp_path: Path) -> AsyncIterator[tuple[FakeBotAPI, asyncio.subprocess.Process]]:
+    """`socialbot run` with an admin chat (ADMIN), polling the local Bot API server, once it has answered a /start."""
     async with FakeBotAPI(token="123456:SUPERVISOR-test") as api, running_bot(
-        tmp_path, api, SOCIALBOT_ADMIN_CHATS=str(admin)
+        tmp_path, api, SOCIALBOT_ADMIN_CHATS=str(ADMIN)
     ) as process:
         api.push_text(USER, "/start")
         await api.wait_for_messages(USER, 1, timeout=30)
+        yield api, process
+
+
+async def test_a_state_directory_moved_away_is_told_to_the_admins_and_the_process_stops(tmp_path: Path) -> None:
+    admin = ADMIN
+    async with answering_bot(tmp_path) as (api, process):
         (tmp_path / "state").rename(tmp_path / "state.moved")
         api.push_text(USER, "vad är lönebidrag")
         told = await api.wait_for_messages(admin, 1, timeout=30)
@@ -283,12 +293,8 @@ async def test_a_message_edited_into_a_crisis_statement_gets_the_crisis_numbers(
 async def test_polling_refused_by_a_webhook_ends_the_process_with_exit_code_5_and_tells_the_admins(
     tmp_path: Path,
 ) -> None:
-    admin = 999
-    async with FakeBotAPI(token="123456:SUPERVISOR-test") as api, running_bot(
-        tmp_path, api, SOCIALBOT_ADMIN_CHATS=str(admin)
-    ) as process:
-        api.push_text(USER, "/start")
-        await api.wait_for_messages(USER, 1, timeout=30)
+    admin = ADMIN
+    async with answering_bot(tmp_path) as (api, process):
         api.webhook = {"url": "https://x.example/telegram"}  # set by another instance: getUpdates is a 409 now
         told = await api.wait_for_messages(admin, 1, timeout=60)
         await asyncio.wait_for(process.wait(), timeout=60)

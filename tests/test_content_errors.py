@@ -236,3 +236,98 @@ async def test_web_process_mails_the_admins_when_changed_content_cannot_be_used(
         await runtime.stop()
         engine.store.close()
         server.stop()
+
+
+# --- the outside user tester's persona 6 (round 2): the cause first, what follows from it folded ------------------
+
+
+def test_one_missing_english_line_in_texts_yaml_is_one_problem_with_the_consequences_folded(content_copy: Path) -> None:
+    """U6-a: deleting `en: "For job seekers"` gave 853 lines, 852 of them 'unknown dialog text' in the (correct)
+    language files, the real one last."""
+    texts = content_copy / "texts.yaml"
+    text = texts.read_text(encoding="utf-8")
+    texts.write_text(text.replace('  en: "For job seekers"\n', "", 1), encoding="utf-8")
+    problems = _problems(content_copy)
+    assert len(problems) == 1, problems[:5]
+    file, line = _where(problems[0])
+    assert file == "texts.yaml" and line in _line_with(content_copy, "texts.yaml", "menu_jobseeker:")
+    assert "'menu_jobseeker' is missing its English (en) text" in problems[0]
+    assert "problems in languages/ar.yaml" in problems[0] and "follow from this one" in problems[0], problems[0]
+    assert "unknown dialog text" not in problems[0]
+
+
+@pytest.mark.parametrize("language", ["ar", "fa"])
+def test_a_real_problem_in_a_language_file_is_still_listed_when_texts_yaml_loads(content_copy: Path,
+                                                                                 language: str) -> None:  # fmt: skip
+    """The folding hides only what follows from a broken file: an unknown key in a language file, with texts.yaml
+    fine, is listed at its own line as before."""
+    path = content_copy / "languages" / f"{language}.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if line.startswith("texts:")) + 1
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    path.write_text("".join([*lines[:at], f'{indent}menu_jobseker: "x"\n', *lines[at:]]), encoding="utf-8")
+    problems = _problems(content_copy)
+    assert problems == [f"languages/{language}.yaml:{at + 1}: unknown dialog text 'menu_jobseker' "
+                        "(did you mean 'menu_jobseeker'?)"], problems  # fmt: skip
+
+
+def test_an_unknown_placeholder_in_the_swedish_answer_is_reported_without_the_translations_it_unsettles(
+    content_copy: Path,
+) -> None:
+    """U6-c: `{contact_nmae}` in topics/project.yaml gave 12 lines telling staff to change six correct translations
+    first, and the real one last."""
+    path = content_copy / "topics" / "project.yaml"
+    line = _line_with(content_copy, "topics/project.yaml", "Fråga {contact_name}")[0]
+    path.write_text(path.read_text(encoding="utf-8").replace("Fråga {contact_name}", "Fråga {contact_nmae}", 1),
+                    encoding="utf-8")  # fmt: skip
+    problems = _problems(content_copy)
+    assert len(problems) == 1, problems
+    assert _where(problems[0]) == ("topics/project.yaml", line)
+    assert "unknown placeholder {contact_nmae}" in problems[0] and "follow from this one" in problems[0], problems[0]
+
+
+def _break(directory: Path, name: str, needle: str, replacement: str) -> int:
+    """Replace the first line containing `needle`; returns its line number."""
+    path = directory / name
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if needle in line)
+    lines[at] = replacement
+    path.write_text("".join(lines), encoding="utf-8")
+    return at + 1
+
+
+@pytest.mark.parametrize(("needle", "replacement", "opened"), [
+    ("    - söker jobb", '    - "söker jobb\n', 'a quote (") opened'),
+    ("    - söker jobb", "    - 'söker jobb\n", "a quote (') opened"),
+    ("    - söker jobb", "    - [söker jobb\n", "a bracket ([) opened"),
+    ("    - söker jobb", "    - {söker jobb\n", "a brace ({) opened"),
+])  # fmt: skip
+def test_an_unclosed_quote_or_bracket_is_named_where_it_opened(content_copy: Path, needle: str, replacement: str,
+                                                              opened: str) -> None:  # fmt: skip
+    """U6-b: an unclosed quote at line 14 was reported at line 133 as "did not find expected '-' indicator"."""
+    line = _break(content_copy, "topics/find-work.yaml", needle, replacement)
+    problems = _problems(content_copy)
+    assert _where(problems[0]) == ("topics/find-work.yaml", line), problems[0]
+    assert f"{opened} at line {line} is never closed" in problems[0], problems[0]
+    assert "did not find expected" not in problems[0].split("(YAML")[0]
+
+
+def test_an_unclosed_bracket_in_a_value_is_named_where_it_opened(content_copy: Path) -> None:
+    """U6-b: `  bad: [unclosed` inserted at coompanion.yaml line 6 was reported at line 8."""
+    path = content_copy / "topics" / "coompanion.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(7, "bad: [unclosed\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    problems = _problems(content_copy)
+    assert _where(problems[0]) == ("topics/coompanion.yaml", 8), problems[0]
+    assert "a bracket ([) opened at line 8 is never closed" in problems[0], problems[0]
+
+
+def test_no_content_file_as_it_is_has_a_quote_or_bracket_taken_as_unclosed() -> None:
+    """The reader behind U6-b's message must not point at a quote or bracket that is fine (words.yaml's lists go on
+    over several lines; answers are block texts full of quotes and apostrophes)."""
+    from bot.content.yamlfile import _unclosed
+
+    for path in sorted(CONTENT.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert _unclosed(text, text.count("\n") + 1) is None, path

@@ -23,9 +23,10 @@ CARPENTER = "could I try being a carpenter for a while"  # on topic (work traini
 
 
 def socialbot(content: Path, state: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    # The timeout only guards against a hang: a write trains a matcher, minutes on a loaded machine.
     return subprocess.run(
         [sys.executable, "-m", "bot", "--content", str(content), "--state", str(state), *args],
-        cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=180,
+        cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
 

@@ -73,7 +73,7 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
     problems += _cross_checks(topic_files, region_files, out_of_scope, today or date.today(), present, present_regions)
     errors = [problem for problem in problems if not problem.warning]
     if errors:
-        raise ContentError(_missing_files_at_their_references(errors))
+        raise ContentError(_missing_files_at_their_references(_fold_consequences(errors)))
     return Content(
         topics=dict(sorted(topics.items())),
         regions={r: regions[r] for r in sorted(regions, key=_region_order)},
@@ -93,6 +93,37 @@ def load_content(directory: Path | str, *, today: date | None = None) -> Content
             for code, n in (notices[1].root.items() if notices else [])
         },
     )
+
+
+def _fold_consequences(problems: list[Problem]) -> list[Problem]:
+    """A file with a problem of its own (texts.yaml missing one English line, a placeholder typo in a Swedish answer)
+    makes problems in other files that refer to it (every dialog text in every language file 'unknown'; every
+    translation of the answer 'lacks the placeholder'). Those are not the staff's to fix: they are summed up in one
+    line under their cause, which is listed first (the outside user tester's U6-a: 853 lines, the real one last)."""
+    causes: dict[str, Problem] = {}
+    for problem in sorted(problems):
+        if problem.line > 0 and not problem.about:
+            causes.setdefault(problem.file, problem)  # a missing file (line 0) is _missing_files_at_their_references'
+    following: dict[str, list[Problem]] = {}
+    for problem in problems:
+        if problem.about in causes and problem.file != problem.about:
+            following.setdefault(problem.about, []).append(problem)
+    if not following:
+        return problems
+    folded = {id(problem) for found in following.values() for problem in found}
+    result = [problem for problem in problems if id(problem) not in folded and problem.file not in following]
+    for file, cause in causes.items():
+        mine = [problem for problem in problems if problem.file == file and id(problem) not in folded]
+        if file not in following:
+            continue
+        files = sorted({problem.file for problem in following[file]})
+        named = ", ".join(files[:3]) + (f" and {len(files) - 3} more file(s)" if len(files) > 3 else "")
+        count = len(following[file])
+        summary = (f"; {count} problem{'s' if count > 1 else ''} in {named} follow from this one and are not "
+                   "listed: they go away once it is fixed")  # fmt: skip
+        result.append(replace(cause, message=cause.message + summary, unreadable=True))
+        result += [problem for problem in mine if problem is not cause]
+    return result
 
 
 def _missing_files_at_their_references(problems: list[Problem]) -> list[Problem]:
@@ -470,9 +501,8 @@ def _placeholder_problems(
     for path, region, text in texts:
         for name in PLACEHOLDER.findall(text):
             if name not in PLACEHOLDERS:
-                problems.append(
-                    file.problem(path, f"unknown placeholder {{{name}}} (known: {', '.join(PLACEHOLDERS)})")
-                )
+                message = f"unknown placeholder {{{name}}}{did_you_mean(name, PLACEHOLDERS)} (known: {', '.join(PLACEHOLDERS)})"
+                problems.append(Problem(file.name, file.line_with(path, f"{{{name}}}"), message))
             elif name == "contact_email":
                 without = [
                     r

@@ -94,7 +94,8 @@ class _Merge:
         for key, text in self.model.texts.items():
             if key not in texts:
                 hint = did_you_mean(key, texts)
-                self.error(("texts", key), f"unknown dialog text '{key}'{hint}")
+                # about: when texts.yaml cannot be read, every key here is unknown; that is folded under its cause
+                self.error(("texts", key), f"unknown dialog text '{key}'{hint}", "texts.yaml")
                 continue
             if self.same_placeholders(("texts", key), text, texts[key]["sv"], f"the dialog text '{key}'"):
                 texts[key][self.code] = text
@@ -102,15 +103,20 @@ class _Merge:
         if absent:
             self.missing(("texts",), f"{_count(absent, 'dialog text')} missing: {', '.join(absent)}")
 
-    def same_placeholders(self, path: tuple[str | int, ...], text: str, swedish: str, what: str) -> bool:
+    def same_placeholders(self, path: tuple[str | int, ...], text: str, swedish: str, what: str,
+                          source: str = "") -> bool:  # fmt: skip
+        """`source`: the Swedish text's file. A typo in a placeholder there (reported in that file) unsettles every
+        translation of it: those problems are marked as following from it, and folded under it."""
         ok = True
+        typo = bool(source) and any(name not in PLACEHOLDERS for name in placeholders(swedish))
+        about = source if typo else ""
         for name in sorted(placeholders(text) - placeholders(swedish)):
             known = name in PLACEHOLDERS or what.startswith("the dialog text")
             why = "the Swedish text does not have it" if known else "there is no such placeholder"
-            self.error(path, f"{what} has the placeholder {{{name}}}, but {why}")
+            self.error(path, f"{what} has the placeholder {{{name}}}, but {why}", about)
             ok = False
         for name in sorted(placeholders(swedish) - placeholders(text)):
-            self.error(path, f"{what} lacks the placeholder {{{name}}} that the Swedish text has")
+            self.error(path, f"{what} lacks the placeholder {{{name}}} that the Swedish text has", about)
             ok = False
         return ok
 
@@ -204,6 +210,7 @@ class _Merge:
         from bot.matching.normalize import fold
 
         path: tuple[str | int, ...] = ("topics", topic.id)
+        source = f"topics/{topic.id}.yaml"  # (a topic file is named by its id: the loader checks)
         if translated.title:
             topic.title[self.code] = translated.title  # type: ignore[index]
         else:
@@ -211,7 +218,7 @@ class _Merge:
         answers = topic.answers  # a dict while loading
         if translated.answer:
             original = swedish.answer.sv if swedish.answer else _any_region(swedish)
-            if self.same_placeholders((*path, "answer"), translated.answer, original, "the answer"):
+            if self.same_placeholders((*path, "answer"), translated.answer, original, "the answer", source):
                 answers[(None, self.code)] = translated.answer  # type: ignore[index]
                 topic.answer_lines[(None, self.code)] = (self.file.name, self.file.line_of((*path, "answer")))  # type: ignore[index]
         for region_id, text in translated.regions.items():
@@ -219,7 +226,7 @@ class _Merge:
                 self.error((*path, "regions", region_id), f"unknown region '{region_id}'")
                 continue
             original = swedish.regions[region_id].sv if region_id in swedish.regions else swedish.answer.sv  # type: ignore[union-attr]
-            if self.same_placeholders((*path, "regions", region_id), text, original, "the answer"):
+            if self.same_placeholders((*path, "regions", region_id), text, original, "the answer", source):
                 answers[(region_id, self.code)] = text  # type: ignore[index]
                 line = self.file.line_of((*path, "regions", region_id))
                 topic.answer_lines[(region_id, self.code)] = (self.file.name, line)  # type: ignore[index]

@@ -7,6 +7,7 @@ the node tree ourselves, construct the data from it, and keep a map from each va
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,13 @@ class YamlFile:
     name: str  # as shown to staff: relative to the content directory
     data: Any
     lines: dict[PathKey, int] = field(default_factory=dict)
+    text: str = field(default="", repr=False)
+
+    def line_with(self, path: PathKey, needle: str) -> int:
+        """The line of `needle` inside the value at `path` (a long block text), else the value's own line."""
+        start = self.line_of(path)
+        lines = self.text.split("\n")
+        return next((n for n in range(start, len(lines) + 1) if needle in lines[n - 1]), start)
 
     def line_of(self, path: PathKey) -> int:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -59,6 +67,14 @@ def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
+        opened = _unclosed(text, line)  # the parser stops far from an unclosed quote or bracket: name where it opened
+        if opened is not None and not _has_tab(text, line):
+            char, at = opened
+            what, close = _OPENING[char], _CLOSING[char]
+            raise YamlSyntaxError(Problem(name, at, f"{what} opened at line {at} is never closed: add the closing "
+                                          f"{close} where the text ends on that line (or remove the {char}). "
+                                          f"(YAML syntax error at line {line}: {exc.problem or 'cannot be read'})",
+                                          unreadable=True)) from exc  # fmt: skip
         raise YamlSyntaxError(Problem(name, line, _syntax_message(exc, text), unreadable=True)) from exc
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
         # (libyaml's position counts bytes, PyYAML's characters: find the character itself instead)
@@ -70,7 +86,7 @@ def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
         raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {exc}", unreadable=True)) from exc
     finally:
         loader.dispose()
-    file = YamlFile(name, data)
+    file = YamlFile(name, data, text=text)
     problems: list[Problem] = []
     if node is not None:
         _map_lines(node, (), file, problems)
@@ -100,6 +116,71 @@ def _decode(raw: bytes, name: str) -> str:
 def _position(text: str, index: int) -> tuple[int, int]:
     """1-based line and column of the character at `index`."""
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+_CLOSING = {'"': '"', "'": "'", "[": "]", "{": "}"}
+_OPENING = {'"': 'a quote (")', "'": "a quote (')", "[": "a bracket ([)", "{": "a brace ({)"}
+_BLOCK_SCALAR = re.compile(r"(?:^|[\s:-])[|>][+-]?[0-9]?[+-]?\s*(?:#.*)?$")
+
+
+def _has_tab(text: str, line: int) -> bool:
+    lines = text.splitlines()
+    return line <= len(lines) and "\t" in lines[line - 1]
+
+
+def _unclosed(text: str, error_line: int) -> tuple[str, int] | None:
+    """Where a quote or bracket that YAML never saw closed was opened, for a syntax error found at `error_line`: the
+    first quote before it that does not close on its own line (content never continues a quoted text on the next
+    line), else the bracket still open where the parser stopped. None when neither: the parser's own line stands.
+
+    A small reader of YAML's quoting only: a quote or bracket opens where a value starts (a line's first character,
+    after '- ', ': ', '[', '{' or ','); comments and block texts ('|', '>') are skipped; '' inside '…' and \" inside
+    "…" do not close them."""
+    stack: list[tuple[str, int]] = []  # open brackets: (char, line)
+    quote: tuple[str, int] | None = None
+    block_indent: int | None = None  # inside a block text: lines indented more than this belong to it
+    for number, line in enumerate(text.split("\n"), 1):
+        if number > error_line:
+            break
+        indent = len(line) - len(line.lstrip(" "))
+        if block_indent is not None:
+            if not line.strip() or indent > block_indent:
+                continue
+            block_indent = None
+        if quote is not None and quote[1] < number:
+            return quote  # a quoted text that went on past its line
+        i, value_start = 0, True
+        while i < len(line):
+            char = line[i]
+            if quote is not None:
+                if quote[0] == '"' and char == "\\":
+                    i += 2
+                    continue
+                if char == quote[0]:
+                    if quote[0] == "'" and line[i + 1 : i + 2] == "'":
+                        i += 2
+                        continue
+                    quote = None
+                i += 1
+                continue
+            if char == "#" and (i == 0 or line[i - 1] in " \t"):
+                break
+            if char in " \t":
+                i += 1
+                continue
+            if value_start and char in "\"'":
+                quote = (char, number)
+            elif value_start and char in "[{":
+                stack.append((char, number))
+            elif char in "]}" and stack:
+                stack.pop()
+            value_start = (char in "[{," and bool(stack)) or (char in "-:?" and line[i + 1 : i + 2] in ("", " "))
+            i += 1
+        if quote is None and not stack and _BLOCK_SCALAR.search(line.split(" #")[0]):
+            block_indent = indent
+    if quote is not None:
+        return quote
+    return stack[-1] if stack else None
 
 
 def _syntax_message(exc: yaml.MarkedYAMLError, text: str) -> str:

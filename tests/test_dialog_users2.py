@@ -197,6 +197,32 @@ def test_a_weekday_at_the_times_in_other_languages_offers_that_day(testbot: Test
         assert all(s[-5:-1] < "1100" for s in slots), testbot.text
 
 
+@pytest.mark.parametrize(("lang", "said"), [("uk", "пізніше"), ("ar", "لاحقا"), ("so", "waqti kale"), ("sv", "senare")])
+def test_later_at_the_times_in_other_languages_shows_the_next_times(testbot: TestBot, lang: str, said: str) -> None:
+    testbot.onboard(lang)
+    testbot.send("/book")
+    first = [c.data for c in testbot.slot_choices()]
+    testbot.send(said)
+    later = [c.data for c in testbot.slot_choices()]
+    assert later and later[0] > first[-1] and state(testbot).last_topic is None, testbot.text
+
+
+@pytest.mark.parametrize(("lang", "said"), [("ar", "الساعة ١٣"), ("fa", "ساعت ۱۳")])
+def test_a_clock_time_in_arabic_or_persian_digits_picks_that_time(testbot: TestBot, lang: str, said: str) -> None:
+    testbot.onboard(lang)
+    testbot.send("/book")
+    testbot.send(said)
+    assert state(testbot).flow == "booking.name" and state(testbot).data.get("slot") == "20261124T1200Z", testbot.text
+
+
+def test_before_lunch_is_the_morning_never_the_earlier_page(testbot: TestBot) -> None:
+    testbot.onboard()
+    testbot.send("/book")
+    testbot.send("innan lunch")
+    slots = [c.data for c in testbot.slot_choices()]
+    assert slots and all(s[-5:-1] < "1100" for s in slots), testbot.text
+
+
 # --- U1-c, U1-d, the name at the phone step, a new day at the name/phone step ------------------------------------
 
 

@@ -19,7 +19,7 @@ from bot.matching.normalize import fold
 # The weekdays, parts of the day, "today" and "tomorrow" are content, in every language (content/words.yaml and each
 # language's `words:`): "torsdag efter lunch", "в четвер після обіду", "khamiista galabta", "پنجشنبه بعد از ظهر".
 WEEKDAY_KINDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-TIME_KINDS = (*WEEKDAY_KINDS, "today", "tomorrow", "morning", "afternoon")
+TIME_KINDS = (*WEEKDAY_KINDS, "today", "tomorrow", "morning", "afternoon")  # and "earlier", "later" (other times)
 SHORT_FORM = 3  # letters: "man", "son", "am" are also words; such forms are read in a short message or beside a clock time
 SHORT_MESSAGE = 3  # words
 MONTHS = {
@@ -30,9 +30,6 @@ MONTHS = {
                                    "september", "october", "november", "december"), 1)},
     "oct": 10,
 }  # fmt: skip
-EARLIER = frozenset(["tidigare", "earlier", "forra", "previous", "tidigare tider", "earlier times", "innan"])
-LATER = frozenset(["senare", "later", "andra tider", "other times", "annan dag", "another day", "annan tid",
-                   "another time", "fler tider", "more times", "nasta vecka", "next week", "fler", "more"])  # fmt: skip
 
 _CLOCK = re.compile(
     r"(?:\bkl\.?\s*|\bklockan\s+|\bat\s+|\b)(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\b(?!\s*(?:e|a|:e|:a)\b)"
@@ -90,17 +87,17 @@ def read_wish(text: str, today: date) -> TimeWish:
         day = today + timedelta(days=1)
     named = sorted((found[kind], kind) for kind in WEEKDAY_KINDS if kind in found)
     weekday = WEEKDAY_KINDS.index(named[0][1]) if named else None  # the first one named
+    part = "afternoon" if "afternoon" in found else "morning" if "morning" in found else None
     page = None
-    if len(words) > 4:
-        pass  # "earlier"/"later" only as a short answer: "jag har tidigare jobbat ..." is a sentence
-    elif any(f" {w} " in joined for w in EARLIER):
+    if len(words) > 4 or part is not None:
+        pass  # "earlier"/"later" only as a short answer: "jag har tidigare jobbat ..." is a sentence, "innan lunch" a part
+    elif texts.has_phrase("earlier", folded):
         page = "earlier"
-    elif any(f" {w} " in joined for w in LATER) and weekday is None:
+    elif texts.has_phrase("later", folded) and weekday is None:
         page = "later"
     next_week = ("nasta" in words or "next" in words) and weekday is not None
     if day is None:
         day = _date_in(ascii_text, today)
-    part = "afternoon" if "afternoon" in found else "morning" if "morning" in found else None
     return TimeWish(day, weekday, next_week, hour, minute, part, page)
 
 
@@ -125,7 +122,8 @@ def _phrases(joined: str, short_ok: bool) -> dict[str, int]:
 def folded_keep_punct(text: str) -> str:
     """Accents away but ':' '.' '/' kept, for clock times and dates."""
     text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    return "".join(str(unicodedata.digit(ch)) if unicodedata.category(ch) == "Nd" else ch  # "١٣", "۱۳": 13
+                   for ch in text if not unicodedata.combining(ch))  # fmt: skip
 
 
 def _date_in(text: str, today: date) -> date | None:

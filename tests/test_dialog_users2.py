@@ -142,6 +142,22 @@ def test_stopping_a_new_booking_beside_a_booked_meeting_says_that_meeting_stays(
     assert format_slot(slot.removeprefix("slot:"), lang) in kept, kept
 
 
+@pytest.mark.parametrize("booked_before", [True, False])
+def test_a_new_booking_left_idle_never_says_nothing_is_booked_above_a_booked_meeting(knowledge: Knowledge,
+                                                                                    testbot: TestBot,
+                                                                                    booked_before: bool) -> None:  # fmt: skip
+    testbot.onboard()
+    slot = book(testbot) if booked_before else None
+    testbot.send("/book")
+    testbot.clock.advance(hours=2)
+    testbot.send("hej")
+    if slot is not None:
+        assert knowledge.content.text("idle_reset", "sv") not in testbot.text, testbot.text
+        assert format_slot(slot.removeprefix("slot:"), "sv") in testbot.replies[0].text, testbot.text
+    else:
+        assert knowledge.content.text("idle_reset", "sv") in testbot.text, testbot.text
+
+
 def test_stopping_a_booking_with_nothing_booked_still_says_nothing_is_booked(knowledge: Knowledge,
                                                                              testbot: TestBot) -> None:  # fmt: skip
     testbot.onboard()

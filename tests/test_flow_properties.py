@@ -38,7 +38,7 @@ FORGED = st.sampled_from(["confirm", "change", "fix:name", "fix:time", "skip", "
                           "book:later", "book:earlier", "region:vastervik", "back", "cancel", "resume",
                           "slot:20261201T0800Z", "delete:yes", "yes", "no"])  # fmt: skip
 _CONTENT = load_content(CONTENT)  # the texts only: the matcher is loaded at the first example (knowledge())
-NOTICES = [_CONTENT.text(key, lang).split("{")[0] for key in ("cancelled_booking", "cancelled_booking_kept", "idle_reset")
+NOTICES = [_CONTENT.text(key, lang).split("{")[0] for key in ("cancelled_booking", "cancelled_booking_kept", "idle_reset", "idle_reset_kept")
            for lang in _CONTENT.languages]  # the person may have changed the language  # fmt: skip
 NOT_NAMES = frozenset(YES | NO | SKIP_NAME | STOP)
 

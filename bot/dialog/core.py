@@ -92,8 +92,13 @@ class Dialog(Turn):
 
     def run(self, event: Event) -> Outcome:
         if self.state.flow != "idle" and idle_too_long(self.state.updated, self.now, IDLE_TIMEOUT):
+            was_booking = STEPS[self.state.flow].flow == "booking"
             self.leave_flow()
-            self.say(self.t("idle_reset"))
+            booked = self.ctx.view.my_bookings if was_booking and self.can.private_chat else ()
+            if booked:  # never "nothing is booked" above a booked meeting
+                self.say(self.t("idle_reset_kept", when=format_list([self.when(b.slot) for b in booked], self.lang)))
+            else:
+                self.say(self.t("idle_reset"))
             if isinstance(event, ButtonPress):  # a press on the old flow's buttons: show where we are now
                 self.main_menu()
                 return self.finish()

@@ -489,7 +489,7 @@ class Dialog(Turn):
         return bool(words) and (folded in confirm or all(w in texts.word_set("yes", split=True) for w in words))
 
     def already_booked(self, key: str) -> None:
-        self.update(booked=key)  # a third copy is told the same
+        """Only the message right after the booking: a "boka" after this one starts a new booking."""
         self.say(self.t("already_booked", when=self.when(key)), self.menu_choices())
 
     def follow_words(self, kind: str, text: str, folded: str) -> None:

@@ -5,13 +5,45 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError, lists
+from babel import Locale, UnknownLocaleError, lists, localedata
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 ZONE = ZoneInfo("Europe/Stockholm")
+# The parts of a locale's CLDR data that the functions below read (tests/test_i18n_memory.py checks it): some 2 % of
+# it. The rest (the names of every language, territory, currency, time zone and unit) is 1-2 MB a language, and a
+# long-running bot that formats a date in each of its languages kept all of it.
+FORMATTING = ("days", "months", "datetime_skeletons", "number_symbols", "decimal_formats", "list_patterns")
+
+
+class _Parts(dict[Any, Any]):
+    """A locale's data for formatting: what FORMATTING names, and any other part only when asked for (then the whole
+    data is read again), so nothing is ever missing."""
+
+    def __init__(self, identifier: str, data: dict[Any, Any]) -> None:
+        super().__init__({key: data[key] for key in FORMATTING if key in data})
+        self.identifier = identifier
+
+    def __missing__(self, key: Any) -> Any:
+        whole = localedata.load(self.identifier)
+        if key not in whole:
+            raise KeyError(key)
+        self.update({part: value for part, value in whole.items() if part not in self})
+        return whole[key]
+
+
+class _FormattingLocale(Locale):
+    @property
+    def _data(self) -> localedata.LocaleDataDict:
+        parts = self.__dict__.get("_parts")
+        if parts is None:
+            identifier = str(self).partition("@")[0]
+            parts = self.__dict__["_parts"] = localedata.LocaleDataDict(_Parts(identifier, localedata.load(identifier)))
+            localedata.clear_caches()  # the whole data goes; what formatting reads stays
+        return parts
 
 
 @lru_cache(maxsize=64)
@@ -19,10 +51,10 @@ def locale(lang: str) -> Locale:
     """The CLDR locale for a content language tag ('sv-x-easy' reads as Swedish; unknown ones as English)."""
     for tag in (lang, lang.split("-")[0], "en"):
         try:
-            return Locale.parse(tag.replace("-", "_"))
+            return _FormattingLocale.parse(tag.replace("-", "_"))
         except (UnknownLocaleError, ValueError):
             continue
-    return Locale.parse("en")
+    return _FormattingLocale.parse("en")
 
 
 def format_when(start: datetime, lang: str) -> str:

@@ -139,6 +139,7 @@ class Runtime:
         self.transports = dict(transports or {})
         self.sweep_interval = sweep_interval
         self.checkpoint_interval = checkpoint_interval
+        self.checkpoints = 0  # done by `_checkpoint_loop`
         self.watch = watch
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.delivery = Delivery(engine.store, self.transports, retry_base=retry_base,
@@ -265,6 +266,7 @@ class Runtime:
                 failing = True
             else:
                 failing = False
+                self.checkpoints += 1
 
     def store_gone(self, exc: StoreGone) -> None:
         """A background sweep or the outbox met the database file deleted or replaced (README, exit code 4): the engine

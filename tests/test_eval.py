@@ -22,9 +22,10 @@ from bot.matching.normalize import fold
 EVAL = Path(__file__).parent / "eval"
 SETS = ("questions", "fresh")
 # Floors per set: (in-scope top-1, out-of-scope fallback): the issue's targets, 0.96 and 0.95 on both sets,
-# are met on both (questions 0.978 / 0.991, fresh 0.968 / 0.972 on 30 Nov, 05:00). The issue also asks for a
-# lead of 3 points over the baseline on both measures; reached: questions +1.4 / +3.7, fresh +2.0 / +1.4, so
-# the test holds socialbot to "not behind" (LEAD below) until the lead is there to be kept.
+# are met on both (questions 0.978 / 0.991, fresh 0.968 / 0.972 on 30 Nov, 07:30). The issue also asks for a
+# lead of 3 points over the baseline on both measures; reached: questions +1.4 / +1.8, fresh +1.8 / +1.4 (the
+# baseline gained from the other languages' out-of-scope examples), so the test holds socialbot to "not
+# behind" (LEAD below) until the lead is there to be kept.
 FLOORS = {"questions": (0.96, 0.95), "fresh": (0.96, 0.95)}
 LEAD = 0.0
 

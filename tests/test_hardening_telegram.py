@@ -4,6 +4,7 @@ the process behaves as its supervisor expects, groups cannot share or drain a ca
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -11,6 +12,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+import pytest
 
 from bot.channels.ratelimit import IncomingLimit
 from bot.channels.telegram import EXIT_CONFLICT, EXIT_DATABASE, EXIT_UNAUTHORIZED, SLOW_DOWN
@@ -303,3 +306,23 @@ async def test_polling_refused_by_a_webhook_ends_the_process_with_exit_code_5_an
         assert process.returncode == EXIT_CONFLICT, log[-3000:]
         assert "exit code 5" in (told[0].text or "") and len(api.messages_to(admin)) == 1, told[0].text
         assert sum("Conflict" in line for line in log.splitlines()) == 1, log[-3000:]
+
+
+# --- outside attack round 4 -------------------------------------------------------------------------------------
+
+
+async def test_a_huge_flood_wait_on_polling_pauses_it_seconds_not_years(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 429 on getUpdates saying "retry after 10^9 s" left the bot deaf to everyone with no log line, and deaf to
+    SIGTERM too: the library's polling loop sleeps the whole wait. It is capped at a few seconds and logged."""
+    caplog.set_level(logging.INFO)
+    async with live_bot(tmp_path, clock) as live:
+        api = live.api
+        await onboard(live)
+        api.fail_next("getUpdates", 429, retry_after=10**9)
+        await api.wait_for_call("getUpdates", count=len(api.calls_of("getUpdates")) + 2, timeout=60)
+        before = len(api.messages_to(USER))
+        api.push_text(USER, "vad är lönebidrag")
+        await api.wait_for_messages(USER, before + 1, timeout=60)
+    assert "getUpdates: flood-wait of 1000000000 s capped at 5 s" in caplog.text

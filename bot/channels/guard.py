@@ -26,12 +26,14 @@ from typing import Any
 from telegram import Bot, Update
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, RetryAfter
 from telegram.ext import ExtBot
 
 from bot.channels.http import AiohttpRequest
+from bot.channels.ratelimit import retry_seconds
 
 log = logging.getLogger(__name__)
+POLL_MAX_WAIT = 5.0  # seconds: the longest a 429 on getUpdates pauses polling (and delays a SIGTERM)
 
 
 def readable_updates(result: object, bot: Bot | None) -> tuple[Update, ...]:
@@ -74,9 +76,18 @@ class GuardedBot(ExtBot[Any]):
         # As the library: the long poll's own time on top of the read timeout, which may be None.
         base = self._request[0].read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
         seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else (timeout or 0)
-        result = await self._post("getUpdates", data, read_timeout=(base or 0) + seconds, write_timeout=write_timeout,
-                                  connect_timeout=connect_timeout, pool_timeout=pool_timeout,
-                                  api_kwargs=api_kwargs)  # fmt: skip
+        try:
+            result = await self._post("getUpdates", data, read_timeout=(base or 0) + seconds,
+                                      write_timeout=write_timeout, connect_timeout=connect_timeout,
+                                      pool_timeout=pool_timeout, api_kwargs=api_kwargs)  # fmt: skip
+        except RetryAfter as error:
+            # The library's polling loop sleeps the whole retry_after, deaf to every chat and to SIGTERM (its
+            # sleep is not interruptible); a short wait and another try costs one request.
+            asked = retry_seconds(error)
+            if asked <= POLL_MAX_WAIT:
+                raise
+            log.warning("getUpdates: flood-wait of %.0f s capped at %.0f s", asked, POLL_MAX_WAIT)
+            raise RetryAfter(int(POLL_MAX_WAIT)) from None
         updates = readable_updates(result, self)
         for update in updates:
             self.insert_callback_data(update)

@@ -27,6 +27,7 @@ from bot.dialog.when import TimeWish, matching, read_wish
 from bot.matching.normalize import STOPWORDS, fold
 
 SLOTS_PER_PAGE = 6
+MAX_PLACE_WORDS = 6  # "ja tack jag tar den första tiden"
 MAX_UPCOMING_BOOKINGS = 3  # per conversation: enough for real use, a brake on someone filling the calendar
 MAX_NAME = 40
 ALL_SLOTS = 500  # more than any horizon holds: "every free slot"
@@ -224,6 +225,10 @@ def text_slot(turn: Turn, text: str, folded: str) -> bool:
     if read_phone(text).e164:
         return early_details(turn, text)
     wish = read_wish(text, today)
+    place = place_in_list(folded, len(shown)) if wish.empty else None
+    if place is not None:
+        pick(turn, shown[place])
+        return True
     if wish.empty:
         return early_details(turn, text)
     if wish.page == "earlier" and not wish.has_day:
@@ -249,6 +254,30 @@ def text_slot(turn: Turn, text: str, folded: str) -> bool:
     turn.say(turn.t("no_time_like_that"))
     prompt_slot(turn)
     return True
+
+
+def place_in_list(folded: str, shown: int) -> int | None:
+    """0 for "den första" / "ja tack den forsta" / "the first one", -1 for "den sista": a short message naming one
+    place in the list shown (words.yaml place_1 ... place_last) with nothing else than words asking for it, so that
+    "har ni andra tider" is no choice."""
+    words = folded.split()
+    if not shown or not words or len(words) > MAX_PLACE_WORDS:
+        return None
+    said = f" {folded} "
+    named = {kind: {w for phrase in texts.word_set(kind) if f" {phrase} " in said for w in phrase.split()}
+             for kind in texts.kinds("place_") if kind != "place_filler"}  # fmt: skip
+    named = {kind: found for kind, found in named.items() if found}
+    if len(named) != 1:
+        return None
+    (kind, found), = named.items()
+    asking = texts.word_set("place_filler", split=True) | texts.word_set("yes", split=True) | {
+        w for small in texts.SMALL_TALK_KINDS for w in texts.word_set(small, split=True)}  # fmt: skip
+    if any(w not in found and w not in asking for w in words):
+        return None
+    place = kind.removeprefix("place_")
+    if place == "last":
+        return -1
+    return int(place) - 1 if int(place) <= shown else None
 
 
 def wished_day(wish: TimeWish, today: date) -> date:

@@ -109,9 +109,10 @@ def says_where_they_live(folded: str) -> bool:
 def language_wish(folded: str) -> str | None:
     """'english please' -> 'en', 'byt till engelska' -> 'en', 'kan du skriva på arabiska' -> 'ar': a short message
     naming one of our languages with nothing else than words asking for it (one other word is forgiven). Never
-    "I don't speak Swedish" (a negation)."""
+    "I don't speak Swedish" (a negation) nor "i want to learn swedish" (the language as a subject)."""
     words = folded.split()
-    if not words or len(words) > MAX_WISH_WORDS or texts.has_phrase("negation", folded):
+    if not words or len(words) > MAX_WISH_WORDS or any(texts.has_phrase(kind, folded)
+                                                       for kind in ("negation", "learn_language")):  # fmt: skip
         return None
     said = f" {folded} "
     named: dict[str, set[str]] = {}

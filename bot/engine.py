@@ -58,6 +58,7 @@ class Notification:
     kind: Literal["booked", "moved", "cancelled"]
     booking: Booking
     old_slot: str | None = None
+    erased: bool = False  # a /delete's cancellation: it carries no name or phone (README: /delete)
 
 
 class Notifier(Protocol):
@@ -84,6 +85,9 @@ def notification_text(notification: Notification) -> str:
     """What the business developer reads (in Swedish: they are Swedish staff)."""
     booking = notification.booking
     when = format_when(parse_slot_key(booking.slot), "sv")
+    if notification.erased:  # the person erased their data: the time, the region and the booking id only
+        return (f"Avbokning: mötet {when} är avbokat\nPersonen har raderat sina uppgifter i chatten.\n"
+                f"Region: {booking.region}\nBokning: {booking.id}")  # fmt: skip
     who = booking.name or "(inget namn)"
     reach = booking.phone or "i chatten med boten"
     headline = {
@@ -387,7 +391,9 @@ class Engine:
                 elif isinstance(effect, DeleteEverything):
                     names = self.store.names_of(conversation)
                     for booking in self.store.delete_conversation(conversation, now):
-                        notifications.append(Notification("cancelled", booking))
+                        # only the bookings the developer was told of; without name or phone (not even in the outbox)
+                        anonymous = replace(booking, name=None, phone=None)
+                        notifications.append(Notification("cancelled", anonymous, erased=True))
                         erased.add(id(notifications[-1]))
                     if names:  # the names given in the bookings, in questions asked before them too
                         self.store.rescrub_unanswered(scrub_names(names))

@@ -34,6 +34,7 @@ from tests.conftest import CONTENT, ROOT
 from tests.transcript import Clock, TestBot
 
 DEVELOPER_MAIL = "utvecklare@example.se"
+NOW_FAR_BACK = datetime(2000, 1, 1, tzinfo=UTC)  # every booking is upcoming from then
 
 
 def free_port() -> int:
@@ -200,6 +201,58 @@ async def test_a_mail_server_down_for_a_while_loses_nothing_and_sends_once(
         cancel_ics = next(p for p in cancel.walk() if p.get_filename() == "meeting.ics").get_payload(decode=True)
         assert b"METHOD:CANCEL" in cancel_ics and b"STATUS:CANCELLED" in cancel_ics
         assert slot
+    finally:
+        await runtime.stop()
+        server.stop()
+        bot.close()
+
+
+def _personal_rows(bot: TestBot, *secrets: str) -> list[str]:
+    """The outbox rows (whole, payload included) that still hold one of `secrets`."""
+    rows = [" ".join(str(v) for v in row) for row in bot.store.query("SELECT * FROM outbox")]
+    return [row for row in rows if any(secret in row for secret in secrets)]
+
+
+async def test_delete_while_the_mail_server_is_down_leaves_no_name_or_phone_and_mails_none(
+    tmp_path: Path, knowledge: Knowledge, clock: Clock, mail_port: int
+) -> None:
+    """F12: a booking the developer never heard of needs no cancellation; one they heard of is cancelled without
+    the erased person's name or phone, in the outbox too."""
+    bot = web_bot(knowledge, tmp_path / "state", clock)
+    # The next attempt an hour after a failed one: at /delete the notice waits (not in flight, which counts as told).
+    runtime = Runtime(bot.engine, config_for(tmp_path / "state"), {"email": EmailTransport(settings_for(mail_port))},
+                      retry_base=3600, watch=False)  # fmt: skip
+    server = MailServer(mail_port)
+    await runtime.start()
+    try:
+        bot.onboard(conversation="web:down")
+        await asyncio.to_thread(bot.book_first_slot, "Smtpdowna", "070-737 46 55", "web:down")
+        await wait_for(lambda: bot.store.query("SELECT status, attempts FROM outbox") == [("pending", 1)])
+        await asyncio.to_thread(bot.send, "/delete", "web:down")
+        await asyncio.to_thread(bot.press, "Ja, radera allt", "web:down")
+        assert _personal_rows(bot, "Smtpdowna", "707374655") == [], "the notices unsent at /delete are gone"
+        server.start()  # the mail server is back: nothing of the erased person may reach the developer
+        # A booking the developer does hear of, then erased while the mail server is up.
+        bot.onboard(conversation="web:up")
+        await asyncio.to_thread(bot.book_first_slot, "Smtpupb", "070-747 56 65", "web:up")
+        await wait_for(lambda: any(m["Subject"].startswith("Ny bokning") for m in server.inbox.messages))
+        await wait_for(lambda: not {"pending", "sending"} & set(bot.store.outbox_counts()))
+        booking_id = next(iter(bot.store.bookings_of("web:up", NOW_FAR_BACK)), None)
+        assert booking_id is not None
+        await asyncio.to_thread(bot.send, "/delete", "web:up")
+        await asyncio.to_thread(bot.press, "Ja, radera allt", "web:up")
+        assert _personal_rows(bot, "Smtpupb", "707475665") == [], "the cancellation in the outbox is anonymous"
+        await wait_for(lambda: any(m["Subject"].startswith("Avbokning") for m in server.inbox.messages))
+        await wait_for(lambda: not {"pending", "sending"} & set(bot.store.outbox_counts()))
+        mails = server.inbox.messages
+        assert [m["Subject"].split(":")[0] for m in mails] == ["Ny bokning", "Avbokning"], "nothing of web:down"
+        raw = [m.as_string() for m in mails]
+        assert not any(s in text for text in raw for s in ("Smtpdowna", "707374655", "737 46 55"))
+        cancel = next(p for p in mails[1].walk() if p.get_content_type() == "text/plain").get_content()
+        assert booking_id.id in cancel and "raderat" in cancel
+        assert not any(s in cancel for s in ("Smtpupb", "707475665", "747 56 65"))
+        cancel_ics = next(p for p in mails[1].walk() if p.get_filename() == "meeting.ics").get_payload(decode=True)
+        assert b"METHOD:CANCEL" in cancel_ics and b"Smtpupb" not in cancel_ics
     finally:
         await runtime.stop()
         server.stop()

@@ -324,6 +324,27 @@ def test_delete_and_purge_leave_nothing_personal(store: Store) -> None:
     assert store.query("SELECT count(*) FROM events") == [(1,)], "anonymous counts stay"
 
 
+def test_delete_drops_the_developers_unsent_notices_and_owes_a_cancellation_only_where_told(store: Store) -> None:
+    def notice(change: str, booking_id: str) -> OutboxItem:  # keyed as bot/notify/messages.py keys them
+        return OutboxItem(f"{change}:{booking_id}:{SLOT}:{NOW.isoformat()}:email:dev@example.se", "notification",
+                          "email", "dev@example.se", {"body": "Namn: Anna Kontakt: +46701234567"})  # fmt: skip
+
+    store.create_booking(booking("untold"), NOW)
+    store.create_booking(booking("told", slot="20261202T0800Z"), NOW)
+    store.create_booking(booking("cancelled", slot="20261203T0800Z"), NOW)
+    store.create_booking(booking("other", conversation="test:2", slot="20261204T0800Z"), NOW)
+    store.enqueue([notice("booked", "told"), notice("booked", "cancelled")], NOW)
+    for entry in store.claim_outbox(["email"], NOW, timedelta(minutes=1)):
+        store.outbox_done(entry.id, NOW)  # the developer heard of these two
+    store.cancel_booking("test:1", "cancelled", NOW)
+    store.enqueue([notice("booked", "untold"), notice("cancelled", "cancelled"), notice("booked", "other")], NOW)
+    gone = store.delete_conversation("test:1", NOW)
+    assert sorted(b.id for b in gone) == ["cancelled", "told"], "a booking never heard of needs no cancellation"
+    pending = store.query("SELECT key FROM outbox WHERE status = 'pending'")
+    assert [key.split(":")[1] for (key,) in pending] == ["other"], "only another chat's notice still waits"
+    assert "Anna" not in str(store.query("SELECT payload FROM outbox WHERE key NOT LIKE 'booked:other:%'"))
+
+
 def test_monthly_hash_key(store: Store) -> None:
     assert store.conversation_hash("a", NOW) == store.conversation_hash("a", NOW + timedelta(days=1))
     assert store.conversation_hash("a", NOW) != store.conversation_hash("b", NOW)

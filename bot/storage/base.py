@@ -207,15 +207,54 @@ class Store(ABC):
             )
 
     def delete_conversation(self, conversation: str, now: datetime) -> list[Booking]:
-        """Remove everything tied to the conversation. Returns its upcoming bookings (to notify about)."""
+        """Remove everything tied to the conversation, its developer's notices not yet sent too (they name the
+        person). Returns the bookings the developer must hear are cancelled: the upcoming ones they were told of (or
+        that were never queued: no outbox), and the earlier cancelled ones whose dropped cancellation they still
+        owe. The caller sends those without name or phone."""
         with self.transaction():
-            upcoming = self.bookings_of(conversation, now)
+            owed, untold = self._drop_notices(conversation)
+            upcoming = [b for b in self.bookings_of(conversation, now) if b.id not in untold]
+            upcoming += [b for b in self._bookings("conversation = ? AND status = 'cancelled'", [conversation])
+                         if b.id in owed]  # fmt: skip
             self.execute("DELETE FROM bookings WHERE conversation = ?", [conversation])
             self.execute("DELETE FROM conversations WHERE key = ?", [conversation])
             # The person's own messages (reminders, calendar files), sent or not, go too: a sent row still names the
             # chat. The developer's notices (the cancellations) carry no conversation and still go.
             self.execute("DELETE FROM outbox WHERE conversation = ?", [conversation])
         return upcoming
+
+    def _drop_notices(self, conversation: str) -> tuple[set[str], set[str]]:
+        """Delete the developer's notices about the conversation's bookings that are not sent yet (pending, or being
+        sent: a send in flight finds its row gone and is not retried). Returns the ids of the bookings whose
+        cancellation was dropped though the developer was (or may have been) told of the booking, and the ids with
+        booking notices none of which reached the developer: they never heard of those bookings."""
+        ids = {booking_id for (booking_id,) in self.query("SELECT id FROM bookings WHERE conversation = ?",
+                                                           [conversation])}  # fmt: skip
+        if not ids:
+            return set(), set()
+        told: set[str] = set()
+        queued: set[str] = set()
+        owed: set[str] = set()  # cancellations dropped unsent
+        drop: list[int] = []
+        # The key names the change and the booking first (bot/notify/messages.py): "booked:<id>:<slot>:…".
+        for row_id, key, status in self.query(
+            "SELECT id, key, status FROM outbox WHERE kind IN ('notification', ?)", [ERASURE]
+        ):
+            change, _, rest = str(key).partition(":")
+            booking_id = rest.partition(":")[0]
+            if booking_id not in ids or change not in ("booked", "moved", "cancelled"):
+                continue
+            if change != "cancelled":
+                queued.add(booking_id)
+                if status in ("sent", "sending"):
+                    told.add(booking_id)
+            if status in ("pending", "sending"):
+                drop.append(row_id)
+                if change == "cancelled":
+                    owed.add(booking_id)
+        for row_id in drop:
+            self.execute("DELETE FROM outbox WHERE id = ?", [row_id])
+        return told & owed, queued - told
 
     def names_of(self, conversation: str) -> set[str]:
         """The first names the conversation gave in its bookings: scrubbed from its unanswered questions."""

@@ -233,7 +233,7 @@ def test_schema_is_versioned(testbot: TestBot) -> None:
 async def test_after_delete_on_telegram_nothing_of_the_person_is_left_in_any_file(tmp_path: Path, clock: Clock) -> None:
     """Outside tester: after /delete on Telegram the staff cancellation notice ("Namn: … Kontakt: +46…") stayed in the
     database's bytes, the person's unanswered question kept their first name, and a sent row kept the chat id. Now the
-    notice still reaches the developer, and then nothing of the person is in any file of the state directory."""
+    notice still reaches the developer, without name or phone, and then nothing of the person is in any file of the state directory."""
     from tests.test_outbox import wait_for
     from tests.test_telegram import DEVELOPER, USER, live_bot, onboard
 
@@ -251,7 +251,9 @@ async def test_after_delete_on_telegram_nothing_of_the_person_is_left_in_any_fil
         await live.say("/delete")
         await live.press("delete:yes")
         notices = await live.api.wait_for_messages(DEVELOPER, 2, timeout=15)
-        assert name in html.unescape(notices[-1].text or ""), "the developer still hears who cancelled"
+        cancelled = html.unescape(notices[-1].text or "")
+        assert cancelled.startswith("Avbokning") and "raderat" in cancelled, "the developer hears of the cancellation"
+        assert not any(s in cancelled for s in secrets), "but not who (attacker F12): they had the name already"
         store = live.engine.store
         state = tmp_path / "state"
 

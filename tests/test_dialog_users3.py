@@ -74,3 +74,40 @@ def test_a_place_word_in_a_longer_wish_is_no_choice(testbot: TestBot, said: str)
     testbot.send("/book")
     testbot.send(said)
     assert state(testbot).flow == "booking.slot" and "slot" not in state(testbot).data, testbot.text
+
+
+# --- U1-a: a day or time wished with a meeting booked moves it, without the word "flytta" ------------------------
+
+
+def book(bot: TestBot) -> str:
+    bot.send("/book")
+    slot = bot.slot_choices()[0].data
+    bot.press_data(slot)
+    bot.press_data("skip")
+    bot.press_data("reach:chat")
+    bot.press_data("confirm")
+    assert [b.slot for b in bot.store.upcoming(bot.clock())] == [slot.removeprefix("slot:")], bot.text
+    return slot
+
+
+WEDNESDAY_AFTERNOON = ("slot:20261125T1200Z", "slot:20261125T1245Z", "slot:20261125T1330Z")  # 13:00-14:30 Swedish
+
+
+@pytest.mark.parametrize(("lang", "said"), [("sv", "kan vi ta onsdag efter lunch istallet"),
+                                            ("en", "can we do wednesday afternoon instead?")])  # fmt: skip
+@pytest.mark.parametrize("where", ["right after booking", "at mybookings"])
+def test_a_day_wished_beside_a_booked_meeting_offers_to_move_it_there(testbot: TestBot, lang: str, said: str,
+                                                                      where: str) -> None:  # fmt: skip
+    testbot.onboard(lang)
+    booked = book(testbot)
+    if where == "at mybookings":
+        testbot.send("tack")
+        testbot.send("/mybookings")
+    testbot.send(said)
+    shown = [c.data for c in testbot.slot_choices()]
+    assert state(testbot).flow == "move.slot" and shown, testbot.text
+    assert all(s in WEDNESDAY_AFTERNOON for s in shown), testbot.text
+    testbot.press_data(shown[0])
+    testbot.press_data("confirm")
+    moved = [b.slot for b in testbot.store.upcoming(testbot.clock())]
+    assert moved == [shown[0].removeprefix("slot:")] and booked not in moved, testbot.text

@@ -434,6 +434,8 @@ class Dialog(Turn):
         wish = "?" not in text and len(folded.split()) <= WISH_WORDS
         if wish and not self.in_flow and manage.by_words(self, text, folded):
             return  # "avboka", "jag vill avboka", "cancel it": as the buttons under /mybookings do
+        if not self.in_flow and manage.by_wish(self, text, self.just_booked):
+            return  # "kan vi ta onsdag efter lunch istället" right after booking: that meeting moved
         if wish and self.state.flow.startswith(("move.", "cancel.")) and manage.changed_mind(self, text, folded):
             return  # "jag vill avboka" while moving: the move is left, and cancelling is asked
         if folded in texts.word_set("leave"):

@@ -80,6 +80,21 @@ def by_words(turn: Turn, text: str, folded: str) -> bool:
     return True
 
 
+def by_wish(turn: Turn, text: str, just_booked: str | None) -> bool:
+    """"kan vi ta onsdag efter lunch istället", "can we do wednesday afternoon instead?" right after a booking or
+    under /mybookings' list: a day or time wished without the word "flytta" moves that meeting, to the times fitting
+    the wish. Elsewhere such words are a question or a new booking, as before."""
+    listed = any(data.startswith(("move:", "cancelbooking:")) for data in turn.state.open)
+    if (just_booked is None and not listed) or len(text.split()) > WISH_WORDS or not booking.names_a_time(text):
+        return False
+    bookings = turn.ctx.view.my_bookings
+    chosen = [b for b in bookings if b.slot == just_booked] or list(bookings)
+    if len(chosen) != 1:
+        return False  # which of several meetings is still to say: the words are read as before
+    start_move(turn, chosen[0].booking_id, text)
+    return True
+
+
 def asked(folded: str) -> str | None:
     """"cancel" or "move" for a text with the words for cancelling or moving a booking (every language), else None."""
     if texts.has_phrase("cancel_booking", folded):
@@ -167,6 +182,9 @@ def yes_no(folded: str) -> bool | None:
     if len(words) > 3 or not words & (yes | no):
         return None
     return bool(words & yes) and not words & no
+
+
+WISH_WORDS = 12  # "can we do wednesday afternoon instead, if that works for you?" is still a wish
 
 
 # --- moving --------------------------------------------------------------------------------------------

@@ -15,7 +15,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from bot.booking.limits import Alert, BookingRefused, Limits, admit, cap_alert, passed, rate_alert
+from bot.booking.limits import (
+    Alert,
+    BookingRefused,
+    Limits,
+    admit,
+    admit_move,
+    cap_alert,
+    changed,
+    passed,
+    rate_alert,
+)
 from bot.booking.slots import parse_slot_key
 from bot.dialog import texts
 from bot.dialog.core import Context, format_when, step
@@ -375,19 +385,27 @@ class Engine:
                     self.store.create_booking(booking, now, person=hashed)
                     notifications.append(Notification("booked", booking))
                     made = booking
-                    for alert in (rate_alert(self.store, self.settings.limits, effect.region, region_name, now),
+                    for alert in (self._changed(person or conversation, effect.region, "booked", now),
+                                  rate_alert(self.store, self.settings.limits, effect.region, region_name, now),
                                   cap_alert(self.store, self.settings.limits, effect.region, region_name, now)):
                         if alert is not None:
                             self._alert(alert, now)
                 elif isinstance(effect, CancelBooking):
                     cancelled = self.store.cancel_booking(conversation, effect.booking_id, now)
-                    if cancelled:
+                    if cancelled:  # never refused (the time goes back to others), but it counts as a change
                         notifications.append(Notification("cancelled", cancelled))
+                        self._changed(person or conversation, cancelled.region, "cancelled", now, tell=True)
                 elif isinstance(effect, MoveBooking):
+                    current = self.store.booking(effect.booking_id)
+                    if current is not None and current.conversation == conversation:
+                        admit_move(self.store, self.settings.limits, current.region,
+                                   self._region_name(current.region), self.store.person_hash(person or conversation),
+                                   now)  # fmt: skip
                     old = self.store.move_booking(conversation, effect.booking_id, effect.slot, now)
                     if old:
                         moved = Booking(**{**old.__dict__, "slot": effect.slot})
                         notifications.append(Notification("moved", moved, old_slot=old.slot))
+                        self._changed(person or conversation, old.region, "moved", now, tell=True)
                 elif isinstance(effect, DeleteEverything):
                     names = self.store.names_of(conversation)
                     for booking in self.store.delete_conversation(conversation, now):
@@ -395,6 +413,8 @@ class Engine:
                         anonymous = replace(booking, name=None, phone=None)
                         notifications.append(Notification("cancelled", anonymous, erased=True))
                         erased.add(id(notifications[-1]))
+                        # /delete forgets the conversation, not today's count of the person's changes
+                        self._changed(person or conversation, booking.region, "cancelled", now, tell=True)
                     if names:  # the names given in the bookings, in questions asked before them too
                         self.store.rescrub_unanswered(scrub_names(names))
                     # the chat's events keep counting, but under a stand-in that links them to nothing
@@ -436,6 +456,15 @@ class Engine:
                     self._awaiting.add(conversation)
             routed.append(reply)
         return routed
+
+    def _changed(self, person: str, region: str, kind: str, now: datetime, *, tell: bool = False) -> Alert | None:
+        """Count a booking, cancellation or move against the person's changes limit; with `tell`, alert the admins
+        when it reaches the limit (a booking's alert goes with the others)."""
+        alert = changed(self.store, self.settings.limits, region, self._region_name(region),
+                        self.store.person_hash(person), kind, now)  # fmt: skip
+        if tell and alert is not None:
+            self._alert(alert, now)
+        return alert
 
     def _region_name(self, region: str) -> str:
         found = self.knowledge.content.regions.get(region)

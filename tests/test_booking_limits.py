@@ -150,7 +150,7 @@ def test_booking_and_cancelling_does_not_shut_a_region_for_the_day(bot: PersonBo
 
 
 def test_an_unusual_rate_is_reported_once_per_hour_without_personal_data(bot: PersonBot) -> None:
-    limit(bot, per_person=0, per_region_day=0, alert_per_hour=2)
+    limit(bot, per_person=0, per_region_day=0, alert_per_hour=2, changes_per_day=0)  # (the rate alert alone)
     for n in range(5):
         bot.person = web_person(f"198.51.100.{n % 2}")
         book_in_new_conversation(bot, n)
@@ -447,3 +447,71 @@ async def test_liftcap_in_an_admin_chat_lifts_and_a_person_cannot(tmp_path: Path
         assert "Bokningstaket i Västervik är hävt för resten av dagen" in answer, answer
         assert day_cap_lifted(store, "vastervik", clock()) and not day_cap_lifted(store, "sundsvall", clock())
         assert "Ange en region" in text_of(await live.say("/liftcap", chat=ADMIN))
+
+
+def cancel_in_chat(bot: TestBot, conversation: str) -> str:
+    """Cancel the conversation's one booking as a person does: /mybookings, the cancel button, yes."""
+    bot.send("/mybookings", conversation)
+    cancel = next(c.data for c in bot.choices if c.data.startswith("cancelbooking:"))
+    bot.press_data(cancel, conversation)
+    bot.press_data("yes", conversation)
+    return bot.text
+
+
+def test_a_book_and_cancel_loop_stops_at_the_changes_limit_and_the_admins_hear_who_many(bot: PersonBot) -> None:
+    """tester-attack round 3 #3: one person booked and cancelled 12 times (12 notices to the business developer), and
+    the alert said "at most 1 by the same person" (a cancelled booking lost its hash). Bookings, cancellations and
+    moves count per person and day; past the limit a booking or a move is refused kindly with the contact's phone
+    number (a cancellation never is), and the admins are told."""
+    limit(bot, per_person=3, per_region_day=0, alert_per_hour=2, changes_per_day=6)
+    for n in range(3):
+        assert "Klart" in book_in_new_conversation(bot, n)
+        assert "avbokat" in cancel_in_chat(bot, f"web:conversation{n}")
+    refused = book_in_new_conversation(bot, 3)
+    assert "Klart" not in refused and "072-14 36 124" in refused, refused
+    assert "6 gånger i dag" in refused, refused  # why: the changes of today, not the upcoming ones
+    assert bot.store.upcoming(bot.clock()) == []
+    told = [n.kind for n in bot.notifier.sent]
+    assert told == ["booked", "cancelled"] * 3, "three bookings and three cancellations told, then no more"
+    texts = [text for _, text in alert_rows(bot.store)]
+    assert any("ändringar" in text and "6 i dag" in text for text in texts), texts
+    assert any("Ovanligt många bokningar i Sundsvall: 3 den senaste timmen" in text and "högst 3 av samma person"
+               in text for text in texts), texts  # fmt: skip
+    for personal in ["Anna", PHONE, "198.51.100", ADDRESS, "conversation"]:
+        assert not any(personal in text for text in texts)
+    # Someone else still books; and tomorrow the person can again.
+    bot.person = web_person("198.51.100.20")
+    assert "Klart" in book_in_new_conversation(bot, 4)
+    bot.person = web_person(ADDRESS)
+    bot.clock.advance(days=1)
+    assert "Klart" in book_in_new_conversation(bot, 5)
+
+
+def test_a_move_past_the_changes_limit_is_refused_and_a_cancellation_is_never(bot: PersonBot) -> None:
+    limit(bot, per_person=3, per_region_day=0, alert_per_hour=0, changes_per_day=2)
+    assert "Klart" in book_in_new_conversation(bot, 0)
+    conversation = "web:conversation0"
+    bot.send("/mybookings", conversation)
+    bot.press_data(next(c.data for c in bot.choices if c.data.startswith("move:")), conversation)
+    bot.press_data(bot.slot_choices()[3].data, conversation)
+    bot.press_data("confirm", conversation)
+    assert "flyttat" in bot.text, bot.text  # the second change
+    before = bot.store.upcoming(bot.clock())[0].slot
+    bot.send("/mybookings", conversation)
+    bot.press_data(next(c.data for c in bot.choices if c.data.startswith("move:")), conversation)
+    bot.press_data(bot.slot_choices()[4].data, conversation)
+    bot.press_data("confirm", conversation)
+    assert "2 gånger i dag" in bot.text and "072-14 36 124" in bot.text, bot.text
+    assert bot.store.upcoming(bot.clock())[0].slot == before, "not moved"
+    assert "avbokat" in cancel_in_chat(bot, conversation), "a cancellation past the limit is still done"
+    assert bot.store.upcoming(bot.clock()) == []
+
+
+def test_the_changes_limit_holds_across_delete(bot: PersonBot) -> None:
+    """/delete forgets the conversation, not the person's count of today's changes (a keyed hash, no conversation)."""
+    limit(bot, per_person=3, per_region_day=0, alert_per_hour=0, changes_per_day=2)
+    assert "Klart" in book_in_new_conversation(bot, 0)
+    bot.send("/delete", "web:conversation0")
+    bot.press_data("delete:yes", "web:conversation0")
+    assert bot.store.upcoming(bot.clock()) == []
+    assert "072-14 36 124" in book_in_new_conversation(bot, 1)

@@ -7,6 +7,9 @@ several workers on one PostgreSQL database as well as in one SQLite process:
   stored with the booking, and only until the meeting has passed (Store.purge);
 - a region takes at most `per_region_day` bookings made in one day (Swedish time), whoever makes them: the rest of
   the calendar stays for the people who call;
+- a person makes at most `changes_per_day` changes a day (Swedish time): bookings, cancellations and moves together,
+  each of which sends the business developer a notice. Past it a booking or a move is refused (a cancellation never
+  is: the time goes back to others); the admins are told. Counted in `booking_changes` (a keyed hash, kept two days);
 - more than `alert_per_hour` bookings made in a region within an hour, or the day's cap reached, is reported to the
   admins once per hour (per day for the cap), with counts only: no names, numbers, addresses or hashes.
 """
@@ -24,7 +27,7 @@ if TYPE_CHECKING:  # light to import: the configuration reads the limits
     from bot.storage import Store
 
 ZONE = ZoneInfo("Europe/Stockholm")
-Reason = Literal["person", "region"]
+Reason = Literal["person", "changes", "region"]
 
 
 @dataclass(frozen=True)
@@ -34,15 +37,17 @@ class Limits:
     per_person: int = 3  # upcoming bookings per person, across all their conversations
     per_region_day: int = 10  # bookings made per region per day, by everyone together
     alert_per_hour: int = 4  # more bookings than this in a region within an hour: the admins are told
+    changes_per_day: int = 6  # bookings, cancellations and moves per person and day, each a notice to the developer
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Limits:
-        """SOCIALBOT_MAX_BOOKINGS_PER_PERSON, SOCIALBOT_MAX_BOOKINGS_PER_DAY, SOCIALBOT_ALERT_BOOKINGS_PER_HOUR.
-        Raises ValueError on a value that is not a whole number of 0 or more."""
+        """SOCIALBOT_MAX_BOOKINGS_PER_PERSON, SOCIALBOT_MAX_BOOKINGS_PER_DAY, SOCIALBOT_ALERT_BOOKINGS_PER_HOUR,
+        SOCIALBOT_MAX_CHANGES_PER_PERSON_DAY. Raises ValueError on a value that is not a whole number of 0 or more."""
         values: dict[str, int] = {}
         for field, name in (("per_person", "SOCIALBOT_MAX_BOOKINGS_PER_PERSON"),
                             ("per_region_day", "SOCIALBOT_MAX_BOOKINGS_PER_DAY"),
-                            ("alert_per_hour", "SOCIALBOT_ALERT_BOOKINGS_PER_HOUR")):  # fmt: skip
+                            ("alert_per_hour", "SOCIALBOT_ALERT_BOOKINGS_PER_HOUR"),
+                            ("changes_per_day", "SOCIALBOT_MAX_CHANGES_PER_PERSON_DAY")):  # fmt: skip
             raw = env.get(name, "").strip()
             if raw:
                 if not raw.isdigit():
@@ -95,6 +100,8 @@ def passed(store: Store, limits: Limits, region: str, person: str, now: datetime
     the locks, when the booking is made."""
     if limits.per_person and store.upcoming_of_person(person, now) >= limits.per_person:
         return "person", limits.per_person
+    if changes_passed(store, limits, person, now):
+        return "changes", limits.changes_per_day
     if limits.per_region_day and _day_count(store, region, now)[0] >= limits.per_region_day \
             and not day_cap_lifted(store, region, now):
         return "region", limits.per_region_day
@@ -109,7 +116,45 @@ def admit(store: Store, limits: Limits, region: str, region_name: str, person: s
         return
     if reason[0] == "person":
         raise BookingRefused("person", limits.per_person)
+    if reason[0] == "changes":
+        raise BookingRefused("changes", limits.changes_per_day, changes_alert(store, limits, region, region_name, now))
     raise BookingRefused("region", limits.per_region_day, cap_alert(store, limits, region, region_name, now))
+
+
+def changes_passed(store: Store, limits: Limits, person: str, now: datetime) -> bool:
+    """Whether `person` has made as many changes today as a day allows."""
+    return bool(limits.changes_per_day) and store.changes_since(person, day_start(now)) >= limits.changes_per_day
+
+
+def admit_move(store: Store, limits: Limits, region: str, region_name: str, person: str, now: datetime) -> None:
+    """Inside a move's transaction: raise BookingRefused past the changes limit (a move notifies the developer too)."""
+    store.serialize(f"person:{person}")
+    if changes_passed(store, limits, person, now):
+        raise BookingRefused("changes", limits.changes_per_day, changes_alert(store, limits, region, region_name, now))
+
+
+def changed(store: Store, limits: Limits, region: str, region_name: str, person: str, kind: str,
+            now: datetime) -> Alert | None:  # fmt: skip
+    """After a booking, cancellation or move, in its transaction: count it; the alert when it reaches the limit."""
+    store.record_change(person, region, kind, now)
+    if not changes_passed(store, limits, person, now):
+        return None
+    return changes_alert(store, limits, region, region_name, now)
+
+
+def changes_alert(store: Store, limits: Limits, region: str, region_name: str, now: datetime) -> Alert | None:
+    """Someone reached the day's changes limit: the admins hear it once an hour per region, with counts only."""
+    if not limits.changes_per_day:
+        return None
+    most = store.most_changes_by_one(region, day_start(now))
+    return Alert(
+        f"changes:{region}:{now.astimezone(UTC):%Y-%m-%dT%H}",
+        f"Ovanligt många ändringar i {region_name}: {most} i dag av samma person (bokningar, avbokningar och "
+        f"flyttar; gränsen är {limits.changes_per_day} per person och dag). Varje ändring skickar ett meddelande "
+        f"till kontaktpersonen. Fler bokningar och flyttar från den personen tas inte emot i dag; "
+        f"den får kontaktpersonens telefonnummer. Se över bokningarna med `socialbot bookings --region {region}`; "
+        f"gränsen ändras med SOCIALBOT_MAX_CHANGES_PER_PERSON_DAY.",
+    )
 
 
 def cap_alert(store: Store, limits: Limits, region: str, region_name: str, now: datetime) -> Alert | None:
@@ -163,9 +208,11 @@ def rate_alert(store: Store, limits: Limits, region: str, region_name: str, now:
     """After a booking, in its transaction: an alert when the last hour has more bookings than usual (once an hour)."""
     if not limits.alert_per_hour:
         return None
-    made, most = store.bookings_made(region, now - timedelta(hours=1))
+    made, _ = store.bookings_made(region, now - timedelta(hours=1))
     if made <= limits.alert_per_hour:
         return None
+    # (a cancelled booking has lost its person: the changes say who made how many)
+    most = store.most_changes_by_one(region, now - timedelta(hours=1), "booked")
     return Alert(
         f"rate:{region}:{now.astimezone(UTC):%Y-%m-%dT%H}",
         f"Ovanligt många bokningar i {region_name}: {made} den senaste timmen (varning vid fler än "

@@ -702,13 +702,16 @@ def book(turn: Turn, value: str = "") -> None:
     )
 
 
+LIMIT_TEXTS = {"person": "booking_limit_person", "changes": "booking_limit_changes", "region": "booking_limit_region"}
+
+
 def limit_reached(turn: Turn, reason: str, limit: int) -> None:
     """The engine refused the booking at a limit (bot/booking/limits.py): nothing is booked; say so kindly, with the
     person to call instead."""
     region = turn.region
     turn.leave_flow()
     turn.say(
-        turn.t("booking_limit_person" if reason == "person" else "booking_limit_region", max=limit,
+        turn.t(LIMIT_TEXTS.get(reason, "booking_limit_region"), max=limit,
                region=region.name[turn.lang], contact_name=region.contact.name,
                contact_phone=region.contact.phone),
         turn.menu_choices(),

@@ -394,6 +394,25 @@ class Store(ABC):
         )
         return sum(count for (count,) in rows), max((count for (count,) in rows), default=0)
 
+    def record_change(self, person: str, region: str, kind: str, now: datetime) -> None:
+        """A booking, cancellation or move by `person` (a hash), for the changes limit; kept two days (purge)."""
+        self.write("INSERT INTO booking_changes (person, region, kind, at) VALUES (?, ?, ?, ?)",
+                   [person, region, kind, now.astimezone(UTC).isoformat()])  # fmt: skip
+
+    def changes_since(self, person: str, since: datetime) -> int:
+        """How many bookings, cancellations and moves `person` made since then, in every region."""
+        found = self.query("SELECT COUNT(*) FROM booking_changes WHERE person = ? AND at >= ?",
+                           [person, since.astimezone(UTC).isoformat()])  # fmt: skip
+        return int(found[0][0])
+
+    def most_changes_by_one(self, region: str, since: datetime, kind: str | None = None) -> int:
+        """The most changes (of `kind`, else of every kind) one person made in the region since then."""
+        kinds = " AND kind = ?" if kind else ""
+        found = self.query(f"SELECT COUNT(*) FROM booking_changes WHERE region = ? AND at >= ?{kinds} "
+                           "GROUP BY person ORDER BY 1 DESC LIMIT 1",
+                           [region, since.astimezone(UTC).isoformat(), *([kind] if kind else [])])  # fmt: skip
+        return int(found[0][0]) if found else 0
+
     def claim_reminder(self, booking_id: str, which: str) -> bool:
         """Mark reminder `which` ("24h", "2h") as sent; True only for the one caller that marked it, so of
         several workers sweeping at once exactly one sends it. The reminded column is replaced in one
@@ -499,6 +518,10 @@ class Store(ABC):
             # The limits need a person's hash only while the meeting is ahead: it goes once the meeting has passed.
             counts["person_hashes"] = self.execute(
                 "UPDATE bookings SET person = NULL WHERE person IS NOT NULL AND slot < ?", [key_at(now)]
+            ).rowcount
+            # The changes limit counts one Swedish day: two days of rows are all it ever reads.
+            counts["booking_changes"] = self.execute(
+                "DELETE FROM booking_changes WHERE at < ?", [(now - timedelta(days=2)).astimezone(UTC).isoformat()]
             ).rowcount
             counts["hash_keys"] = int(self.keys.expire(now))
             counts["conversations"] = self.execute(

@@ -118,6 +118,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX bookings_person ON bookings (person, status, slot);
     CREATE INDEX bookings_region_created ON bookings (region, created)
     """,
+    # 6: every booking, cancellation and move, by whom (the keyed hash of 5, no conversation, no booking id), for the
+    # limit on changes per person and day (bot/booking/limits.py) and the alerts' "by one person"; purged after two days
+    """
+    CREATE TABLE booking_changes (
+        person TEXT NOT NULL,
+        region TEXT NOT NULL,
+        kind TEXT NOT NULL,            -- booked, cancelled, moved
+        at TEXT NOT NULL               -- ISO UTC
+    );
+    CREATE INDEX booking_changes_person ON booking_changes (person, at);
+    CREATE INDEX booking_changes_region ON booking_changes (region, at)
+    """,
 ]
 
 

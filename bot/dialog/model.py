@@ -45,9 +45,10 @@ class SlotTaken:
 @dataclass(frozen=True)
 class LimitReached:
     """Fed back by the engine when a booking would pass a limit (bot/booking/limits.py): the person's upcoming
-    bookings ("person") or the region's bookings today ("region"). Nothing was booked."""
+    bookings ("person"), the person's bookings, cancellations and moves today ("changes") or the region's bookings
+    today ("region"). Nothing was booked (or moved)."""
 
-    reason: Literal["person", "region"]
+    reason: Literal["person", "changes", "region"]
     limit: int
 
 

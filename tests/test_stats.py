@@ -542,7 +542,8 @@ def evidence(store: Store) -> None:
     web = {"region": "vastervik", "lang": "en", "channel": "web"}
     event(store, "w0", 1, "question", topic="work-training", band="high", **web)
     event(store, "w0", 1, "helpful", topic="work-training", **web)
-    event(store, "w1", 1, "crisis", **web)
+    event(store, "w1", 1, "text", **web)  # the message that got the crisis numbers: the crisis event itself is
+    event(store, "w1", 1, "crisis", **web)  # not linked to its conversation (F13), so it counts no conversation
     for n in range(5):
         event(store, f"d{n}", 5, "question", topic="work-training", band="high", **web)
         event(store, f"d{n}", 5, "booking", **web)

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from bot.content.model import Content
 from bot.engine import MESSAGE_ACTIONS
 from bot.matching.normalize import fold
+from bot.storage.base import UNLINKED_ACTIONS
 
 if TYPE_CHECKING:
     from bot.storage import Store
@@ -72,11 +73,14 @@ NOTES = (
     "Ett samtal räknas i varje kommun, språk och vecka där det skrev något, så raderna summerar inte till"
     " totalen. Dagar och veckor i svensk tid. (A conversation counts in every region, language and week it"
     " was active in; days and weeks in Swedish time.)",
-    "Ledde till bokning = samtal där en bokning gjordes. Återkommande = samtal som skrev på minst två olika dagar"
+    "Ledde till bokning = bokningar som gjordes: ett samtal som bokade två gånger räknas två gånger, eftersom"
+    " statistiken inte kan knyta en bokning (eller ett krissvar) till samtalet den gjordes i; bokningar, ombokningar,"
+    " avbokningar och krissvar räknas per dag, inte per samtal. Återkommande = samtal som skrev på minst två olika dagar"
     " samma månad. Månader följer nyckelbytet (UTC), så ett samtal hör till exakt en månad. Kris = gånger boten"
     " gav krisnumren. Hjälpte / hjälpte inte = svar på frågan ”Hjälpte det här?” efter ett svar. (Led to a"
-    " booking = conversations in which a booking was made; returning = conversations active on two or more days"
-    " of a month; months follow the key rotation, in UTC; crisis = times the crisis numbers were given;"
+    " booking = bookings made; returning = conversations active on two or more days"
+    " of a month; bookings and crisis answers are not linked to their conversation, so led to a booking counts"
+    " bookings, and a figure of them hides when it rests on fewer than five of them; months follow the key rotation, in UTC; crisis = times the crisis numbers were given;"
     " helpful / not helpful = answers to “Did this help?”.)",
 )
 
@@ -409,12 +413,15 @@ def build_report(
         "month": lambda e: e.who[0],  # the hash key's month: a conversation belongs to exactly one
     }
     for e in events:
-        days_active[e.who].add(e.day)
+        linked = e.action not in UNLINKED_ACTIONS  # the others carry a hash of their own: each is no conversation
+        if linked:
+            days_active[e.who].add(e.day)
         keys = [None, *((dim, get(e)) for dim, get in dims.items())]
         for key in keys:
             if e.action == "booking":
-                booked.add(key, e.who)
-            everyone.add(key, e.who)
+                booked.add(key, e.who)  # one per booking: nothing links a booking to its conversation (F13)
+            if linked:
+                everyone.add(key, e.who)
             if e.action in MESSAGE_ACTIONS:
                 messages.add(key, e.who)
             if e.action in ("question", "fallback"):

@@ -25,10 +25,19 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.booking.slots import slot_key
 from bot.dialog.model import BookingInfo, State
 from bot.privacy.keys import MonthlyKey, person_key
+
+# Events that must not link to the rest of a conversation: a booking row (name, phone) has a region and a time, and
+# a hash on its event, or an hour beside it, would let anyone holding the database join the booking to every event
+# of that chat, the crisis answer included (the outside attacker's F13). These get a random hash of their own and the
+# day only (Swedish, like the report's days).
+UNLINKED_ACTIONS = frozenset({"booking", "moved", "cancelled", "deleted", "crisis"})
+UNLINKED_DAY = ZoneInfo("Europe/Stockholm")
+UNLINKED_HOUR = "T11"  # 12:00 or 13:00 in Sweden: the same day there as in UTC
 
 BOOKING_COLUMNS = "id, conversation, region, slot, name, phone, lang, status, reminded"
 
@@ -450,11 +459,16 @@ class Store(ABC):
         topic: str | None = None,
         band: str | None = None,
     ) -> None:
+        """One anonymous event; the hash and the hour are replaced for `UNLINKED_ACTIONS` (see there)."""
+        hour = now.astimezone(UTC).strftime("%Y-%m-%dT%H")
+        if action in UNLINKED_ACTIONS:
+            conversation_hash = secrets.token_hex(8)
+            hour = now.astimezone(UNLINKED_DAY).date().isoformat() + UNLINKED_HOUR
         with self.transaction():
             self._insert(
                 "events",
                 {
-                    "hour": now.astimezone(UTC).strftime("%Y-%m-%dT%H"),
+                    "hour": hour,
                     "conversation": conversation_hash,
                     "region": region,
                     "lang": lang,

@@ -367,7 +367,10 @@ class Runtime:
         try:
             for _changes in watch(self.config.content_dir, debounce=400, step=100, recursive=True,
                                   stop_event=self._watch_stop, rust_timeout=500, yield_on_timeout=False):  # fmt: skip
-                self.content_changed()
+                try:
+                    self.content_changed()
+                except Exception:  # a reload's own bug must not end the watching: the next save is read again
+                    log.exception("content reload failed; the last good content stays")
         except Exception:
             log.exception("content watcher stopped")
 

@@ -331,3 +331,22 @@ def test_no_content_file_as_it_is_has_a_quote_or_bracket_taken_as_unclosed() -> 
     for path in sorted(CONTENT.rglob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         assert _unclosed(text, text.count("\n") + 1) is None, path
+
+
+@pytest.mark.parametrize(("name", "key", "impossible"), [
+    ("topics/funding.yaml", "reviewed: ", "2026-02-30"),
+    ("regions/sundsvall.yaml", "  confirmed: ", "2026-13-01"),
+])  # fmt: skip
+def test_a_date_the_calendar_lacks_is_one_problem_at_its_line_not_a_crash(
+    content_copy: Path, name: str, key: str, impossible: str
+) -> None:
+    """The outside user tester (round 3): `reviewed: 2026-02-30` crashed validate with a traceback (YAML reads it as a
+    date and Python's calendar refuses it), and in a running bot it stopped the content watcher for good."""
+    path = content_copy / name
+    lines = path.read_text(encoding="utf-8").split("\n")
+    at = next(n for n, text in enumerate(lines) if text.startswith(key))
+    lines[at] = key + impossible
+    path.write_text("\n".join(lines), encoding="utf-8")
+    problems = _problems(content_copy)
+    assert len(problems) == 1, problems
+    assert _where(problems[0]) == (name, at + 1) and impossible in problems[0] and "YYYY-MM-DD" in problems[0]

@@ -84,6 +84,11 @@ def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
                                       "invisible; retype the line)", unreadable=True)) from exc  # fmt: skip
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {exc}", unreadable=True)) from exc
+    except ValueError as exc:  # a date YAML reads as one but the calendar lacks: 2026-02-30, 2026-13-01
+        line, value = _impossible_date(loader, node) or (1, "")
+        raise YamlSyntaxError(Problem(name, line, f"{value or 'a date'} is not a date that exists ({exc}): write a "
+                                      "real date as YYYY-MM-DD, for example 2026-02-28",
+                                      unreadable=True)) from exc  # fmt: skip
     finally:
         loader.dispose()
     file = YamlFile(name, data, text=text)
@@ -91,6 +96,23 @@ def read_yaml(path: Path, name: str) -> tuple[YamlFile, list[Problem]]:
     if node is not None:
         _map_lines(node, (), file, problems)
     return file, problems
+
+
+def _impossible_date(loader: Any, node: yaml.Node) -> tuple[int, str] | None:
+    """The line and text of the first date in `node` that cannot be made a date, if any."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode) and current.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                loader.construct_yaml_timestamp(current)
+            except ValueError:
+                return current.start_mark.line + 1, str(current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(part for pair in reversed(current.value) for part in reversed(pair))
+    return None
 
 
 def _decode(raw: bytes, name: str) -> str:

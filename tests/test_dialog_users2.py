@@ -11,21 +11,11 @@ from __future__ import annotations
 import pytest
 
 from bot.dialog.formatting import format_slot
-from bot.dialog.model import State
 from bot.knowledge import Knowledge
+from tests.test_dialog_users import state, upcoming
 from tests.transcript import TestBot
 
 CRISIS_NUMBER = "90101"
-
-
-def state(bot: TestBot) -> State:
-    found = bot.store.load_state(bot.conversation)
-    assert found is not None
-    return found
-
-
-def upcoming(bot: TestBot) -> list[str]:
-    return [b.slot for b in bot.store.upcoming(bot.clock())]
 
 
 def to_confirm(bot: TestBot) -> str:

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialog.model import State
+from tests.test_dialog_users import state, upcoming
+from tests.test_dialog_users2 import to_confirm
 from tests.transcript import TestBot
-
-
-def state(bot: TestBot) -> State:
-    found = bot.store.load_state(bot.conversation)
-    assert found is not None
-    return found
-
 
 # --- U2-a: a language named as something to learn is no switch ---------------------------------------------------
 
@@ -80,13 +74,9 @@ def test_a_place_word_in_a_longer_wish_is_no_choice(testbot: TestBot, said: str)
 
 
 def book(bot: TestBot) -> str:
-    bot.send("/book")
-    slot = bot.slot_choices()[0].data
-    bot.press_data(slot)
-    bot.press_data("skip")
-    bot.press_data("reach:chat")
+    slot = to_confirm(bot)
     bot.press_data("confirm")
-    assert [b.slot for b in bot.store.upcoming(bot.clock())] == [slot.removeprefix("slot:")], bot.text
+    assert upcoming(bot) == [slot.removeprefix("slot:")], bot.text
     return slot
 
 
